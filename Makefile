@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make install`, then `make test`.
+# Offline (CI, or no internet): DATAGOUV_SPECS_MIRROR=/path/to/specs make install
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.PHONY: install deps specs generate compile peers test typecheck bench check-specs update-specs clean
+
+install: deps specs generate compile ## venv + dependencies + specs + generated clients
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+deps: $(PY)
+	$(PY) -m pip install -q -e '.[codegen,dev]'
+
+specs: deps ## fetch the four specs (live, or DATAGOUV_SPECS_MIRROR) into specs/upstream/
+	$(PY) scripts/fetch_specs.py
+
+generate: ## regenerate generated/* from specs/upstream + specs/patches (checks the lock)
+	$(PY) scripts/generate.py
+
+compile: ## precompile bytecode (this machine sets PYTHONDONTWRITEBYTECODE=1)
+	$(PY) -m compileall -q -j 0 overlay generated
+
+peers: ## the real udata and api_tabular servers, each in its own venv under .peers/
+	$(PY) scripts/install_peers.py
+
+typecheck:
+	$(BIN)/mypy
+
+test: peers typecheck
+	$(BIN)/pytest
+
+bench: peers
+	$(PY) benchmarks/run.py
+
+check-specs: ## exit 0: unchanged, 1: upstream changed (diff printed), 2: fetch failed / invalid
+	$(BIN)/dgv specs check
+
+update-specs: ## accept upstream changes: lock, regenerate, test, CHANGELOG entry
+	$(BIN)/dgv specs update
+	$(MAKE) generate compile test
+
+clean:
+	rm -rf $(VENV) .peers generated/datagouv_* specs/upstream

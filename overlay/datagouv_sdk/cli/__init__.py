@@ -1,0 +1,71 @@
+"""The `dgv` command. Command groups live in their own modules and are imported only when used,
+so `dgv --help` and every command start fast (see benchmarks/)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from datagouv_sdk._version import __version__
+
+# command name -> "module:attribute" of a click command or group. Each workflow adds its line here.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "datasets": ("datagouv_sdk.cli.catalog", "datasets", ),
+    "organizations": ("datagouv_sdk.cli.catalog", "organizations"),
+    "dataservices": ("datagouv_sdk.cli.dataservices", "dataservices"),
+    "resources": ("datagouv_sdk.cli.catalog", "resources"),
+    "metrics": ("datagouv_sdk.cli.metrics", "metrics"),
+    "tabular": ("datagouv_sdk.cli.tabular", "tabular"),
+    "specs": ("datagouv_sdk.cli.specs", "specs"),
+}
+
+_HELP: dict[str, str] = {
+    "datasets": "List and show datasets.",
+    "organizations": "List and show organizations.",
+    "dataservices": "Find third-party APIs in the catalog, read their OpenAPI document, call them.",
+    "resources": "Upload and replace resource files.",
+    "metrics": "Monthly visits and downloads (Metrics API): query and export.",
+    "tabular": "Rows of CSV resources (Tabular API): profile, query, export.",
+    "specs": "Upstream spec drift: diff, check, update.",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module = importlib.import_module(target[0])
+        command = getattr(module, target[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help without importing every command module.
+        rows = [(name, _HELP.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dgv")
+@click.option("--api-key", envvar="DATAGOUV_API_KEY", help="API key (X-API-KEY); or DATAGOUV_API_KEY.")
+@click.option("--base-url", envvar="DATAGOUV_BASE_URL", help="Main API base URL, or a preset: prod, demo.")
+@click.option("--metrics-url", envvar="DATAGOUV_METRICS_URL", help="Metrics API base URL.")
+@click.option("--tabular-url", envvar="DATAGOUV_TABULAR_URL", help="Tabular API base URL.")
+@click.option("--timeout", type=float, default=None, help="Read timeout in seconds.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (JSON Lines for lists).")
+@click.option("-v", "--verbose", count=True, help="Debug logging; tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, **options: Any) -> None:
+    """Command-line client for the data.gouv.fr APIs."""
+    ctx.obj = options
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,292 @@
+"""One exception tree for every API the SDK talks to, and the one status → class mapping.
+
+    DataGouvError
+    ├── UsageError (also ValueError)      bad input caught before any request is sent
+    ├── APIConnectionError                the request never got an HTTP answer
+    │   └── APITimeoutError
+    ├── ResponseDecodeError               an answer arrived but its body is unusable (truncated JSON…)
+    └── APIStatusError                    an HTTP answer with status >= 400
+        ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
+        │   NotFoundError 404, ConflictError 409, GoneError 410, UnprocessableEntityError 422,
+        ├── RateLimitError 429 (retry_after, rate_limit)
+        └── ServerError 5xx
+
+The error bodies parsed are the real ones: udata `{"message": …}` and
+`{"errors": {field: [...]}, "message": …}`; api_tabular `{"errors": [{"code", "title", "detail"}]}`
+(detail may be a nested database error object); text/plain bodies; HTML pages from a proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import attrs
+import httpx
+
+__all__ = [
+    "DataGouvError",
+    "UsageError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "ResponseDecodeError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "GoneError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "ServerError",
+    "RateLimitInfo",
+    "error_from_response",
+    "parse_error_body",
+]
+
+# Longest message kept from a body that is not structured (HTML proxy pages, long text).
+_MAX_MESSAGE = 300
+
+
+class DataGouvError(Exception):
+    """Root of every error this SDK raises on purpose."""
+
+
+class UsageError(DataGouvError, ValueError):
+    """The caller asked for something invalid; nothing was sent."""
+
+
+class APIConnectionError(DataGouvError):
+    """No HTTP response: DNS, refused or reset connection, TLS failure, or a timeout."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """The connect, read, write or pool timeout ran out."""
+
+
+class ResponseDecodeError(DataGouvError):
+    """A response arrived but its body could not be decoded (e.g. truncated JSON)."""
+
+    def __init__(self, message: str, *, response: httpx.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+@attrs.frozen
+class RateLimitInfo:
+    """The `X-RateLimit-*` headers of a response, when the server sent them."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: str | None = None
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> RateLimitInfo | None:
+        limit, remaining = headers.get("x-ratelimit-limit"), headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        if limit is None and remaining is None and reset is None:
+            return None
+        return cls(limit=_int_or_none(limit), remaining=_int_or_none(remaining), reset=reset)
+
+
+class APIStatusError(DataGouvError):
+    """An HTTP response with status >= 400."""
+
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: Any = None,
+        details: Any = None,
+    ) -> None:
+        request = response.request
+        self.method = request.method
+        self.url = str(request.url)
+        self.status_code = response.status_code
+        self.message = message
+        self.response = response
+        self.request = request
+        self.body = body  # parsed JSON when the body was JSON, else the text
+        self.details = details  # field errors (udata) or the list of api_tabular errors
+        self.headers = response.headers
+        self.rate_limit = RateLimitInfo.from_headers(response.headers)
+        super().__init__(f"{self.status_code} {self.method} {self.url}: {message}")
+
+
+class BadRequestError(APIStatusError):
+    status_code = 400
+
+
+class AuthenticationError(APIStatusError):
+    status_code = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    status_code = 403
+
+
+class NotFoundError(APIStatusError):
+    status_code = 404
+
+
+class ConflictError(APIStatusError):
+    status_code = 409
+
+
+class GoneError(APIStatusError):
+    status_code = 410
+
+
+class UnprocessableEntityError(APIStatusError):
+    status_code = 422
+
+
+class RateLimitError(APIStatusError):
+    """429, or a Retry-After longer than the retry policy accepts to sleep."""
+
+    status_code = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: Any = None,
+        details: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, response=response, body=body, details=details)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """Any 5xx."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    cls.status_code: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        ConflictError,
+        GoneError,
+        UnprocessableEntityError,
+        RateLimitError,
+    )
+}
+
+
+def error_from_response(response: httpx.Response, *, retry_after: float | None = None) -> APIStatusError:
+    """Map a >= 400 response to its exception class, with the body parsed. The body must be read."""
+    message, body, details = parse_error_body(response)
+    status = response.status_code
+    if status == 429 or (retry_after is not None and status == 503):
+        return RateLimitError(message, response=response, body=body, details=details, retry_after=retry_after)
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else APIStatusError
+    err = cls(message, response=response, body=body, details=details)
+    err.status_code = status
+    return err
+
+
+def parse_error_body(response: httpx.Response) -> tuple[str, Any, Any]:
+    """(message, parsed body, details) for every error shape the data.gouv.fr servers produce."""
+    text = _safe_text(response)
+    content_type = response.headers.get("content-type", "").lower()
+    parsed: Any = None
+    if text and ("json" in content_type or text.lstrip()[:1] in ("{", "[")):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+    if parsed is not None:
+        message, details = _message_from_json(parsed)
+        return message or response.reason_phrase or f"HTTP {response.status_code}", parsed, details
+    if "html" in content_type or re.match(r"\s*<(!doctype|html)", text, re.IGNORECASE):
+        return _message_from_html(text, response), text, None
+    stripped = " ".join(text.split())
+    if not stripped:
+        return response.reason_phrase or f"HTTP {response.status_code}", text, None
+    return _shorten(stripped), text, None
+
+
+def _message_from_json(parsed: Any) -> tuple[str, Any]:
+    if isinstance(parsed, dict):
+        errors = parsed.get("errors")
+        message = parsed.get("message")
+        if isinstance(errors, list) and errors:  # api_tabular
+            parts = [_tabular_error_text(e) for e in errors]
+            text = "; ".join(p for p in parts if p)
+            return _shorten(str(message) + ": " + text if message else text), errors
+        if isinstance(errors, dict) and errors:  # udata form validation
+            fields = "; ".join(f"{k}: {_flatten(v)}" for k, v in errors.items())
+            base = str(message) if message else "Validation failed"
+            return _shorten(f"{base} ({fields})"), errors
+        if message is not None:
+            return _shorten(str(message)), None
+        for key in ("error", "detail", "title"):
+            if key in parsed:
+                return _shorten(_flatten(parsed[key])), None
+        return _shorten(json.dumps(parsed, ensure_ascii=False)), None
+    if isinstance(parsed, list):
+        return _shorten(_flatten(parsed)), parsed
+    return _shorten(str(parsed)), None
+
+
+def _tabular_error_text(error: Any) -> str:
+    if not isinstance(error, dict):
+        return _flatten(error)
+    title, detail = error.get("title"), error.get("detail")
+    if isinstance(detail, dict):  # a PostgREST/database error object
+        detail = detail.get("message") or detail.get("details") or json.dumps(detail, ensure_ascii=False)
+    parts = [str(p) for p in (title, detail) if p]
+    return ": ".join(parts) if parts else _flatten(error)
+
+
+def _message_from_html(text: str, response: httpx.Response) -> str:
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if match is None:
+        match = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.IGNORECASE | re.DOTALL)
+    if match is not None:
+        title = " ".join(re.sub(r"<[^>]+>", "", match.group(1)).split())
+        if title:
+            return _shorten(title)
+    return response.reason_phrase or f"HTTP {response.status_code}"
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_flatten(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_flatten(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _safe_text(response: httpx.Response) -> str:
+    try:
+        return response.text
+    except (httpx.ResponseNotRead, UnicodeDecodeError):
+        return ""
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Fixtures for the real udata peer (session scope): see tests/peers/udata/README.md."""
