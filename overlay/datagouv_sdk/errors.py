@@ -14,16 +14,28 @@
 The error bodies parsed are the real ones: udata `{"message": …}` and
 `{"errors": {field: [...]}, "message": …}`; api_tabular `{"errors": [{"code", "title", "detail"}]}`
 (detail may be a nested database error object); text/plain bodies; HTML pages from a proxy.
+
+Functions:
+- `raise_for_status(response, *, now=None)`: nothing for < 400, else raise the mapped error (reads a
+  sync body if needed; a Retry-After on 429/503 becomes `RateLimitError.retry_after`, in seconds
+  relative to `now`, the wall clock in epoch seconds). `araise_for_status` is the async twin.
+- `error_from_response(response, *, retry_after=None)`: the mapping itself, for a read response.
+- `decode_json(response)`: the parsed body, or ResponseDecodeError (truncated or invalid JSON).
+- `parse_error_body(response)`: (message, parsed body, details).
+- Every APIStatusError carries `rate_limit` (`RateLimitInfo` from the X-RateLimit-* headers, or None).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import attrs
 import httpx
+
+from datagouv_sdk.retry import parse_retry_after  # retry.py imports nothing of ours: no cycle
 
 __all__ = [
     "DataGouvError",
@@ -42,8 +54,11 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "RateLimitInfo",
+    "araise_for_status",
+    "decode_json",
     "error_from_response",
     "parse_error_body",
+    "raise_for_status",
 ]
 
 # Longest message kept from a body that is not structured (HTML proxy pages, long text).
@@ -185,6 +200,74 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
         RateLimitError,
     )
 }
+
+
+def raise_for_status(response: httpx.Response, *, now: float | None = None) -> None:
+    """Raise the mapped APIStatusError for a status >= 400; return None otherwise.
+
+    The body is read first when it has not been (sync responses); if reading fails the error is
+    still raised, with the reason phrase as message. For an async streamed response use
+    `araise_for_status`."""
+    if response.status_code < 400:
+        return
+    if not _is_read(response):
+        try:
+            response.read()
+        except (httpx.HTTPError, DataGouvError):
+            pass  # a broken error body must not hide the status
+    raise _status_error(response, now)
+
+
+async def araise_for_status(response: httpx.Response, *, now: float | None = None) -> None:
+    """Async twin of `raise_for_status`: awaits the body of an unread response first."""
+    if response.status_code < 400:
+        return
+    if not _is_read(response):
+        try:
+            await response.aread()
+        except (httpx.HTTPError, DataGouvError):
+            pass
+    raise _status_error(response, now)
+
+
+def _is_read(response: httpx.Response) -> bool:
+    try:
+        response.content
+    except httpx.ResponseNotRead:
+        return False
+    return True
+
+
+def _status_error(response: httpx.Response, now: float | None) -> APIStatusError:
+    retry_after = None
+    if response.status_code in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after"), time.time() if now is None else now)
+    return error_from_response(response, retry_after=retry_after)
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The JSON body of a read response, or ResponseDecodeError naming the request and what broke."""
+    where = _describe_request(response)
+    try:
+        content = response.content
+    except httpx.ResponseNotRead as exc:
+        raise UsageError(f"the body of {where} has not been read: call response.read() first") from exc
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        size = len(content)
+        hint = " (empty body)" if not size else f" ({size} bytes, may be truncated)"
+        raise ResponseDecodeError(
+            f"invalid JSON in the {response.status_code} response to {where}{hint}: {exc}", response=response
+        ) from exc
+
+
+def _describe_request(response: httpx.Response) -> str:
+    try:
+        request = response.request
+    except RuntimeError:  # a Response built by hand, with no request attached
+        return "a request"
+    return f"{request.method} {request.url}"
 
 
 def error_from_response(response: httpx.Response, *, retry_after: float | None = None) -> APIStatusError:
