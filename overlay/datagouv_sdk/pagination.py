@@ -1,0 +1,484 @@
+"""One Page protocol, the page kinds data.gouv.fr uses, and sync/async pagers over them.
+
+The three APIs page in two ways:
+
+- Main API (udata): ``page``/``page_size``/``total``/``next_page``. We page by *number* through the
+  generated functions (typed items) and use ``next_page`` only as "is there more". A page past the end
+  answers 404: while paging that just means the end; a page the caller asked for explicitly (the start
+  page) raises ``NotFoundError``.
+- Metrics and Tabular (api_tabular): ``data``, ``links.next``/``links.prev`` and
+  ``meta.page``/``page_size``/``total`` (Tabular drops ``total`` for aggregations). ``page_size`` is
+  capped at 50 by the server; asking for more is refused before any request with a ``UsageError``.
+  The servers build ``links.next`` from their configured ``SERVER_NAME``, not from the request, so the
+  pager keeps only the link's path and query and sends them to the client's own base URL: a
+  misconfigured (or hostile) server cannot send the pager to another host.
+
+A pager (``SyncPager`` / ``AsyncPager``) takes a ``fetch(PageInfo) -> Page`` function and gives
+item iteration, ``iter_pages()``, ``first_page()``, a ``limit`` on items, and opt-in bounded
+``prefetch`` of page-numbered listings with a known total (threads for sync, tasks for async), yielding
+pages in order and each item once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+import httpx
+
+from datagouv_sdk import errors
+
+__all__ = [
+    "LINK_PAGE_SIZE_MAX",
+    "PageInfo",
+    "Page",
+    "NumberedPage",
+    "LinkPage",
+    "SyncPager",
+    "AsyncPager",
+    "link_pager",
+    "async_link_pager",
+    "iter_link_pages",
+    "aiter_link_pages",
+    "check_link_page_size",
+]
+
+# api_tabular's PAGE_SIZE_MAX (Metrics and Tabular). Above it the server answers 400.
+LINK_PAGE_SIZE_MAX = 50
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@attrs.frozen
+class PageInfo:
+    """Where the next page is: a page number (Main API) or a link to follow (Metrics/Tabular)."""
+
+    page: int | None = None
+    url: str | None = None
+
+
+class Page(Protocol[T_co]):
+    """What every page kind offers; pagers need nothing else."""
+
+    @property
+    def items(self) -> Sequence[T_co]: ...
+
+    @property
+    def total(self) -> int | None: ...
+
+    def next_page_info(self) -> PageInfo | None: ...
+
+
+@attrs.frozen
+class NumberedPage(Generic[T]):
+    """A Main API (udata) page: ``page``, ``page_size``, ``total``, ``next_page``."""
+
+    items: Sequence[T]
+    page: int
+    page_size: int
+    total: int | None
+    next_page: str | None
+
+    def next_page_info(self) -> PageInfo | None:
+        # udata sets next_page to null on the last page; an empty page also ends the listing.
+        if self.next_page is None or not self.items:
+            return None
+        return PageInfo(page=self.page + 1)
+
+    @property
+    def last_page(self) -> int | None:
+        """The last page number implied by ``total`` (None when unknown)."""
+        if self.total is None or self.page_size <= 0:
+            return None
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @classmethod
+    def from_body(cls, body: Any, item: Callable[[Any], T]) -> NumberedPage[T]:
+        """Build from a decoded udata page body (dict) or a generated ``*Page`` model."""
+        get = _getter(body)
+        data = get("data") or []
+        return cls(
+            items=[item(d) for d in data],
+            page=int(get("page") or 1),
+            page_size=int(get("page_size") or len(data)),
+            total=_int_or_none(get("total")),
+            next_page=_str_or_none(get("next_page")),
+        )
+
+
+@attrs.frozen
+class LinkPage(Generic[T]):
+    """A Metrics or Tabular page: ``data``, ``links.next``/``prev``, ``meta.page``/``page_size``/``total``."""
+
+    items: Sequence[T]
+    page: int
+    page_size: int
+    total: int | None
+    next_url: str | None
+    prev_url: str | None = None
+
+    def next_page_info(self) -> PageInfo | None:
+        if self.next_url is None or not self.items:
+            return None
+        return PageInfo(url=self.next_url)
+
+    @classmethod
+    def from_body(cls, body: Any, item: Callable[[Any], T]) -> LinkPage[T]:
+        if not isinstance(body, Mapping):
+            raise errors.DataGouvError(f"expected a paginated JSON object, got {type(body).__name__}")
+        links = body.get("links") or {}
+        meta = body.get("meta") or {}
+        data = body.get("data") or []
+        return cls(
+            items=[item(d) for d in data],
+            page=int(meta.get("page") or 1),
+            page_size=int(meta.get("page_size") or len(data)),
+            total=_int_or_none(meta.get("total")),
+            next_url=_str_or_none(links.get("next")),
+            prev_url=_str_or_none(links.get("prev")),
+        )
+
+
+class SyncPager(Generic[T]):
+    """Iterate the items (or pages) of a listing. Pages are fetched lazily, as iteration needs them.
+
+    ``fetch`` gets a ``PageInfo`` and returns a page; ``start`` is the first page asked for.
+    ``limit`` caps the number of items yielded. ``prefetch=N`` (N >= 2) fetches up to N pages of a
+    page-numbered listing with a known total concurrently, in threads, yielding them in order.
+    ``key`` (e.g. the item id) drops an item already yielded: an item that moves across a page
+    boundary while paging (the collection changed) then comes out once.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[PageInfo], Page[T]],
+        *,
+        start: PageInfo | None = None,
+        limit: int | None = None,
+        prefetch: int = 0,
+        key: Callable[[T], Hashable] | None = None,
+    ) -> None:
+        _check_limits(limit, prefetch)
+        self._fetch = fetch
+        self._start = start or PageInfo(page=1)
+        self.limit = limit
+        self.prefetch = prefetch
+        self._key = key
+
+    def first_page(self) -> Page[T]:
+        """The start page (errors, including 404, are raised: it was asked for explicitly)."""
+        return self._fetch(self._start)
+
+    def iter_pages(self) -> Iterator[Page[T]]:
+        """Every page from the start page on; a 404 past the start page ends the listing."""
+        page = self.first_page()
+        yield page
+        if self.prefetch >= 2 and isinstance(page, NumberedPage) and page.last_page is not None:
+            yield from self._prefetched(page)
+            return
+        yield from self._sequential(page)
+
+    def __iter__(self) -> Iterator[T]:
+        seen: set[Hashable] = set()
+        count = 0
+        if self.limit == 0:
+            return
+        for page in self.iter_pages():
+            for item in page.items:
+                if self._key is not None:
+                    k = self._key(item)
+                    if k in seen:
+                        continue
+                    seen.add(k)
+                yield item
+                count += 1
+                if self.limit is not None and count >= self.limit:
+                    return
+
+    def _next(self, info: PageInfo) -> Page[T] | None:
+        try:
+            return self._fetch(info)
+        except errors.NotFoundError:
+            return None  # past the end: udata answers 404 for a page beyond the last one
+
+    def _sequential(self, page: Page[T]) -> Iterator[Page[T]]:
+        info = page.next_page_info()
+        while info is not None:
+            nxt = self._next(info)
+            if nxt is None:
+                return
+            yield nxt
+            info = nxt.next_page_info()
+
+    def _prefetched(self, first: NumberedPage[T]) -> Iterator[Page[T]]:
+        last = first.last_page or first.page
+        numbers = iter(range(first.page + 1, last + 1))
+        if first.next_page_info() is None:
+            return
+        pending: deque[Future[Page[T] | None]] = deque()
+        with ThreadPoolExecutor(max_workers=self.prefetch, thread_name_prefix="datagouv-prefetch") as pool:
+            try:
+                for n in numbers:
+                    pending.append(pool.submit(self._next, PageInfo(page=n)))
+                    if len(pending) >= self.prefetch:
+                        break
+                current: Page[T] = first
+                while pending:
+                    result = pending.popleft().result()
+                    if result is None:
+                        return
+                    current = result
+                    yield result
+                    if result.next_page_info() is None:
+                        return
+                    for n in numbers:
+                        pending.append(pool.submit(self._next, PageInfo(page=n)))
+                        break
+            finally:
+                for fut in pending:
+                    fut.cancel()
+        # The collection grew after the first page: go on one page at a time.
+        yield from self._sequential(current)
+
+
+class AsyncPager(Generic[T]):
+    """The async twin of ``SyncPager``: ``async for item in pager``, ``pager.iter_pages()``;
+    prefetch runs up to N fetches as tasks."""
+
+    def __init__(
+        self,
+        fetch: Callable[[PageInfo], Awaitable[Page[T]]],
+        *,
+        start: PageInfo | None = None,
+        limit: int | None = None,
+        prefetch: int = 0,
+        key: Callable[[T], Hashable] | None = None,
+    ) -> None:
+        _check_limits(limit, prefetch)
+        self._fetch = fetch
+        self._start = start or PageInfo(page=1)
+        self.limit = limit
+        self.prefetch = prefetch
+        self._key = key
+
+    async def first_page(self) -> Page[T]:
+        return await self._fetch(self._start)
+
+    async def iter_pages(self) -> AsyncGenerator[Page[T], None]:
+        page = await self.first_page()
+        yield page
+        if self.prefetch >= 2 and isinstance(page, NumberedPage) and page.last_page is not None:
+            async for p in self._prefetched(page):
+                yield p
+            return
+        async for p in self._sequential(page):
+            yield p
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        seen: set[Hashable] = set()
+        count = 0
+        if self.limit == 0:
+            return
+        pages = self.iter_pages()
+        try:
+            async for page in pages:
+                for item in page.items:
+                    if self._key is not None:
+                        k = self._key(item)
+                        if k in seen:
+                            continue
+                        seen.add(k)
+                    yield item
+                    count += 1
+                    if self.limit is not None and count >= self.limit:
+                        return
+        finally:
+            await pages.aclose()
+
+    async def to_list(self) -> list[T]:
+        """All items (up to ``limit``) in a list."""
+        return [item async for item in self]
+
+    async def _next(self, info: PageInfo) -> Page[T] | None:
+        try:
+            return await self._fetch(info)
+        except errors.NotFoundError:
+            return None
+
+    async def _sequential(self, page: Page[T]) -> AsyncIterator[Page[T]]:
+        info = page.next_page_info()
+        while info is not None:
+            nxt = await self._next(info)
+            if nxt is None:
+                return
+            yield nxt
+            info = nxt.next_page_info()
+
+    async def _prefetched(self, first: NumberedPage[T]) -> AsyncIterator[Page[T]]:
+        if first.next_page_info() is None:
+            return
+        last = first.last_page or first.page
+        numbers = iter(range(first.page + 1, last + 1))
+        pending: deque[asyncio.Task[Page[T] | None]] = deque()
+        current: Page[T] = first
+        try:
+            for n in numbers:
+                pending.append(asyncio.ensure_future(self._next(PageInfo(page=n))))
+                if len(pending) >= self.prefetch:
+                    break
+            while pending:
+                result = await pending.popleft()
+                if result is None:
+                    return
+                current = result
+                yield result
+                if result.next_page_info() is None:
+                    return
+                for n in numbers:
+                    pending.append(asyncio.ensure_future(self._next(PageInfo(page=n))))
+                    break
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        async for p in self._sequential(current):
+            yield p
+
+
+# --- Metrics / Tabular: links-paginated listings over a raw httpx client -------------------------
+
+
+def check_link_page_size(page_size: int | None) -> None:
+    """Refuse a Metrics/Tabular ``page_size`` the server would reject (before any request)."""
+    if page_size is None:
+        return
+    if not 1 <= page_size <= LINK_PAGE_SIZE_MAX:
+        raise errors.UsageError(
+            f"page_size={page_size} is out of range: the Metrics and Tabular APIs accept 1 to "
+            f"{LINK_PAGE_SIZE_MAX} rows per page"
+        )
+
+
+def link_pager(
+    http: httpx.Client,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    limit: int | None = None,
+    item: Callable[[Any], T] | None = None,
+) -> SyncPager[Any]:
+    """A pager over a Metrics/Tabular listing at ``path`` (relative to ``http.base_url``).
+
+    Items are plain dicts unless ``item`` converts them. ``params`` may hold ``page`` (the start
+    page) and ``page_size`` (<= 50) and any filter (``column__exact`` …).
+    """
+    query = dict(params or {})
+    check_link_page_size(_int_or_none(query.get("page_size")))
+    convert: Callable[[Any], Any] = item or _identity
+
+    def fetch(info: PageInfo) -> Page[Any]:
+        if info.url is not None:
+            response = http.get(_rebase(info.url, http.base_url))
+        else:
+            response = http.get(path, params=query)
+        return LinkPage.from_body(_json_or_raise(response), convert)
+
+    return SyncPager(fetch, start=PageInfo(page=_int_or_none(query.get("page")) or 1), limit=limit)
+
+
+def async_link_pager(
+    http: httpx.AsyncClient,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    limit: int | None = None,
+    item: Callable[[Any], T] | None = None,
+) -> AsyncPager[Any]:
+    """The async twin of ``link_pager``."""
+    query = dict(params or {})
+    check_link_page_size(_int_or_none(query.get("page_size")))
+    convert: Callable[[Any], Any] = item or _identity
+
+    async def fetch(info: PageInfo) -> Page[Any]:
+        if info.url is not None:
+            response = await http.get(_rebase(info.url, http.base_url))
+        else:
+            response = await http.get(path, params=query)
+        return LinkPage.from_body(_json_or_raise(response), convert)
+
+    return AsyncPager(fetch, start=PageInfo(page=_int_or_none(query.get("page")) or 1), limit=limit)
+
+
+def iter_link_pages(
+    http: httpx.Client, path: str, params: Mapping[str, Any] | None = None
+) -> Iterator[Page[Any]]:
+    """Every page of a Metrics/Tabular listing, following ``links.next`` until it is null."""
+    return link_pager(http, path, params).iter_pages()
+
+
+def aiter_link_pages(
+    http: httpx.AsyncClient, path: str, params: Mapping[str, Any] | None = None
+) -> AsyncIterator[Page[Any]]:
+    """The async twin of ``iter_link_pages``."""
+    return async_link_pager(http, path, params).iter_pages()
+
+
+def _rebase(link: str, base_url: httpx.URL) -> httpx.URL:
+    # Keep the link's path and query, on our own origin (see the module docstring).
+    url = httpx.URL(link)
+    return base_url.copy_with(path=url.path, query=url.query or None, fragment=None)
+
+
+def _json_or_raise(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        response.read()
+        raise errors.error_from_response(response)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise errors.ResponseDecodeError(
+            f"invalid JSON from {response.request.method} {response.request.url}: {exc}", response=response
+        ) from exc
+
+
+def _check_limits(limit: int | None, prefetch: int) -> None:
+    if limit is not None and limit < 0:
+        raise errors.UsageError(f"limit must be >= 0, got {limit}")
+    if prefetch < 0:
+        raise errors.UsageError(f"prefetch must be >= 0, got {prefetch}")
+
+
+def _getter(body: Any) -> Callable[[str], Any]:
+    if isinstance(body, Mapping):
+        return body.get
+
+    def get(name: str) -> Any:
+        value = getattr(body, name, None)
+        # Generated models use an UNSET sentinel for absent fields.
+        return None if type(value).__name__ == "Unset" else value
+
+    return get
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None or type(value).__name__ == "Unset" else str(value)
