@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from datagouv_sdk.errors import UsageError
+from datagouv_sdk.codegen.errors import SpecInvalidError
 
 __all__ = [
     "OPENAPI_VERSION",
@@ -97,7 +97,7 @@ _OAUTH_FLOWS = {
 }
 
 
-class SwaggerConversionError(UsageError):
+class SwaggerConversionError(SpecInvalidError):
     """The document is not Swagger 2.0, or is malformed in a way the conversion cannot carry."""
 
 
