@@ -1,0 +1,259 @@
+"""Start and stop the Tabular/Metrics peer: PostgreSQL 15 → gateway → the two real api_tabular apps.
+
+Stdlib only (it runs in the project venv); the gateway and the apps run in `.peers/tabular/`
+(`make peers`). Everything lives in one temporary folder removed by `stop()`; every wait is
+bounded and a failure reports the stuck process's log. Run it by hand to poke at the peer:
+
+    .venv/bin/python -m tests.peers.tabular.launcher [--max-seconds N]   # prints the URLs; Ctrl-C stops
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.peers.tabular import seed
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+PEER_PYTHON = ROOT / ".peers" / "tabular" / "bin" / "python"
+START_TIMEOUT = 60.0
+# Low on purpose, so a test can cross it: api_tabular's BATCH_SIZE, the most rows a CSV/JSON export
+# may hold before it answers 403 (production uses 50 000).
+DEFAULT_CSV_EXPORT_CAP = 500
+# What each app loads from its working directory at start-up, and our spec that stands for it.
+SWAGGER_FILES = {"tabular": ("ressource_app_swagger.yaml", "tabular"), "metrics": ("metrics_swagger.yaml", "metrics")}
+
+
+class PeerStartError(RuntimeError):
+    """The peer could not be started; the message says what is missing or which process failed."""
+
+
+def find_pg_bin() -> Path:
+    candidates = [os.environ.get("DATAGOUV_PG_BIN", ""), "/usr/lib/postgresql/15/bin",
+                  *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").is_file() and (Path(candidate) / "postgres").is_file():
+            return Path(candidate)
+    raise PeerStartError(
+        "PostgreSQL server binaries (initdb, postgres) not found in /usr/lib/postgresql/*/bin or "
+        "$DATAGOUV_PG_BIN: install them with `apt-get update && apt-get install -y postgresql` "
+        "(CI's .ci/run does)."
+    )
+
+
+def find_spec(api: str) -> Path:
+    """The Tabular/Metrics spec to place beside the app: fetched copy first, then the offline mirror."""
+    mirror = os.environ.get("DATAGOUV_SPECS_MIRROR")
+    folders = [ROOT / "specs" / "upstream"]
+    if mirror:
+        folders += [Path(mirror), Path(mirror) / "specs" / "upstream"]
+    folders.append(ROOT.parent / "shared" / "specs")
+    for folder in folders:
+        for suffix in (".yaml", ".yml", ".json"):
+            if (folder / f"{api}{suffix}").is_file():
+                return folder / f"{api}{suffix}"
+    raise PeerStartError(f"no {api} spec found in {', '.join(map(str, folders))}: run `make specs` "
+                         "(offline: DATAGOUV_SPECS_MIRROR=/path/to/specs make specs)")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@dataclass
+class _Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+    stop_signal: int = signal.SIGTERM
+
+
+@dataclass
+class TabularStack:
+    """One PostgreSQL + gateway, shared by the Tabular and Metrics apps started on top of it."""
+
+    csv_export_cap: int = DEFAULT_CSV_EXPORT_CAP
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="dgv-tabular-peer-")))
+    processes: list[_Process] = field(default_factory=list)
+    pg_port: int = 0
+    gateway_ports: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    # ---- plumbing
+    def _spawn(self, name: str, argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+               stop_signal: int = signal.SIGTERM) -> _Process:
+        log = self.workdir / f"{name}.log"
+        with open(log, "wb") as out:
+            popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        process = _Process(name, popen, log, stop_signal)
+        self.processes.append(process)
+        return process
+
+    def _wait(self, process: _Process, what: str, ready: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.popen.poll() is not None:
+                raise PeerStartError(f"{process.name} exited with {process.popen.returncode} before {what}:\n"
+                                     f"{_tail(process.log)}")
+            if ready():
+                return
+            time.sleep(0.05)
+        raise PeerStartError(f"{process.name}: no {what} after {START_TIMEOUT:.0f} s:\n{_tail(process.log)}")
+
+    def _as_postgres(self, argv: list[str]) -> list[str]:
+        # PostgreSQL refuses to run as root; as root we hand the cluster to the `postgres` user.
+        return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+    # ---- stages
+    def start_database(self) -> None:
+        """PostgreSQL (initdb + start + seed) and the gateway in front of it."""
+        started = time.monotonic()
+        pg_bin = find_pg_bin()
+        if not PEER_PYTHON.is_file():
+            raise PeerStartError(f"{PEER_PYTHON} missing: run `make peers` (installs tests/peers/tabular/"
+                                 "requirements.txt into .peers/tabular/)")
+        os.chmod(self.workdir, 0o755)  # the postgres user must reach its data folder inside
+        data, sockets = self.workdir / "pgdata", self.workdir / "pgsock"
+        data.mkdir()
+        sockets.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(data, "postgres", "postgres")
+            shutil.chown(sockets, "postgres", "postgres")
+        initdb = subprocess.run(
+            self._as_postgres([str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                               "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"]),
+            capture_output=True, text=True, timeout=START_TIMEOUT)
+        if initdb.returncode != 0:
+            raise PeerStartError(f"initdb failed ({initdb.returncode}):\n{initdb.stdout}\n{initdb.stderr}")
+        self.pg_port = free_port()
+        postgres = self._spawn("postgres", self._as_postgres([
+            str(pg_bin / "postgres"), "-D", str(data), "-k", str(sockets), "-h", "127.0.0.1",
+            "-p", str(self.pg_port), "-c", "fsync=off", "-c", "synchronous_commit=off",
+            "-c", "full_page_writes=off", "-c", "max_connections=40"]), stop_signal=signal.SIGINT)
+
+        def accepting() -> bool:
+            probe = subprocess.run([str(pg_bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)],
+                                   capture_output=True)
+            return probe.returncode == 0
+
+        self._wait(postgres, "connections accepted", accepting)
+        seed_file = self.workdir / "seed.sql"
+        seed_file.write_text(seed.seed_sql())
+        seeded = subprocess.run(
+            [str(pg_bin / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.pg_port),
+             "-U", "postgres", "-d", "postgres", "-f", str(seed_file)],
+            capture_output=True, text=True, timeout=START_TIMEOUT)
+        if seeded.returncode != 0:
+            raise PeerStartError(f"seeding failed:\n{seeded.stderr[-3000:]}")
+        self.timings["postgres"] = time.monotonic() - started
+
+        started = time.monotonic()
+        ready_file = self.workdir / "gateway.json"
+        gateway = self._spawn("gateway", [
+            str(PEER_PYTHON), str(HERE / "postgrest_gateway.py"),
+            "--dsn", f"host=127.0.0.1 port={self.pg_port} user=postgres dbname=postgres",
+            "--listen", f"127.0.0.1:0:{seed.TABULAR_SCHEMA}", "--listen", f"127.0.0.1:0:{seed.METRICS_SCHEMA}",
+            "--ready-file", str(ready_file)])
+        self._wait(gateway, "listening sockets", ready_file.is_file)
+        self.gateway_ports = json.loads(ready_file.read_text())
+        self.timings["gateway"] = time.monotonic() - started
+
+    def gateway_url(self, schema: str) -> str:
+        return f"http://127.0.0.1:{self.gateway_ports[schema]}"
+
+    def start_app(self, app: str) -> str:
+        """Start api_tabular's `tabular` or `metrics` app; returns its base URL once /health/ is 200."""
+        started = time.monotonic()
+        swagger_name, api = SWAGGER_FILES[app]
+        cwd = self.workdir / f"app-{app}"
+        cwd.mkdir()
+        shutil.copyfile(find_spec(api), cwd / swagger_name)
+        schema = seed.TABULAR_SCHEMA if app == "tabular" else seed.METRICS_SCHEMA
+        env = {k: v for k, v in os.environ.items() if k not in ("CSVAPI_SETTINGS", "PYTHONPATH")}
+        env.update({
+            "PGREST_ENDPOINT": self.gateway_url(schema),
+            "BATCH_SIZE": str(self.csv_export_cap),
+            "ALLOW_AGGREGATION": ",".join(seed.AGGREGATION_ALLOWED),
+            "SENTRY_DSN": "",
+            "CSVAPI_SETTINGS": str(cwd / "config.toml"),  # absent: defaults + the variables above
+        })
+        port_file = cwd / "port"
+        process = self._spawn(f"api_tabular-{app}", [str(PEER_PYTHON), str(HERE / "run_app.py"), app,
+                                                     "--port-file", str(port_file)], cwd=cwd, env=env)
+        self._wait(process, "a port", port_file.is_file)
+        base_url = f"http://127.0.0.1:{int(port_file.read_text())}"
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(f"{base_url}/health/", timeout=2) as answer:
+                    return bool(answer.status == 200)
+            except (urllib.error.URLError, OSError):
+                return False
+
+        self._wait(process, "healthy /health/", healthy)
+        self.timings[app] = time.monotonic() - started
+        return base_url
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.popen.poll() is None:
+                process.popen.send_signal(process.stop_signal)
+        for process in reversed(self.processes):
+            try:
+                process.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.popen.pid, signal.SIGKILL)
+                process.popen.wait(timeout=10)
+        self.processes.clear()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    # Bounded even when forgotten: stops after --max-seconds (default one hour).
+    max_seconds = float(sys.argv[sys.argv.index("--max-seconds") + 1]) if "--max-seconds" in sys.argv else 3600.0
+    signal.signal(signal.SIGTERM, _interrupt)
+    stack = TabularStack()
+    try:
+        stack.start_database()
+        urls = {app: stack.start_app(app) for app in ("tabular", "metrics")}
+        print(json.dumps({"urls": urls, "resources": seed.RESOURCES, "timings_s": stack.timings}, indent=2),
+              flush=True)
+        time.sleep(max_seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
