@@ -1,0 +1,267 @@
+"""Drive openapi-python-client (pinned) from a prepared OAS 3 document into generated/<package>.
+
+The generator runs in a subprocess (`--meta none --fail-on-warning --overwrite`) into a temporary
+folder beside the target, with the venv's bin first on PATH so its post-hooks use the pinned ruff.
+The result is then stamped (a DO-NOT-EDIT header on every file, spec hashes in `__init__.py`), checked
+(one `sync_detailed` per operation) and swapped in with renames: a failed run leaves the previous
+package in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from datagouv_sdk.codegen.errors import GenerationError
+from datagouv_sdk.codegen.inventory import operations
+from datagouv_sdk.codegen.normalise import canonical_bytes, sha256_hex
+
+__all__ = [
+    "GENERATOR",
+    "Stamp",
+    "GenerationResult",
+    "generator_version",
+    "load_config",
+    "generate_client",
+    "count_endpoint_functions",
+    "tree_sha256",
+    "header_line",
+    "document_stamp",
+]
+
+GENERATOR = "openapi-python-client"
+# Upper bound for one generator run (Main takes seconds; a hang must not block `make` forever).
+GENERATION_TIMEOUT = 600.0
+_ENDPOINT_FN = re.compile(r"^def sync_detailed\(", re.MULTILINE)
+_CONFIG_KEYS = {
+    "class_overrides",
+    "content_type_overrides",
+    "project_name_override",
+    "package_name_override",
+    "package_version_override",
+    "use_path_prefixes_for_title_model_names",
+    "post_hooks",
+    "docstrings_on_attributes",
+    "field_prefix",
+    "generate_all_tags",
+    "http_timeout",
+    "literal_enums",
+}
+
+
+@attrs.frozen
+class Stamp:
+    """What the generated package records about where it came from."""
+
+    name: str  # API name in the header ("tabular")
+    spec_version: str  # info.version
+    spec_sha256: str  # hash of the prepared document fed to the generator
+    upstream_sha256: str  # hash of the normalised upstream document (the lock's)
+
+
+@attrs.frozen
+class GenerationResult:
+    package: str
+    output_dir: Path
+    endpoint_functions: int
+    operations: int
+    warnings: tuple[str, ...]  # the generator's output besides its "Generating <dir>" line
+    seconds: float
+    stamp: Stamp
+
+
+def generator_version() -> str:
+    return importlib.metadata.version(GENERATOR)
+
+
+def load_config(path: Path | None, *, package: str) -> dict[str, Any]:
+    """The generator config (specs/config/<name>.yaml), with `package_name_override` checked against the
+    package sources.json names. Without a file: literal enums and the ruff post-hooks of the committed files."""
+    if path is None or not path.exists():
+        config: dict[str, Any] = {
+            "literal_enums": True,
+            "post_hooks": [
+                "ruff check . --fix-only --isolated --no-cache --no-respect-gitignore --extend-select=I --quiet",
+                "ruff format . --isolated --no-cache --no-respect-gitignore --quiet",
+            ],
+        }
+    else:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise GenerationError(f"cannot read generator config {path}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise GenerationError(f"{path}: expected a mapping of openapi-python-client options")
+        unknown = sorted(set(loaded) - _CONFIG_KEYS)
+        if unknown:
+            raise GenerationError(f"{path}: unknown openapi-python-client options {unknown}")
+        config = loaded
+    override = config.setdefault("package_name_override", package)
+    if override != package:
+        raise GenerationError(f"{path}: package_name_override {override!r} differs from sources.json's {package!r}")
+    return config
+
+
+def generate_client(
+    document: dict[str, Any],
+    *,
+    package: str,
+    output_dir: Path,
+    config: dict[str, Any],
+    stamp: Stamp,
+    templates: Path | None = None,
+) -> GenerationResult:
+    """Generate `package` from the prepared OAS 3 `document` into `output_dir` (replaced on success)."""
+    started = time.perf_counter()
+    output_dir = output_dir.resolve()
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Same folder as the target, so the final swap is a rename; the dot keeps it off import paths.
+    work = Path(tempfile.mkdtemp(prefix=f".{package}.", suffix=".tmp", dir=output_dir.parent))
+    try:
+        spec_path = work / "spec.json"
+        spec_path.write_bytes(canonical_bytes(document))
+        config_path = work / "config.json"
+        config_path.write_text(json.dumps(config, sort_keys=True), encoding="utf-8")
+        staged = work / package
+        output = _run_generator(spec_path, config_path, staged, templates=templates, package=package)
+        shutil.rmtree(staged / ".ruff_cache", ignore_errors=True)  # a config without --no-cache
+        warnings = tuple(
+            line for line in output.splitlines() if line.strip() and not line.startswith("Generating ")
+        )
+        _stamp_tree(staged, stamp)
+        endpoint_functions = count_endpoint_functions(staged)
+        expected = len(operations(document))
+        if endpoint_functions != expected:
+            raise GenerationError(
+                f"{package}: {endpoint_functions} endpoint functions generated for {expected} operations "
+                f"in the spec; the generator dropped or merged some (output: {output.strip() or 'none'})"
+            )
+        _swap_in(staged, output_dir, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return GenerationResult(
+        package=package,
+        output_dir=output_dir,
+        endpoint_functions=endpoint_functions,
+        operations=expected,
+        warnings=warnings,
+        seconds=time.perf_counter() - started,
+        stamp=stamp,
+    )
+
+
+def _run_generator(spec: Path, config: Path, staged: Path, *, templates: Path | None, package: str) -> str:
+    bin_dir = Path(sys.executable).parent  # not resolved: a venv's bin/python is a symlink to the base
+    if not (bin_dir / "ruff").exists():
+        raise GenerationError(
+            f"ruff is not installed next to {sys.executable}; the post-hooks need the pinned one "
+            "(pip install -e '.[codegen]')"
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "openapi_python_client",
+        "generate",
+        "--path",
+        str(spec),
+        "--config",
+        str(config),
+        "--meta",
+        "none",
+        "--fail-on-warning",
+        "--overwrite",
+        "--output-path",
+        str(staged),
+    ]
+    if templates is not None:
+        command += ["--custom-template-path", str(templates)]
+    env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")])}
+    env.pop("NO_COLOR", None)
+    env["TERM"] = "dumb"  # the generator's typer/rich output: no colour codes in captured warnings
+    try:
+        done = subprocess.run(
+            command,
+            cwd=spec.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=GENERATION_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GenerationError(f"{package}: {GENERATOR} did not finish within {GENERATION_TIMEOUT:.0f} s") from exc
+    output = (done.stdout + done.stderr).replace(str(staged), f"<{package}>")
+    if done.returncode != 0:
+        raise GenerationError(f"{package}: {GENERATOR} failed (exit {done.returncode}):\n{output.strip()}")
+    if not (staged / "__init__.py").exists():
+        raise GenerationError(f"{package}: {GENERATOR} exited 0 but wrote no package:\n{output.strip()}")
+    return output
+
+
+def header_line(stamp: Stamp) -> str:
+    return (
+        f"# Generated by {GENERATOR} {generator_version()} from {stamp.name} spec "
+        f"sha256:{stamp.spec_sha256[:12]} — DO NOT EDIT; regenerate with `make generate`\n"
+    )
+
+
+def _stamp_tree(package_dir: Path, stamp: Stamp) -> None:
+    header = header_line(stamp)
+    for path in sorted(package_dir.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if path == package_dir / "__init__.py":
+            text = text.rstrip("\n") + "\n\n" + _spec_constants(stamp)
+        path.write_text(header + text, encoding="utf-8")
+
+
+def _spec_constants(stamp: Stamp) -> str:
+    return (
+        "# Which documents this package was generated from (stamped by datagouv_sdk.codegen.generate).\n"
+        f"__spec_version__ = {json.dumps(stamp.spec_version)}\n"
+        f"__spec_sha256__ = {json.dumps(stamp.spec_sha256)}  # the prepared OAS 3 document (converted + patched)\n"
+        f"__upstream_sha256__ = {json.dumps(stamp.upstream_sha256)}  # the normalised upstream document (lock)\n"
+    )
+
+
+def _swap_in(staged: Path, target: Path, work: Path) -> None:
+    """Replace `target` by `staged` with two renames; the old tree goes to `work` (deleted by the caller)."""
+    if target.exists():
+        os.replace(target, work / "previous")
+    os.replace(staged, target)
+
+
+def count_endpoint_functions(package_dir: Path) -> int:
+    """`def sync_detailed(` occurrences under api/: one per generated endpoint."""
+    api = package_dir / "api"
+    return sum(len(_ENDPOINT_FN.findall(p.read_text(encoding="utf-8"))) for p in sorted(api.rglob("*.py")))
+
+
+def tree_sha256(root: Path) -> str:
+    """One hash over every file's relative path and bytes (determinism checks)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def document_stamp(name: str, prepared: dict[str, Any], upstream_sha256: str) -> Stamp:
+    version = (prepared.get("info") or {}).get("version")
+    return Stamp(
+        name=name,
+        spec_version=str(version) if version is not None else "",
+        spec_sha256=sha256_hex(prepared),
+        upstream_sha256=upstream_sha256,
+    )
