@@ -160,8 +160,10 @@ class RetryPolicy:
 
 
 _DELAY_SECONDS = re.compile(r"\s*\d+(\.\d+)?\s*")
-# An HTTP-date always carries a 4-digit year and hh:mm:ss; dateutil alone would also accept "Monday".
-_LOOKS_LIKE_DATE = re.compile(r"\b\d{4}\b.*\b\d{1,2}:\d{2}:\d{2}\b|\b\d{1,2}:\d{2}:\d{2}\b.*\b\d{4}\b")
+# Every HTTP-date form (IMF-fixdate, RFC 850, asctime) has hh:mm:ss and a month name; dateutil alone
+# would also accept "Monday" or "12".
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b")
+_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -171,7 +173,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         return None
     if _DELAY_SECONDS.fullmatch(value):
         return float(value)
-    if not _LOOKS_LIKE_DATE.search(value):
+    if not (_TIME_OF_DAY.search(value) and _MONTH.search(value)):
         return None
     try:
         when = _dateparser.parse(value)
