@@ -1,0 +1,59 @@
+"""Dataservice discovery: search the catalog for third-party APIs, read their OpenAPI documents
+safely, list and call their operations with checked arguments, generate typed clients.
+
+Start with `Discovery` (explorer.py). The pieces are usable alone: `DocumentFetcher` (fetch.py),
+`load_document` (documents.py), `list_operations` / `check_arguments` (operations.py),
+`OperationCaller` (calls.py), `generate_package` (generation.py).
+"""
+
+from datagouv_sdk.discovery.calls import CallLimits, CallResult, OperationCaller
+from datagouv_sdk.discovery.catalog import DataserviceInfo
+from datagouv_sdk.discovery.documents import OpenAPIDocument, load_document
+from datagouv_sdk.discovery.errors import (
+    DocumentDeadlineError,
+    DocumentError,
+    DocumentTooLargeError,
+    NotOpenAPIError,
+    UnsafeURLError,
+    UnsafeYAMLError,
+)
+from datagouv_sdk.discovery.explorer import DiscoveredAPI, Discovery
+from datagouv_sdk.discovery.fetch import DocumentFetcher, FetchedDocument, FetchLimits
+from datagouv_sdk.discovery.operations import (
+    BaseURL,
+    Operation,
+    Parameter,
+    RequestBody,
+    check_arguments,
+    choose_base_url,
+    find_operation,
+    list_operations,
+)
+
+__all__ = [
+    "BaseURL",
+    "CallLimits",
+    "CallResult",
+    "DataserviceInfo",
+    "DiscoveredAPI",
+    "Discovery",
+    "DocumentDeadlineError",
+    "DocumentError",
+    "DocumentFetcher",
+    "DocumentTooLargeError",
+    "FetchLimits",
+    "FetchedDocument",
+    "NotOpenAPIError",
+    "OpenAPIDocument",
+    "Operation",
+    "OperationCaller",
+    "Parameter",
+    "RequestBody",
+    "UnsafeURLError",
+    "UnsafeYAMLError",
+    "check_arguments",
+    "choose_base_url",
+    "find_operation",
+    "list_operations",
+    "load_document",
+]

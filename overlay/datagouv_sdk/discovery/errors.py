@@ -1,0 +1,60 @@
+"""What can go wrong while reading a third-party API's document, as part of the SDK's exception tree.
+
+    DataGouvError
+    ├── UsageError
+    │   └── UnsafeURLError            a URL we refuse to fetch (scheme, plain http to a public host)
+    └── DocumentError                 the document could not be used
+        ├── DocumentTooLargeError     more bytes than the cap (counted while streaming)
+        ├── DocumentDeadlineError     the whole fetch took longer than its total deadline
+        ├── UnsafeYAMLError           aliases that expand past the cap, or recursive ones
+        └── NotOpenAPIError           parsed, but not an OpenAPI 3.x / Swagger 2.0 document
+"""
+
+from __future__ import annotations
+
+from datagouv_sdk.errors import DataGouvError, UsageError
+
+__all__ = [
+    "UnsafeURLError",
+    "DocumentError",
+    "DocumentTooLargeError",
+    "DocumentDeadlineError",
+    "UnsafeYAMLError",
+    "NotOpenAPIError",
+]
+
+
+class UnsafeURLError(UsageError):
+    """A URL named by a third party (or reached by a redirect) that this SDK will not contact."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(f"{message}: {url}")
+        self.url = url
+
+
+class DocumentError(DataGouvError):
+    """A dataservice's machine documentation could not be fetched or used."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(f"{message} ({url})" if url else message)
+        self.url = url
+
+
+class DocumentTooLargeError(DocumentError):
+    def __init__(self, message: str, *, url: str | None = None, limit: int) -> None:
+        super().__init__(message, url=url)
+        self.limit = limit
+
+
+class DocumentDeadlineError(DocumentError):
+    def __init__(self, message: str, *, url: str | None = None, deadline: float) -> None:
+        super().__init__(message, url=url)
+        self.deadline = deadline
+
+
+class UnsafeYAMLError(DocumentError):
+    pass
+
+
+class NotOpenAPIError(DocumentError):
+    pass
