@@ -37,7 +37,7 @@ Public names:
 from __future__ import annotations
 
 import importlib
-import inspect
+import sys
 import types
 import typing
 from collections.abc import Awaitable, Callable, Hashable, Mapping
@@ -203,6 +203,19 @@ def _coerce(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _raw_request(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The request a generated function would send, built by its module's ``_get_kwargs`` (every
+    openapi-python-client endpoint module has one), so raw mode skips model parsing altogether.
+    None when the module has no such builder: the function then runs and raw mode decodes its
+    response."""
+    module = sys.modules.get(getattr(fn, "__module__", ""))
+    build = getattr(module, "_get_kwargs", None)
+    if build is None:
+        return None
+    request: dict[str, Any] = build(*args, **{k: v for k, v in kwargs.items() if k != "client"})
+    return request
+
+
 def _final_response(responses: list[httpx.Response]) -> httpx.Response | None:
     return responses[-1] if responses else None
 
@@ -358,7 +371,11 @@ class DataGouv:
         responses: list[httpx.Response] = []
         token = _captured.set(responses)
         try:
-            detailed = fn(*args, **kwargs)
+            request = _raw_request(fn, args, kwargs) if raw else None
+            if request is not None:
+                detailed = kwargs["client"].get_httpx_client().request(**request)
+            else:
+                detailed = fn(*args, **kwargs)
         except errors.DataGouvError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -510,7 +527,11 @@ class AsyncDataGouv:
         responses: list[httpx.Response] = []
         token = _captured.set(responses)
         try:
-            detailed = await fn(*args, **kwargs)
+            request = _raw_request(fn, args, kwargs) if raw else None
+            if request is not None:
+                detailed = await kwargs["client"].get_async_httpx_client().request(**request)
+            else:
+                detailed = await fn(*args, **kwargs)
         except errors.DataGouvError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
