@@ -328,8 +328,6 @@ class _Converter:
         out["content"] = {media: {"schema": copy.deepcopy(schema)} for media in consumes}
         if param.get("required"):
             out["required"] = True
-        if "name" in param:
-            out["x-codegen-request-body-name"] = param["name"]
         return out
 
     def _form_request(self, where: str, params: list[dict[str, Any]], consumes: list[str]) -> dict[str, Any]:
