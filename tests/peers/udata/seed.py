@@ -249,7 +249,9 @@ def _seed_extras(*, owner: Any, other: Any, admin: Any, org: Any, datasets: list
         task="purge-datasets",
         crontab=PeriodicTask.Crontab(minute="0", hour="3"),
     ).save()
+    csv_exports = _seed_csv_exports(org)
     return {
+        "csv_exports_dataset": str(csv_exports.id),
         "follows": _ids(follows),
         "harvest_sources": _ids([source]),
         "harvest_jobs": _ids([job]),
@@ -258,3 +260,18 @@ def _seed_extras(*, owner: Any, other: Any, admin: Any, org: Any, datasets: list
         "visualizations": _ids([chart]),
         "jobs": _ids([periodic_task]),
     }
+
+
+def _seed_csv_exports(org: Any) -> Any:
+    """The /site/*.csv catalog exports: udata's export-csv job, run once into a private dataset.
+
+    Private, so it is not counted in the public dataset lists.
+    """
+    from flask import current_app
+    from udata.core.dataset.tasks import export_csv_for_model
+
+    dataset = DatasetFactory(title="CSV catalog exports", organization=org, private=True)
+    current_app.config["EXPORT_CSV_DATASET_ID"] = str(dataset.id)
+    for model in current_app.config["EXPORT_CSV_MODELS"]:
+        export_csv_for_model(model, dataset, replace=True)
+    return dataset
