@@ -1,0 +1,173 @@
+"""`dgv datasets`, `dgv organizations`, `dgv resources`: the catalog from the command line.
+
+Listings and single objects are printed as the server sends them (the SDK's raw mode: no model
+parsing), as a table or, with `--json`, as JSON Lines / one JSON object. The SDK is imported inside
+the commands so that `dgv --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from datagouv_sdk.cli.output import (
+    Column,
+    client_from_ctx,
+    handle_errors,
+    json_mode,
+    print_item,
+    print_items,
+    progress_printer,
+)
+
+DATASET_COLUMNS: list[Column] = [
+    ("id", "id"),
+    ("title", "title"),
+    ("organization", lambda d: (d.get("organization") or {}).get("name") or (d.get("owner") or {}).get("slug")),
+    ("resources", lambda d: len(d.get("resources") or []) if isinstance(d.get("resources"), list)
+     else (d.get("resources") or {}).get("total")),
+    ("last_update", "last_update"),
+]
+DATASET_FIELDS: list[Column] = [
+    ("id", "id"),
+    ("slug", "slug"),
+    ("title", "title"),
+    ("organization", "organization.name"),
+    ("owner", "owner.slug"),
+    ("license", "license"),
+    ("frequency", "frequency"),
+    ("created_at", "created_at"),
+    ("last_update", "last_update"),
+    ("page", "page"),
+]
+RESOURCE_COLUMNS: list[Column] = [
+    ("id", "id"),
+    ("title", "title"),
+    ("format", "format"),
+    ("filesize", "filesize"),
+    ("url", "url"),
+]
+ORGANIZATION_COLUMNS: list[Column] = [("id", "id"), ("name", "name"), ("slug", "slug")]
+ORGANIZATION_FIELDS: list[Column] = [
+    ("id", "id"),
+    ("name", "name"),
+    ("slug", "slug"),
+    ("acronym", "acronym"),
+    ("url", "url"),
+    ("created_at", "created_at"),
+    ("page", "page"),
+]
+
+_LIMIT_HELP = "Print at most N items (default 20; 0 = all)."
+
+
+def _limit(value: int) -> int | None:
+    if value < 0:
+        raise click.BadParameter("must be >= 0", param_hint="--limit")
+    return None if value == 0 else value
+
+
+@click.group()
+def datasets() -> None:
+    """List and show datasets."""
+
+
+@datasets.command("list")
+@click.option("--q", "q", help="Full-text query.")
+@click.option("--organization", help="Organization id.")
+@click.option("--tag", multiple=True, help="Tag (repeatable: all must match).")
+@click.option("--sort", help="Sort key, e.g. -created, title, -last_update.")
+@click.option("--limit", type=int, default=20, show_default=True, help=_LIMIT_HELP)
+@click.option("--page-size", type=int, default=None, help="Items per request.")
+@handle_errors
+def datasets_list(
+    q: str | None, organization: str | None, tag: tuple[str, ...], sort: str | None, limit: int,
+    page_size: int | None,
+) -> None:
+    """List datasets."""
+    with client_from_ctx() as dg:
+        pager = dg.datasets.list(
+            q=q, organization=organization, tag=list(tag) or None, sort=sort, limit=_limit(limit),
+            page_size=page_size, raw=True,
+        )
+        print_items(pager, DATASET_COLUMNS)
+
+
+@datasets.command("show")
+@click.argument("dataset")
+@handle_errors
+def datasets_show(dataset: str) -> None:
+    """Show a dataset (id or slug) and its resources."""
+    with client_from_ctx() as dg:
+        data = dg.datasets.get(dataset, raw=True)
+    print_item(data, DATASET_FIELDS)
+    if not json_mode() and data.get("resources"):
+        click.echo("")
+        print_items(data["resources"], RESOURCE_COLUMNS)
+
+
+@click.group()
+def organizations() -> None:
+    """List and show organizations."""
+
+
+@organizations.command("list")
+@click.option("--q", "q", help="Full-text query.")
+@click.option("--sort", help="Sort key, e.g. name, -created.")
+@click.option("--limit", type=int, default=20, show_default=True, help=_LIMIT_HELP)
+@handle_errors
+def organizations_list(q: str | None, sort: str | None, limit: int) -> None:
+    """List organizations."""
+    with client_from_ctx() as dg:
+        print_items(dg.organizations.list(q=q, sort=sort, limit=_limit(limit), raw=True), ORGANIZATION_COLUMNS)
+
+
+@organizations.command("show")
+@click.argument("organization")
+@handle_errors
+def organizations_show(organization: str) -> None:
+    """Show an organization (id or slug)."""
+    with client_from_ctx() as dg:
+        print_item(dg.organizations.get(organization, raw=True), ORGANIZATION_FIELDS)
+
+
+@click.group()
+def resources() -> None:
+    """Upload and replace resource files."""
+
+
+def _upload(dataset: str, path: str, resource: str | None, chunk_size: int | None, quiet: bool) -> None:
+    from datagouv_sdk.uploads import upload_resource
+
+    progress = None if quiet else progress_printer(f"uploading {click.format_filename(path)}")
+    with client_from_ctx() as dg:
+        result: dict[str, Any] = upload_resource(
+            dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress
+        )
+    print_item(result, RESOURCE_COLUMNS)
+
+
+@resources.command("upload")
+@click.argument("dataset")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="Send files larger than this many bytes in parts of this size (default 8 MiB).")
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@handle_errors
+def resources_upload(dataset: str, file: str, chunk_size: int | None, quiet: bool) -> None:
+    """Upload FILE as a new resource of DATASET (needs an API key)."""
+    _upload(dataset, file, None, chunk_size, quiet)
+
+
+@resources.command("replace")
+@click.argument("dataset")
+@click.argument("resource")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="Send files larger than this many bytes in parts of this size (default 8 MiB).")
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@handle_errors
+def resources_replace(dataset: str, resource: str, file: str, chunk_size: int | None, quiet: bool) -> None:
+    """Replace the file of RESOURCE in DATASET with FILE (needs an API key)."""
+    _upload(dataset, file, resource, chunk_size, quiet)
