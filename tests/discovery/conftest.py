@@ -1,0 +1,71 @@
+"""Loopback servers for the discovery tests (session scope: they start in milliseconds, but one pair
+is enough). `api_server` (127.0.0.1) serves the recording API under /v1 and every document under
+/docs; `other_server` (127.0.0.2: another host) is the target of cross-host redirects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.discovery import apidocs, servers
+from tests.discovery.servers import Handler, RecordingServer
+
+
+@pytest.fixture(scope="session")
+def other_server() -> Iterator[RecordingServer]:
+    with servers.running("127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def api_server(other_server: RecordingServer) -> Iterator[RecordingServer]:
+    with servers.running("127.0.0.1") as server:
+        apidocs.install_api(server, other=other_server)
+        install_documents(server, other_server)
+        yield server
+
+
+def install_documents(server: RecordingServer, other: RecordingServer) -> None:
+    host = server.origin.split("//", 1)[1]
+    json_doc = lambda doc: (lambda h: h.send_json(doc))  # noqa: E731
+    etag = '"v1"'
+
+    def etagged(h: Handler) -> None:
+        if h.headers.get("If-None-Match") == etag:
+            h.send_response(304)
+            h.send_header("ETag", etag)
+            h.end_headers()
+        else:
+            h.send_json(apidocs.openapi30([{"url": "/v1"}]), headers={"ETag": etag})
+
+    server.routes.update(
+        {
+            "/docs/openapi30.json": json_doc(apidocs.openapi30([{"url": "/v1"}])),
+            "/docs/openapi31.yaml": lambda h: h.send_bytes(apidocs.openapi31_yaml(), "application/yaml"),
+            "/docs/swagger20.json": json_doc(apidocs.swagger20(host)),
+            "/docs/not-openapi.json": json_doc({"name": "my api", "endpoints": ["/a", "/b"]}),
+            "/docs/page.html": lambda h: h.send_bytes(b"<!DOCTYPE html><html><title>Docs</title></html>", "text/html"),
+            "/docs/huge.json": servers.oversized_unsized,
+            "/docs/huge-declared.json": servers.oversized_declared,
+            "/docs/gzip-bomb.json": servers.gzip_bomb,
+            "/docs/slow.json": servers.trickle_body,
+            "/docs/slow-headers.json": servers.trickle_headers,
+            "/docs/bomb.yaml": lambda h: h.send_bytes(servers.BILLION_LAUGHS.encode(), "application/yaml"),
+            "/docs/recursive.yaml": lambda h: h.send_bytes(b"openapi: 3.0.3\npaths: {}\nx: &a [*a]\n", "application/yaml"),
+            "/docs/deep.json": lambda h: h.send_bytes(b"[" * 200_000 + b"]" * 200_000, "application/json"),
+            "/docs/redirect.json": lambda h: h.redirect(other.url("/docs/openapi30.json")),
+            "/docs/redirect-file": lambda h: h.redirect("file:///etc/passwd"),
+            "/docs/redirect-public-http": lambda h: h.redirect("http://example.invalid/openapi.json"),
+            "/docs/redirect-loop": lambda h: h.redirect("/docs/redirect-loop"),
+            "/docs/etag.json": etagged,
+            "/docs/set-cookie.json": lambda h: h.send_json(
+                apidocs.openapi30([{"url": "/v1"}]), headers={"Set-Cookie": "session=secret; Path=/"}
+            ),
+            "/docs/server-error.json": lambda h: h.send_json({"message": "boom"}, status=500),
+        }
+    )
+    # The cross-host copy names the API's absolute URL (relative servers would point at 127.0.0.2).
+    other.routes["/docs/openapi30.json"] = json_doc(apidocs.openapi30([{"url": server.url("/v1")}]))
+    other.routes["/docs/not-found"] = lambda h: h.send_bytes(json.dumps({"message": "x"}).encode(), "application/json", status=404)

@@ -1,0 +1,194 @@
+"""Small real HTTP servers on loopback for the discovery tests: a third-party API with its documents
+(well-formed and hostile), which records every request's headers.
+
+Each server binds 127.0.0.x on a free port, serves from daemon threads, stops itself after
+`MAX_LIFETIME` seconds if nobody stops it, and every slow handler gives up after `MAX_TRICKLE` seconds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MAX_LIFETIME = 300.0
+MAX_TRICKLE = 30.0
+MB = 1024 * 1024
+
+Route = Callable[["Handler"], None]
+
+
+class RecordingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, host: str) -> None:
+        super().__init__((host, 0), Handler)
+        self.routes: dict[str, Route] = {}
+        self.requests: list[dict[str, Any]] = []  # {"method", "path", "headers" (lower-case keys), "body"}
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def origin(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def headers_for(self, path_prefix: str) -> list[dict[str, str]]:
+        with self.lock:
+            return [r["headers"] for r in self.requests if r["path"].startswith(path_prefix)]
+
+    def all_headers(self) -> list[dict[str, str]]:
+        with self.lock:
+            return [r["headers"] for r in self.requests]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: RecordingServer
+    protocol_version = "HTTP/1.0"  # one request per connection; bodies end at close when unsized
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0]
+        with self.server.lock:
+            self.server.requests.append(
+                {"method": self.command, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                 "body": body}
+            )
+            self.server.hits[path] = self.server.hits.get(path, 0) + 1
+        self.body = body
+        route = self.server.routes.get(f"{self.command} {path}") or self.server.routes.get(path)
+        if route is None:
+            prefix = max((p for p in self.server.routes if p.endswith("*") and path.startswith(p[:-1])), default=None,
+                         key=len)
+            route = self.server.routes.get(prefix) if prefix else None
+        if route is None:
+            self.send_json({"message": f"no route {path}"}, status=404)
+            return
+        try:
+            route(self)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+
+    # helpers for routes
+    def send_bytes(self, data: bytes, content_type: str, *, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def send_json(self, payload: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.send_bytes(json.dumps(payload).encode(), "application/json", status=status, headers=headers)
+
+    def redirect(self, location: str, status: int = 302) -> None:
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@contextmanager
+def running(host: str = "127.0.0.1") -> Iterator[RecordingServer]:
+    server = RecordingServer(host)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    watchdog = threading.Timer(MAX_LIFETIME, server.shutdown)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield server
+    finally:
+        watchdog.cancel()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# -- hostile routes -------------------------------------------------------------------------------
+
+
+def oversized_unsized(h: Handler) -> None:
+    """11 MB of JSON-looking bytes with no Content-Length: the cap must trip while streaming."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.end_headers()
+    chunk = b" " * (256 * 1024)
+    h.wfile.write(b'{"openapi": "3.0.3", "x-pad": "')
+    for _ in range(44):
+        h.wfile.write(chunk)
+    h.wfile.write(b'"}')
+
+
+def oversized_declared(h: Handler) -> None:
+    """Declares 50 MB; refused from the header, before any body is read."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(50 * MB))
+    h.end_headers()
+    h.wfile.write(b"{")
+
+
+def gzip_bomb(h: Handler) -> None:
+    """~50 KB on the wire that inflates to 40 MB: the cap counts decoded bytes."""
+    data = gzip.compress(b'{"openapi": "3.0.3", "x": "' + b"0" * (40 * MB) + b'"}', compresslevel=9)
+    h.send_bytes(data, "application/json", headers={"Content-Encoding": "gzip"})
+
+
+def trickle_body(h: Handler) -> None:
+    """Headers at once, then one byte every 0.2 s: no read ever times out."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.end_headers()
+    h.wfile.write(b"{")
+    h.wfile.flush()
+    stop = time.monotonic() + MAX_TRICKLE
+    while time.monotonic() < stop:
+        time.sleep(0.2)
+        h.wfile.write(b" ")
+        h.wfile.flush()
+
+
+def trickle_headers(h: Handler) -> None:
+    """The status line, then header bytes one at a time."""
+    h.wfile.write(b"HTTP/1.0 200 OK\r\n")
+    h.wfile.flush()
+    stop = time.monotonic() + MAX_TRICKLE
+    while time.monotonic() < stop:
+        time.sleep(0.2)
+        h.wfile.write(b"X")
+        h.wfile.flush()
+
+
+BILLION_LAUGHS = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+openapi: 3.0.3
+info: {title: bomb, version: "1"}
+paths: {}
+x-boom: *i
+"""
