@@ -97,7 +97,7 @@ def _read_ready_line(process: subprocess.Popen[bytes], timeout: float) -> dict[s
                 line, buffer = buffer.split(b"\n", 1)
                 text = line.decode("utf-8", errors="replace")
                 if text.startswith(READY_PREFIX):
-                    ready: dict[str, Any] = json.loads(text[len(READY_PREFIX):])
+                    ready: dict[str, Any] = json.loads(text[len(READY_PREFIX) :])
                     return ready
 
 
@@ -114,8 +114,15 @@ def start_udata_peer(timeout: float = START_TIMEOUT) -> Iterator[UdataPeer]:
     started = time.monotonic()
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
-            [str(PEER_PYTHON), str(LAUNCHER), "--workdir", str(workdir), "--watch-stdin",
-             "--max-seconds", str(MAX_LIFETIME)],
+            [
+                str(PEER_PYTHON),
+                str(LAUNCHER),
+                "--workdir",
+                str(workdir),
+                "--watch-stdin",
+                "--max-seconds",
+                str(MAX_LIFETIME),
+            ],
             stdin=subprocess.PIPE,  # closed when we exit, whatever the cause: the peer then stops
             stdout=subprocess.PIPE,
             stderr=stderr,

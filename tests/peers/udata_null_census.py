@@ -189,8 +189,9 @@ class Census:
             elif item is None and declared:
                 self.undeclared_nulls[owner].add(key)
 
-    def _collect_properties(self, schema: dict[str, Any], owner: str,
-                            out: dict[str, tuple[str, dict[str, Any]]], depth: int) -> None:
+    def _collect_properties(
+        self, schema: dict[str, Any], owner: str, out: dict[str, tuple[str, dict[str, Any]]], depth: int
+    ) -> None:
         """Properties of a schema and of its allOf parts, each with the definition declaring it."""
         if depth > 40:
             return
@@ -248,8 +249,9 @@ def run(peer: UdataPeer) -> dict[str, Any]:
                 response = None
                 for key in (peer.api_key, peer.admin_api_key):
                     client.cookies.clear()  # udata answers API-key calls with a session cookie
-                    response = client.get(peer.base_url + url, params=query or None,
-                                          headers={"X-API-KEY": key})
+                    response = client.get(
+                        peer.base_url + url, params=query or None, headers={"X-API-KEY": key}
+                    )
                     if response.status_code not in (401, 403):
                         break
                 assert response is not None
@@ -257,12 +259,15 @@ def run(peer: UdataPeer) -> dict[str, Any]:
                 is_json = response.headers.get("content-type", "").startswith("application/json")
                 if response.status_code == 200 and is_json and schema:
                     census.walk(response.json(), schema, "<response>")
-            called.append({
-                "path": full_path,
-                "operationId": operation.get("operationId", ""),
-                "statuses": statuses,
-                "schema": bool(schema),
-            })
+            called.append(
+                {
+                    "path": full_path,
+                    "operationId": operation.get("operationId", ""),
+                    "statuses": statuses,
+                    "schema": bool(schema),
+                }
+            )
+
     def as_lists(table: dict[str, Any]) -> dict[str, list[str]]:
         return {where: sorted(props) for where, props in sorted(table.items())}
 

@@ -71,7 +71,8 @@ def main() -> int:
     os.environ["UDATA_PEER_SERVER_NAME"] = server_name
     os.environ["UDATA_PEER_FS_ROOT"] = str(workdir / "fs")
 
-    import search_fallback  # noqa: E402  (a sibling module: this script's folder is on sys.path)
+    # Sibling modules (this script's folder is on sys.path), imported once the env is set.
+    import search_fallback
 
     search_fallback.install()
 

@@ -66,9 +66,7 @@ def seed() -> dict[str, Any]:
 
     license = LicenseFactory(id="peer-license", title="Peer Open License")
     level = GeoLevelFactory(id="fr:commune", name="French commune", admin_level=80)
-    zone = GeoZoneFactory(
-        id="fr:commune:35238", name="Rennes", slug="rennes", code="35238", level=level.id
-    )
+    zone = GeoZoneFactory(id="fr:commune:35238", name="Rennes", slug="rennes", code="35238", level=level.id)
     contact = ContactPointFactory(organization=org, role="contact", email="contact@example.org")
 
     datasets = []
@@ -156,8 +154,16 @@ def seed() -> dict[str, Any]:
         TopicElementDataserviceFactory(topic=topic, element=dataservices[0]),
     ]
 
-    extras = _seed_extras(owner=owner, other=other, admin=admin, org=org, datasets=datasets,
-                          reuses=reuses, dataservices=dataservices, now=now)
+    extras = _seed_extras(
+        owner=owner,
+        other=other,
+        admin=admin,
+        org=org,
+        datasets=datasets,
+        reuses=reuses,
+        dataservices=dataservices,
+        now=now,
+    )
 
     return {
         **extras,
@@ -202,8 +208,17 @@ def seed() -> dict[str, Any]:
     }
 
 
-def _seed_extras(*, owner: Any, other: Any, admin: Any, org: Any, datasets: list[Any],
-                 reuses: list[Any], dataservices: list[Any], now: datetime) -> dict[str, Any]:
+def _seed_extras(
+    *,
+    owner: Any,
+    other: Any,
+    admin: Any,
+    org: Any,
+    datasets: list[Any],
+    reuses: list[Any],
+    dataservices: list[Any],
+    now: datetime,
+) -> dict[str, Any]:
     """Objects behind the less common GET endpoints: follows, harvest, transfers, reports..."""
     from udata.core.followers.models import Follow
     from udata.core.jobs.models import PeriodicTask
