@@ -79,7 +79,7 @@ PRESETS: dict[str, Preset] = {
 
 
 def host_key(url: str | httpx.URL) -> str:
-    """"host" or "host:port" (port only when not the scheme's default): how auth hosts are compared."""
+    """ "host" or "host:port" (port only when not the scheme's default): how auth hosts are compared."""
     parsed = httpx.URL(url) if isinstance(url, str) else url
     host = parsed.host.lower()
     return f"{host}:{parsed.port}" if parsed.port is not None else host
@@ -99,7 +99,9 @@ def _checked_url(name: str, value: str) -> str:
 
 def _portal_root(value: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise UsageError(f"base_url must be a URL or a preset name ({', '.join(sorted(PRESETS))}), got {value!r}")
+        raise UsageError(
+            f"base_url must be a URL or a preset name ({', '.join(sorted(PRESETS))}), got {value!r}"
+        )
     value = value.strip()
     if value.lower() in PRESETS:
         return PRESETS[value.lower()].base_url
@@ -130,7 +132,7 @@ def _tabular_url(value: str | None) -> str | None:
     return _optional_url("tabular_url", value)
 
 
-def _timeout(value: httpx.Timeout | float | int | None) -> httpx.Timeout:
+def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
     if value is None:
         return DEFAULT_TIMEOUT
     if isinstance(value, httpx.Timeout):
@@ -257,7 +259,11 @@ class Config:
         values: dict[str, Any] = {}
         base = overrides.get("base_url") or preset or from_env_var(ENV_BASE_URL) or "prod"
         values["base_url"] = base
-        for field, var in (("metrics_url", ENV_METRICS_URL), ("tabular_url", ENV_TABULAR_URL), ("api_key", ENV_API_KEY)):
+        for field, var in (
+            ("metrics_url", ENV_METRICS_URL),
+            ("tabular_url", ENV_TABULAR_URL),
+            ("api_key", ENV_API_KEY),
+        ):
             value = from_env_var(var)
             if value is not None:
                 values[field] = value

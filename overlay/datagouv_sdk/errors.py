@@ -38,22 +38,22 @@ import httpx
 from datagouv_sdk.retry import parse_retry_after  # retry.py imports nothing of ours: no cycle
 
 __all__ = [
-    "DataGouvError",
-    "UsageError",
     "APIConnectionError",
-    "APITimeoutError",
-    "ResponseDecodeError",
     "APIStatusError",
-    "BadRequestError",
+    "APITimeoutError",
     "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
+    "BadRequestError",
     "ConflictError",
+    "DataGouvError",
     "GoneError",
-    "UnprocessableEntityError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "RateLimitError",
-    "ServerError",
     "RateLimitInfo",
+    "ResponseDecodeError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "UsageError",
     "araise_for_status",
     "decode_json",
     "error_from_response",
@@ -232,7 +232,7 @@ async def araise_for_status(response: httpx.Response, *, now: float | None = Non
 
 def _is_read(response: httpx.Response) -> bool:
     try:
-        response.content
+        _ = response.content
     except httpx.ResponseNotRead:
         return False
     return True
@@ -241,7 +241,9 @@ def _is_read(response: httpx.Response) -> bool:
 def _status_error(response: httpx.Response, now: float | None) -> APIStatusError:
     retry_after = None
     if response.status_code in (429, 503):
-        retry_after = parse_retry_after(response.headers.get("retry-after"), time.time() if now is None else now)
+        retry_after = parse_retry_after(
+            response.headers.get("retry-after"), time.time() if now is None else now
+        )
     return error_from_response(response, retry_after=retry_after)
 
 

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import random as _random
 import re
-from collections.abc import Callable
-from datetime import timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC
 from typing import Literal
 
 import attrs
@@ -56,7 +56,13 @@ _RETRY_AFTER_STATUSES = frozenset({429, 503})
 # Errors raised before a single byte of the request left: safe to retry even for POST.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Errors after which the server may have acted on the request: only idempotent methods are retried.
-_MAYBE_SENT = (httpx.ReadError, httpx.WriteError, httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError)
+_MAYBE_SENT = (
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.RemoteProtocolError,
+)
 
 Jitter = Literal["bounded", "full", "none"]
 
@@ -82,8 +88,12 @@ def _at_least_one(_inst: object, attribute: attrs.Attribute[int], value: int) ->
         raise ValueError(f"RetryPolicy.{attribute.name} must be >= 1 (1 = no retry), got {value!r}")
 
 
-def _upper_methods(methods: frozenset[str] | set[str] | list[str] | tuple[str, ...]) -> frozenset[str]:
+def _upper_methods(methods: Iterable[str]) -> frozenset[str]:
     return frozenset(m.upper() for m in methods)
+
+
+def _statuses(statuses: Iterable[int]) -> frozenset[int]:
+    return frozenset(statuses)
 
 
 @attrs.frozen
@@ -93,10 +103,14 @@ class RetryPolicy:
     max_attempts: int = attrs.field(default=3, validator=_at_least_one)
     initial_backoff: float = attrs.field(default=0.5, validator=_non_negative)
     max_backoff: float = attrs.field(default=8.0, validator=_non_negative)
-    jitter: Jitter = attrs.field(default="bounded", validator=attrs.validators.in_(("bounded", "full", "none")))
+    jitter: Jitter = attrs.field(
+        default="bounded", validator=attrs.validators.in_(("bounded", "full", "none"))
+    )
     max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
-    retry_statuses: frozenset[int] = attrs.field(default=DEFAULT_RETRY_STATUSES, converter=frozenset)
-    idempotent_methods: frozenset[str] = attrs.field(default=DEFAULT_IDEMPOTENT_METHODS, converter=_upper_methods)
+    retry_statuses: frozenset[int] = attrs.field(default=DEFAULT_RETRY_STATUSES, converter=_statuses)
+    idempotent_methods: frozenset[str] = attrs.field(
+        default=DEFAULT_IDEMPOTENT_METHODS, converter=_upper_methods
+    )
     # Returns a float in [0, 1); injectable so tests can pin the jitter.
     random: Callable[[], float] = attrs.field(default=_random.random, eq=False, repr=False)
 
@@ -135,7 +149,9 @@ class RetryPolicy:
             if status in _RETRY_AFTER_STATUSES:
                 retry_after = parse_retry_after(outcome.headers.get("retry-after"), now)
             if not idempotent:
-                return RetryDecision(False, reason=f"{method} is not retried on status {status}", retry_after=retry_after)
+                return RetryDecision(
+                    False, reason=f"{method} is not retried on status {status}", retry_after=retry_after
+                )
             cause = f"status {status}"
         elif isinstance(outcome, _NEVER_SENT):
             cause = f"{type(outcome).__name__} (request not sent)"
@@ -153,9 +169,13 @@ class RetryPolicy:
                 retry_after=retry_after,
             )
         if attempt >= self.max_attempts:
-            return RetryDecision(False, reason=f"{cause}; {self.max_attempts} attempts used", retry_after=retry_after)
+            return RetryDecision(
+                False, reason=f"{cause}; {self.max_attempts} attempts used", retry_after=retry_after
+            )
         if retry_after is not None:
-            return RetryDecision(True, wait=retry_after, reason=f"{cause}, Retry-After", retry_after=retry_after)
+            return RetryDecision(
+                True, wait=retry_after, reason=f"{cause}, Retry-After", retry_after=retry_after
+            )
         return RetryDecision(True, wait=self.backoff(attempt), reason=cause)
 
 
@@ -180,6 +200,5 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     except (ValueError, OverflowError):
         return None
     if when.tzinfo is None:  # HTTP-dates are always GMT
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now)
-

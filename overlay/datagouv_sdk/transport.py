@@ -128,7 +128,9 @@ class _Seam:
     ) -> RetryDecision:
         decision = policy.decide(request.method, attempt, outcome, self._clock())
         if decision.retry and not isinstance(outcome, _NEVER_SENT) and not _replayable(request):
-            decision = RetryDecision(False, reason="the request body cannot be sent twice", retry_after=decision.retry_after)
+            decision = RetryDecision(
+                False, reason="the request body cannot be sent twice", retry_after=decision.retry_after
+            )
         if logger.isEnabledFor(logging.DEBUG):
             result = outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__
             if in_body:
@@ -142,11 +144,20 @@ class _Seam:
                 result,
             )
             if decision.retry:
-                logger.debug("retrying %s %s in %.2fs: %s", request.method, self._redact(str(request.url)),
-                             decision.wait, decision.reason)
+                logger.debug(
+                    "retrying %s %s in %.2fs: %s",
+                    request.method,
+                    self._redact(str(request.url)),
+                    decision.wait,
+                    decision.reason,
+                )
             elif not isinstance(outcome, httpx.Response) or outcome.status_code >= 400:
-                logger.debug("not retrying %s %s: %s", request.method, self._redact(str(request.url)),
-                             self._redact(decision.reason))
+                logger.debug(
+                    "not retrying %s %s: %s",
+                    request.method,
+                    self._redact(str(request.url)),
+                    self._redact(decision.reason),
+                )
         return decision
 
     def _final_error(
@@ -157,7 +168,9 @@ class _Seam:
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         if isinstance(exc, httpx.TimeoutException):
             kind = _TIMEOUT_KIND.get(type(exc), "")
-            return APITimeoutError(f"{kind + ' ' if kind else ''}timeout on {where} ({tries})", request=request)
+            return APITimeoutError(
+                f"{kind + ' ' if kind else ''}timeout on {where} ({tries})", request=request
+            )
         if in_body:
             return ResponseDecodeError(f"the response body of {where} broke off: {detail} ({tries})")
         return APIConnectionError(f"could not get a response to {where}: {detail} ({tries})", request=request)
@@ -174,7 +187,9 @@ def _replayable(request: httpx.Request) -> bool:
     return isinstance(request.stream, httpx.ByteStream)
 
 
-def _rebuilt(response: httpx.Response, request: httpx.Request, stream: httpx.SyncByteStream | httpx.AsyncByteStream) -> httpx.Response:
+def _rebuilt(
+    response: httpx.Response, request: httpx.Request, stream: httpx.SyncByteStream | httpx.AsyncByteStream
+) -> httpx.Response:
     # Same status/headers/extensions over a new stream; raw bytes, so Content-Encoding stays valid.
     return httpx.Response(
         response.status_code,
@@ -230,7 +245,9 @@ class DataGouvTransport(_Seam, httpx.BaseTransport):
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        super().__init__(retry=retry, api_key=api_key, auth_hosts=auth_hosts, user_agent=user_agent, clock=clock)
+        super().__init__(
+            retry=retry, api_key=api_key, auth_hosts=auth_hosts, user_agent=user_agent, clock=clock
+        )
         self._inner = inner if inner is not None else httpx.HTTPTransport()
         self._sleep = sleep if sleep is not None else time.sleep
 
@@ -300,7 +317,9 @@ class AsyncDataGouvTransport(_Seam, httpx.AsyncBaseTransport):
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        super().__init__(retry=retry, api_key=api_key, auth_hosts=auth_hosts, user_agent=user_agent, clock=clock)
+        super().__init__(
+            retry=retry, api_key=api_key, auth_hosts=auth_hosts, user_agent=user_agent, clock=clock
+        )
         self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
         self._sleep = sleep if sleep is not None else asyncio.sleep
 

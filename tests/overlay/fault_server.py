@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any, Self
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Redirect:
     status: int = 302
 
 
-Step = Union[Reply, ResetMidBody, Truncated, CloseDelimited, Redirect]
+Step = Reply | ResetMidBody | Truncated | CloseDelimited | Redirect
 
 
 @dataclass(frozen=True)
@@ -114,13 +114,15 @@ class FaultServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> FaultServer:
+    def start(self) -> Self:
         handler = type("_BoundHandler", (_Handler,), {"fault_server": self})
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         self._timer = threading.Timer(self._max_lifetime, self.stop)
         self._timer.daemon = True
@@ -137,7 +139,7 @@ class FaultServer:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> FaultServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -163,17 +165,24 @@ class _Handler(BaseHTTPRequestHandler):
         if step is None:
             step = Reply.json(404, {"message": f"no script for {self.path}"})
         if isinstance(step, Reply):
-            self._head(step.status, {"Content-Type": step.content_type, "Content-Length": str(len(step.body)), **step.headers})
+            self._head(
+                step.status,
+                {"Content-Type": step.content_type, "Content-Length": str(len(step.body)), **step.headers},
+            )
             if self.command != "HEAD":
                 self.wfile.write(step.body)
         elif isinstance(step, Redirect):
             self._head(step.status, {"Location": step.location, "Content-Length": "0"})
         elif isinstance(step, Truncated):
-            self._head(step.status, {"Content-Type": "application/json", "Content-Length": str(step.declared)})
+            self._head(
+                step.status, {"Content-Type": "application/json", "Content-Length": str(step.declared)}
+            )
             self.wfile.write(step.sent)
             self.close_connection = True
         elif isinstance(step, ResetMidBody):
-            self._head(step.status, {"Content-Type": "application/json", "Content-Length": str(step.declared)})
+            self._head(
+                step.status, {"Content-Type": "application/json", "Content-Length": str(step.declared)}
+            )
             self.wfile.write(step.sent)
             time.sleep(0.05)  # let the client read the status line and the partial body first
             # SO_LINGER 0: close() sends RST instead of FIN.

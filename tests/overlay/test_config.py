@@ -5,7 +5,6 @@ from __future__ import annotations
 import attrs
 import httpx
 import pytest
-
 from datagouv_sdk import __version__
 from datagouv_sdk.config import PRESETS, Config, host_key
 from datagouv_sdk.errors import UsageError
@@ -88,7 +87,7 @@ def test_normalised_prod_url_still_gets_prod_apis() -> None:
 )
 def test_bad_urls_name_the_field_and_value(field: str, value: str) -> None:
     with pytest.raises(UsageError) as info:
-        Config(**{field: value})
+        Config(**{field: value})  # type: ignore[arg-type]
     assert field in str(info.value)
     assert repr(value) in str(info.value)
 
@@ -119,7 +118,9 @@ def test_bad_retry() -> None:
     ],
 )
 def test_auth_hosts_is_the_main_host_only(base_url: str, hosts: set[str]) -> None:
-    config = Config(base_url=base_url, metrics_url="https://m.example.org", tabular_url="https://t.example.org")
+    config = Config(
+        base_url=base_url, metrics_url="https://m.example.org", tabular_url="https://t.example.org"
+    )
     assert config.auth_hosts == frozenset(hosts)
 
 
@@ -174,10 +175,17 @@ def test_from_env_preset_name_in_variable() -> None:
 
 
 def test_from_env_explicit_arguments_win() -> None:
-    env = {"DATAGOUV_BASE_URL": "demo", "DATAGOUV_API_KEY": "from-env", "DATAGOUV_TABULAR_URL": "https://t.env"}
+    env = {
+        "DATAGOUV_BASE_URL": "demo",
+        "DATAGOUV_API_KEY": "from-env",
+        "DATAGOUV_TABULAR_URL": "https://t.env",
+    }
     assert Config.from_env("prod", environ=env).base_url == "https://www.data.gouv.fr"
     config = Config.from_env(
-        environ=env, base_url="https://other.example.org", api_key="explicit", tabular_url="https://t.explicit"
+        environ=env,
+        base_url="https://other.example.org",
+        api_key="explicit",
+        tabular_url="https://t.explicit",
     )
     assert config.base_url == "https://other.example.org"
     assert config.api_key == "explicit"

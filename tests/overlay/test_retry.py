@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import attrs
 import httpx
 import pytest
-
 from datagouv_sdk.retry import RetryPolicy, parse_retry_after
 
-NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC).timestamp()
 
 
 def http_date(seconds_from_now: float) -> str:
-    return format_datetime(datetime.fromtimestamp(NOW + seconds_from_now, tz=timezone.utc), usegmt=True)
+    return format_datetime(datetime.fromtimestamp(NOW + seconds_from_now, tz=UTC), usegmt=True)
 
 
 def response(status: int, retry_after: str | None = None) -> httpx.Response:
@@ -113,7 +112,8 @@ def test_retry_after_forms(
     status: int, retry_after: str, retried: bool, wait: float, retry_after_seen: float | None
 ) -> None:
     decision = POLICY.decide("GET", 1, response(status, retry_after), NOW)
-    assert (decision.retry, decision.wait, decision.retry_after) == (retried, pytest.approx(wait), retry_after_seen)
+    assert (decision.retry, decision.retry_after) == (retried, retry_after_seen)
+    assert decision.wait == pytest.approx(wait)
 
 
 def test_over_ceiling_on_post_still_reports_retry_after() -> None:
@@ -179,7 +179,13 @@ def test_custom_statuses_and_methods() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"max_attempts": 0}, {"initial_backoff": -1}, {"max_backoff": -0.1}, {"max_retry_after": -1}, {"jitter": "big"}],
+    [
+        {"max_attempts": 0},
+        {"initial_backoff": -1},
+        {"max_backoff": -0.1},
+        {"max_retry_after": -1},
+        {"jitter": "big"},
+    ],
 )
 def test_invalid_policy_is_rejected(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
