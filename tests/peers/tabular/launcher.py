@@ -41,9 +41,14 @@ class PeerStartError(RuntimeError):
     """The peer could not be started; the message says what is missing or which process failed."""
 
 
+# Debian's layout; 15 is what production's PostgREST sits on, any newer major works too.
+PG_BIN_PATTERNS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/*/bin"]
+
+
 def find_pg_bin() -> Path:
-    candidates = [os.environ.get("DATAGOUV_PG_BIN", ""), "/usr/lib/postgresql/15/bin",
-                  *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    candidates = [os.environ.get("DATAGOUV_PG_BIN", "")]
+    for pattern in PG_BIN_PATTERNS:
+        candidates += sorted(glob.glob(pattern), reverse=True)
     for candidate in candidates:
         if candidate and (Path(candidate) / "initdb").is_file() and (Path(candidate) / "postgres").is_file():
             return Path(candidate)
@@ -89,7 +94,6 @@ class _Process:
     name: str
     popen: subprocess.Popen[bytes]
     log: Path
-    stop_signal: int = signal.SIGTERM
 
 
 @dataclass
@@ -104,13 +108,13 @@ class TabularStack:
     timings: dict[str, float] = field(default_factory=dict)
 
     # ---- plumbing
-    def _spawn(self, name: str, argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-               stop_signal: int = signal.SIGTERM) -> _Process:
+    def _spawn(self, name: str, argv: list[str], *, cwd: Path | None = None,
+               env: dict[str, str] | None = None) -> _Process:
         log = self.workdir / f"{name}.log"
         with open(log, "wb") as out:
             popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        process = _Process(name, popen, log, stop_signal)
+        process = _Process(name, popen, log)
         self.processes.append(process)
         return process
 
@@ -127,6 +131,8 @@ class TabularStack:
 
     def _as_postgres(self, argv: list[str]) -> list[str]:
         # PostgreSQL refuses to run as root; as root we hand the cluster to the `postgres` user.
+        # stop() signals the postmaster itself (its pid is in postmaster.pid): runuser ignores SIGINT
+        # and turns SIGTERM into a 2 s wait followed by SIGKILL.
         return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
     # ---- stages
@@ -154,7 +160,7 @@ class TabularStack:
         postgres = self._spawn("postgres", self._as_postgres([
             str(pg_bin / "postgres"), "-D", str(data), "-k", str(sockets), "-h", "127.0.0.1",
             "-p", str(self.pg_port), "-c", "fsync=off", "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off", "-c", "max_connections=40"]), stop_signal=signal.SIGINT)
+            "-c", "full_page_writes=off", "-c", "max_connections=40", "-c", "timezone=UTC"]))
 
         def accepting() -> bool:
             probe = subprocess.run([str(pg_bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)],
@@ -219,10 +225,24 @@ class TabularStack:
         self.timings[app] = time.monotonic() - started
         return base_url
 
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.workdir / "pgdata" / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
     def stop(self) -> None:
         for process in reversed(self.processes):
-            if process.popen.poll() is None:
-                process.popen.send_signal(process.stop_signal)
+            if process.popen.poll() is not None:
+                continue
+            postmaster = self._postmaster_pid() if process.name == "postgres" else None
+            if postmaster is not None:
+                try:
+                    os.kill(postmaster, signal.SIGINT)  # "fast" shutdown: ends sessions, no checkpoint wait
+                    continue
+                except ProcessLookupError:
+                    pass
+            process.popen.send_signal(signal.SIGTERM)
         for process in reversed(self.processes):
             try:
                 process.popen.wait(timeout=10)
