@@ -257,15 +257,27 @@ class Config:
             return value or None
 
         values: dict[str, Any] = {}
-        base = overrides.get("base_url") or preset or from_env_var(ENV_BASE_URL) or "prod"
-        values["base_url"] = base
+        from_variable: dict[str, str] = {}  # field -> variable it came from, to name it in errors
         for field, var in (
+            ("base_url", ENV_BASE_URL),
             ("metrics_url", ENV_METRICS_URL),
             ("tabular_url", ENV_TABULAR_URL),
             ("api_key", ENV_API_KEY),
         ):
             value = from_env_var(var)
             if value is not None:
+                values[field], from_variable[field] = value, var
+        if preset is not None:
+            values["base_url"] = preset
+            from_variable.pop("base_url", None)
+        for field, value in overrides.items():
+            if value is not None:
                 values[field] = value
-        values.update({k: v for k, v in overrides.items() if v is not None and k != "base_url"})
-        return cls(**values)
+                from_variable.pop(field, None)
+        try:
+            return cls(**values)
+        except UsageError as exc:
+            source = next((v for f, v in from_variable.items() if str(exc).startswith(f)), None)
+            if source is None:
+                raise
+            raise UsageError(f"{exc} (from the environment variable {source})") from exc

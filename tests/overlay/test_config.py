@@ -214,7 +214,12 @@ def test_from_env_uses_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_from_env_rejects_bad_values_and_options() -> None:
     with pytest.raises(UsageError, match="'nowhere'"):
         Config.from_env(environ={"DATAGOUV_BASE_URL": "nowhere"})
-    with pytest.raises(UsageError, match="DATAGOUV_METRICS_URL|metrics_url"):
+    with pytest.raises(UsageError, match="metrics_url.*'not a url'.*DATAGOUV_METRICS_URL"):
         Config.from_env(environ={"DATAGOUV_METRICS_URL": "not a url"})
+    with pytest.raises(UsageError, match="'nowhere'.*DATAGOUV_BASE_URL"):
+        Config.from_env(environ={"DATAGOUV_BASE_URL": "nowhere"})
+    with pytest.raises(UsageError) as info:
+        Config.from_env(environ={"DATAGOUV_BASE_URL": "nowhere"}, base_url="also-bad")
+    assert "DATAGOUV_BASE_URL" not in str(info.value) and "'also-bad'" in str(info.value)
     with pytest.raises(UsageError, match="unknown Config option.*base_uri"):
         Config.from_env(environ={}, base_uri="https://x.org")
