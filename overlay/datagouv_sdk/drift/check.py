@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import attrs
 import httpx
 
-from datagouv_sdk.codegen.errors import SpecError
+from datagouv_sdk.codegen.errors import SpecError, SpecInvalidError
 from datagouv_sdk.codegen.fetch import fetch_document, parse_document, resolve_mirror
 from datagouv_sdk.codegen.inventory import count_document
 from datagouv_sdk.codegen.layout import RepoLayout
@@ -77,14 +78,17 @@ def _one(
     client: httpx.Client | None,
 ) -> Fetched:
     origin = str(folder / source.mirror) if folder is not None else source.url
+    entry = lock.get(source.name)
     try:
         raw = fetch_document(source, folder, use_env=False, client=client)
-        validate_document(raw, source.format, name=source.name)
         new = prepare(raw, origin=origin)
+        # A document hashing to the lock was validated when it was accepted: only new ones are
+        # validated again (the Main spec takes seconds).
+        if entry is None or entry.sha256 != new.sha256:
+            _validate(raw, source)
     except (SpecError, SwaggerConversionError) as exc:  # unreachable, invalid, or not convertible
         return Fetched(source, ApiReport(source.name, Status.ERROR, note=str(exc)), None)
     new_side = Side(origin, new.version, new.sha256, count_document(new.upstream))
-    entry = lock.get(source.name)
     if entry is not None and entry.sha256 == new.sha256:
         return Fetched(source, ApiReport(source.name, Status.UNCHANGED, new=new_side), new)
     if entry is None:
@@ -99,6 +103,15 @@ def _one(
     old_side = Side(baseline.origin, baseline.version, baseline.sha256, entry.counts)
     report = ApiReport(source.name, Status.CHANGED, old_side, new_side, diff_specs(baseline, new))
     return Fetched(source, report, new)
+
+
+def _validate(raw: dict[str, Any], source: Source) -> None:
+    try:
+        validate_document(raw, source.format, name=source.name)
+    except (KeyError, TypeError, AttributeError) as exc:
+        # openapi-spec-validator can crash on a malformed document (e.g. `paths: 7`) instead of
+        # reporting it; for us that document is invalid all the same.
+        raise SpecInvalidError(f"{source.name}: invalid {source.format} document ({exc!r})") from exc
 
 
 def _baseline(layout: RepoLayout, name: str, entry: LockEntry) -> tuple[SpecDocument | None, str]:

@@ -34,10 +34,7 @@ class SpecDocument:
     upstream: dict[str, Any]  # normalised upstream document (what the lock hashes)
     openapi: dict[str, Any]  # OpenAPI 3 form (converted when upstream is Swagger 2.0)
     schema_names: dict[str, str]  # OpenAPI 3 component name -> upstream name
-
-    @property
-    def sha256(self) -> str:
-        return sha256_hex(self.upstream)
+    sha256: str  # of the normalised upstream document, as in specs/lock.json
 
     @property
     def version(self) -> str | None:
@@ -63,13 +60,14 @@ def prepare(doc: dict[str, Any], *, origin: str) -> SpecDocument:
     if is_swagger2(upstream):
         definitions = upstream.get("definitions") or {}
         names = component_names(definitions) if isinstance(definitions, dict) else {}
-        return SpecDocument(origin, upstream, convert(upstream), {new: old for old, new in names.items()})
+        renamed = {new: old for old, new in names.items()}
+        return SpecDocument(origin, upstream, convert(upstream), renamed, sha256_hex(upstream))
     version = upstream.get("openapi")
     if not (isinstance(version, str) and version.startswith("3.")):
         declared = upstream.get("openapi") or upstream.get("swagger") or "no swagger/openapi field"
         raise SpecInvalidError(f"{origin}: not a Swagger 2.0 or OpenAPI 3 document ({declared!r})")
     schemas = (upstream.get("components") or {}).get("schemas") or {}
-    return SpecDocument(origin, upstream, upstream, {name: name for name in schemas})
+    return SpecDocument(origin, upstream, upstream, {name: name for name in schemas}, sha256_hex(upstream))
 
 
 def diff_specs(old: SpecDocument, new: SpecDocument) -> ApiDiff:

@@ -1,0 +1,197 @@
+"""`dgv specs check` (exit 0/1/2, writes nothing) and `dgv specs update` (upstream + lock + CHANGELOG)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from datagouv_sdk.cli import cli
+from datagouv_sdk.codegen.errors import SpecFetchError
+from datagouv_sdk.codegen.layout import RepoLayout
+from datagouv_sdk.codegen.lock import load_lock
+from datagouv_sdk.drift.check import check_specs, exit_code
+from datagouv_sdk.drift.update import update_specs
+from tests.drift.conftest import ROOT
+
+SPEC_FILES = ("main.json", "main-v2.json", "metrics.yaml", "tabular.yaml")
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """sha256 of every file under `folder` (absent folder: empty)."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _mirror(tmp_path: Path, spec_mirror: Path, **replace: Path | bytes) -> Path:
+    """A copy of the mirror with some files replaced (by another file, or by raw bytes)."""
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    for name in SPEC_FILES:
+        shutil.copyfile(spec_mirror / name, folder / name)
+    for key, value in replace.items():
+        target = folder / key.replace("_", ".")
+        if isinstance(value, bytes):
+            target.write_bytes(value)
+        else:
+            shutil.copyfile(value, target)
+    return folder
+
+
+@pytest.fixture
+def specs_unchanged() -> object:
+    """Assert the repository's specs/ is byte-identical after the test."""
+    before = _snapshot(ROOT / "specs")
+    yield
+    assert _snapshot(ROOT / "specs") == before, "specs/ was modified"
+
+
+def _check(*args: str) -> tuple[int, str]:
+    run = CliRunner().invoke(cli, ["specs", "check", *args])
+    return run.exit_code, run.output
+
+
+# ---- check against the repository's own specs/ ----------------------------------------------
+
+
+def test_check_exits_0_on_the_real_mirror(spec_mirror: Path, specs_unchanged: object) -> None:
+    code, output = _check("--mirror", str(spec_mirror))
+    assert code == 0, output
+    assert [line.split(":")[0] for line in output.splitlines()] == ["main", "main-v2", "metrics", "tabular"]
+    assert all(": unchanged" in line for line in output.splitlines())
+
+
+def test_check_exits_1_when_tabular_went_back_a_release(
+    tmp_path: Path, spec_mirror: Path, specs_unchanged: object
+) -> None:
+    mirror = _mirror(tmp_path, spec_mirror, tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml")
+    code, output = _check("--mirror", str(mirror), "--json")
+    assert code == 1, output
+    apis = {a["api"]: a for a in json.loads(output)["apis"]}
+    assert {name: a["status"] for name, a in apis.items()} == {
+        "main": "unchanged", "main-v2": "unchanged", "metrics": "unchanged", "tabular": "changed"}
+    assert apis["tabular"]["new"]["origin"] == str(mirror / "tabular.yaml")
+
+
+def test_check_exits_2_on_an_invalid_document(tmp_path: Path, spec_mirror: Path, specs_unchanged: object) -> None:
+    mirror = _mirror(tmp_path, spec_mirror, metrics_yaml=b"openapi: 3.0.3\ninfo: {title: x}\npaths: 7\n")
+    code, output = _check("--mirror", str(mirror))
+    assert code == 2, output
+    assert "metrics: error" in output and "invalid" in output
+
+
+def test_check_exits_2_when_a_mirror_file_is_missing(
+    tmp_path: Path, spec_mirror: Path, specs_unchanged: object
+) -> None:
+    mirror = _mirror(tmp_path, spec_mirror)
+    (mirror / "main-v2.json").unlink()
+    code, output = _check("--mirror", str(mirror))
+    assert code == 2
+    assert "main-v2: error" in output and "main-v2.json" in output
+
+
+def test_make_check_specs_runs_the_check(spec_mirror: Path, specs_unchanged: object) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATAGOUV_SPECS_MIRROR": str(spec_mirror)}
+    done = subprocess.run(["make", "-s", "check-specs"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "tabular: unchanged" in done.stdout
+
+
+# ---- check and update on a temporary repository ---------------------------------------------
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> RepoLayout:
+    """A repository root holding a copy of our specs/sources.json and specs/lock.json only."""
+    root = tmp_path / "repo"
+    (root / "specs").mkdir(parents=True)
+    for name in ("sources.json", "lock.json"):
+        shutil.copyfile(ROOT / "specs" / name, root / "specs" / name)
+    return RepoLayout(root)
+
+
+def test_check_diffs_against_the_previously_fetched_document(
+    repo: RepoLayout, tmp_path: Path, spec_mirror: Path
+) -> None:
+    update_specs(repo, spec_mirror)  # writes specs/upstream/*.json, the locked documents
+    mirror = _mirror(tmp_path, spec_mirror, metrics_yaml=spec_mirror / "history" / "metrics-2026-02-03.yaml")
+    before = _snapshot(repo.root)
+    reports = {r.api: r for r in check_specs(repo, mirror)}
+    assert exit_code(list(reports.values())) == 1
+    diff = reports["metrics"].diff
+    assert diff is not None
+    # Going back a release: uptime_since disappears (breaking), uptime_seconds comes back.
+    assert [(c.severity.value, c.property) for c in diff.changes] == [
+        ("non-breaking", "uptime_seconds"), ("breaking", "uptime_since")]
+    assert _snapshot(repo.root) == before
+
+
+def test_check_without_previous_document_reports_hash_version_counts(
+    repo: RepoLayout, tmp_path: Path, spec_mirror: Path
+) -> None:
+    mirror = _mirror(tmp_path, spec_mirror, metrics_yaml=spec_mirror / "history" / "metrics-2026-02-03.yaml")
+    code, output = _check("--root", str(repo.root), "--mirror", str(mirror))
+    assert code == 1
+    lock = load_lock(repo)
+    assert f"metrics: changed, 1.0.0 (sha256:{lock['metrics'].sha256[:12]}) -> 1.0.0 (sha256:" in output
+    assert "specs/upstream/metrics.json is absent" in output
+    assert "operations 3 -> 3" in output
+
+
+def test_update_accepts_changes_and_writes_a_changelog_entry(
+    repo: RepoLayout, tmp_path: Path, spec_mirror: Path
+) -> None:
+    first = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc))
+    assert first.changelog_entry == "" and not (repo.root / "CHANGELOG.md").exists()
+    assert set(first.written) == {f"specs/upstream/{n}.json" for n in ("main", "main-v2", "metrics", "tabular")}
+    locked = load_lock(repo)
+
+    history = _mirror(tmp_path, spec_mirror, tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml")
+    run = CliRunner().invoke(cli, ["specs", "update", "--root", str(repo.root), "--mirror", str(history)])
+    assert run.exit_code == 0, run.output
+    assert "wrote specs/upstream/tabular.json" in run.output and "wrote CHANGELOG.md" in run.output
+
+    lock = load_lock(repo)
+    for name, entry in lock.items():  # coherent: each lock hash is the sha256 of the written document
+        assert hashlib.sha256(repo.upstream_path(name).read_bytes()).hexdigest() == entry.sha256
+    assert {n: e for n, e in lock.items() if n != "tabular"} == {n: e for n, e in locked.items() if n != "tabular"}
+    assert lock["tabular"].sha256 != locked["tabular"].sha256
+    assert lock["tabular"].fetched_at != locked["tabular"].fetched_at
+
+    changelog = (repo.root / "CHANGELOG.md").read_text()
+    assert changelog.startswith("# Changelog\n\n## ")
+    assert f"### tabular: 1.0.0 (sha256:{locked['tabular'].sha256[:12]}) → 1.0.0 (sha256:{lock['tabular'].sha256[:12]})" in changelog
+    assert "1 breaking, 1 non-breaking changes" in changelog
+    assert "- response Health.uptime_since: property removed [GET /health/] (response-property-removed)" in changelog
+    assert "metrics" not in changelog
+
+    # Back to the current specs: a second entry, above the first; the check is then clean.
+    again = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
+    assert again.changelog_entry.startswith("## 2026-11-22")
+    text = (repo.root / "CHANGELOG.md").read_text()
+    assert text.index("## 2026-11-22") < text.index("uptime_since: property removed")
+    assert text.count("### tabular") == 2
+    assert exit_code(check_specs(repo, spec_mirror)) == 0
+    assert load_lock(repo)["tabular"].sha256 == locked["tabular"].sha256
+
+
+def test_update_writes_nothing_when_a_spec_fails(repo: RepoLayout, tmp_path: Path, spec_mirror: Path) -> None:
+    update_specs(repo, spec_mirror)
+    before = _snapshot(repo.root)
+    broken = _mirror(tmp_path, spec_mirror, tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml",
+                     main_json=b'{"swagger": "2.0", "paths": ')
+    with pytest.raises(SpecFetchError, match="nothing updated.*main"):
+        update_specs(repo, broken)
+    assert _snapshot(repo.root) == before
+    run = CliRunner().invoke(cli, ["specs", "update", "--root", str(repo.root), "--mirror", str(broken)])
+    assert run.exit_code == 2
+    assert _snapshot(repo.root) == before
