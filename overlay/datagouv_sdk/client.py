@@ -24,8 +24,9 @@ Public names:
   and returns the parsed model; a status >= 400 raises the matching `errors.APIStatusError` subclass;
   a 2xx the spec types nowhere returns the decoded JSON; None only for an empty body (204).
   `raw=True` returns the decoded JSON (dicts) instead of models. String arguments are converted to
-  the enum the generated function expects (``sort="-created"``), a single string to a list where a
-  list is expected (``tag="velo"``); a value outside the enum is a `UsageError`.
+  the enum the generated function expects, a single string to a list where a list is expected
+  (``tag="velo"``); a value outside an enum or Literal (``sort="bogus"``) is a `UsageError`, raised
+  before any request.
 - `.datasets`, `.resources`, `.organizations`, `.reuses`, `.dataservices`: `list(...)` → pager
   (iterate items, `.iter_pages()`, `limit`, `prefetch`), `get(id)`, and for datasets and resources
   `create`, `update`, `delete`. A payload is a generated model or a plain mapping (sent as JSON).
@@ -199,6 +200,11 @@ def _coerce(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
                     raise errors.UsageError(f"{name}={value!r} is not accepted; expected one of: {allowed}") from None
             elif wants_list and str not in options:
                 value = [value]
+            else:
+                literals = [a for t in options if typing.get_origin(t) is Literal for a in typing.get_args(t)]
+                if literals and str not in options and value not in literals:
+                    allowed = ", ".join(str(a) for a in literals)
+                    raise errors.UsageError(f"{name}={value!r} is not accepted; expected one of: {allowed}")
         result[name] = value
     return result
 

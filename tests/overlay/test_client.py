@@ -1,0 +1,223 @@
+"""DataGouv / AsyncDataGouv against the real udata peer: typed errors from its real bodies, CRUD with
+the API key, the call helper over generated functions, the raw clients, with_options."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from datagouv_main.api.datasets import get_dataset, list_datasets
+from datagouv_sdk import AsyncDataGouv, Config, DataGouv, RetryPolicy, errors
+
+pytestmark = pytest.mark.peer
+
+
+@pytest.fixture
+def dg(udata_peer: Any) -> Iterator[DataGouv]:
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
+        yield client
+
+
+@pytest.fixture
+def anon(udata_peer: Any) -> Iterator[DataGouv]:
+    with DataGouv(base_url=udata_peer.base_url, api_key=None) as client:
+        yield client
+
+
+@pytest.fixture
+async def adg(udata_peer: Any) -> AsyncIterator[AsyncDataGouv]:
+    async with AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
+        yield client
+
+
+# --- errors, from the peer's real bodies -----------------------------------------------------------
+
+
+def test_404_not_found(anon: DataGouv) -> None:
+    with pytest.raises(errors.NotFoundError) as caught:
+        anon.datasets.get("no-such-dataset")
+    err = caught.value
+    assert err.status_code == 404 and err.method == "GET" and err.url.endswith("/api/1/datasets/no-such-dataset/")
+    assert "not found" in err.message.lower()
+
+
+def test_400_validation_error_carries_field_errors(dg: DataGouv) -> None:
+    with pytest.raises(errors.BadRequestError) as caught:
+        dg.datasets.create({"description": "no title"})
+    assert "title" in caught.value.details
+    assert "title" in str(caught.value)
+
+
+def test_401_without_key(anon: DataGouv) -> None:
+    with pytest.raises(errors.AuthenticationError) as caught:
+        anon.datasets.create({"title": "x", "description": "y"})
+    assert caught.value.status_code == 401
+
+
+def test_403_other_users_dataset(udata_peer: Any) -> None:
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.other_api_key) as other:
+        with pytest.raises(errors.PermissionDeniedError) as caught:
+            other.datasets.update(udata_peer.seed["org_datasets"][0], {"title": "hijacked"})
+    assert caught.value.status_code == 403 and caught.value.method == "PUT"
+
+
+def test_410_deleted_dataset(anon: DataGouv, udata_peer: Any) -> None:
+    with pytest.raises(errors.GoneError) as caught:
+        anon.datasets.get(udata_peer.seed["deleted_dataset"], raw=True)
+    assert caught.value.status_code == 410 and "deleted" in caught.value.message.lower()
+
+
+def test_bad_enum_value_is_refused_before_any_request(anon: DataGouv) -> None:
+    with pytest.raises(errors.UsageError, match="sort='bogus'.*-created"):
+        anon.datasets.list(sort="bogus").first_page()
+
+
+# --- CRUD with the API key -------------------------------------------------------------------------
+
+
+def test_dataset_and_resource_crud(dg: DataGouv, anon: DataGouv, udata_peer: Any) -> None:
+    title = f"SDK CRUD {uuid.uuid4().hex[:8]}"
+    org = udata_peer.seed["organizations"][0]
+    created = dg.datasets.create({"title": title, "description": "made by test_client", "organization": org},
+                                 raw=True)
+    ident = created["id"]
+    try:
+        assert created["title"] == title and created["organization"]["id"] == org
+        updated = dg.datasets.update(ident, {"description": "updated"}, raw=True)
+        assert updated["description"] == "updated" and updated["title"] == title  # partial update kept title
+        assert anon.datasets.get(ident, raw=True)["description"] == "updated"
+
+        resource = dg.resources.create(
+            ident,
+            {"title": "remote file", "url": "https://example.org/data.csv", "filetype": "remote",
+             "type": "main", "format": "csv"},
+            raw=True,
+        )
+        rid = resource["id"]
+        assert [r["id"] for r in dg.resources.list(ident, raw=True)] == [rid]
+        renamed = dg.resources.update(
+            ident, rid, {"title": "renamed", "url": "https://example.org/data.csv", "filetype": "remote",
+                         "type": "main"}, raw=True)
+        assert renamed["title"] == "renamed"
+        assert dg.resources.get(ident, rid, raw=True)["title"] == "renamed"
+        assert dg.resources.delete(ident, rid) is None
+        with pytest.raises(errors.NotFoundError):
+            dg.resources.get(ident, rid, raw=True)
+    finally:
+        dg.datasets.delete(ident)
+    with pytest.raises(errors.GoneError):
+        anon.datasets.get(ident, raw=True)
+    with pytest.raises(errors.GoneError):
+        dg.datasets.delete(ident)
+
+
+def test_typed_get_returns_the_generated_model(anon: DataGouv, udata_peer: Any) -> None:
+    dataset = anon.datasets.get(udata_peer.seed["datasets"][0])
+    assert type(dataset).__module__.startswith("datagouv_main.models")
+    assert dataset.id == udata_peer.seed["datasets"][0]
+
+
+async def test_async_twin_crud_and_errors(adg: AsyncDataGouv, udata_peer: Any) -> None:
+    created = await adg.datasets.create({"title": "SDK async", "description": "d"}, raw=True)
+    try:
+        got = await adg.datasets.get(created["id"], raw=True)
+        assert got["title"] == "SDK async"
+        updated = await adg.datasets.update(created["id"], {"title": "SDK async 2"}, raw=True)
+        assert updated["title"] == "SDK async 2"
+    finally:
+        await adg.datasets.delete(created["id"])
+    with pytest.raises(errors.NotFoundError):
+        await adg.datasets.get("no-such-dataset", raw=True)
+    with pytest.raises(errors.BadRequestError):
+        await adg.datasets.create({"description": "no title"}, raw=True)
+
+
+# --- the call helper, raw clients, options ---------------------------------------------------------
+
+
+def test_call_runs_any_generated_function(anon: DataGouv, udata_peer: Any) -> None:
+    body = anon.call(list_datasets.sync_detailed, page_size=3, raw=True)
+    assert len(body["data"]) == 3 and body["page_size"] == 3
+    with pytest.raises(errors.NotFoundError):
+        anon.call(get_dataset.sync_detailed, "no-such-dataset")
+    # The generated function itself, on the bound generated client, still works as generated.
+    assert get_dataset.sync_detailed("no-such-dataset", client=anon.main).status_code == 404
+
+
+def test_http_gives_the_configured_raw_client(anon: DataGouv, udata_peer: Any) -> None:
+    http = anon.http("main")
+    assert str(http.base_url).rstrip("/") == udata_peer.base_url + "/api/1"
+    assert http.get("datasets/", params={"page_size": 1}).json()["page_size"] == 1
+    assert anon.http("main") is http  # one client per API, reused
+    assert str(anon.http("main_v2").base_url).rstrip("/") == udata_peer.base_url + "/api/2"
+    with pytest.raises(errors.UsageError, match="[Mm]etrics"):
+        anon.http("metrics")  # a custom portal has no Metrics API unless one is given
+
+
+def test_with_options_shares_the_pool_and_changes_the_policy() -> None:
+    attempts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(request.url.path)
+        return httpx.Response(503, json={"message": "busy"})
+
+    pool = httpx.MockTransport(handler)
+    config = Config(base_url="http://127.0.0.1:9", retry=RetryPolicy(max_attempts=3))
+    with DataGouv(config, transport=pool, sleep=lambda s: None) as dg:
+        with pytest.raises(errors.ServerError):
+            dg.datasets.get("x", raw=True)
+        assert len(attempts) == 3
+        attempts.clear()
+        once = dg.with_options(retry=RetryPolicy.none(), timeout=2.0)
+        assert once.config.timeout.read == 2.0 and once.http("main").timeout.read == 2.0
+        with pytest.raises(errors.ServerError):
+            once.datasets.get("x", raw=True)
+        assert len(attempts) == 1
+        once.close()
+        attempts.clear()
+        with pytest.raises(errors.ServerError):  # the original still works: closing the copy kept the pool
+            dg.datasets.get("x", raw=True)
+        assert len(attempts) == 3
+
+
+# --- what a real server does not produce on demand: mocked transport ------------------------------
+
+
+def _mocked(handler: Any) -> DataGouv:
+    config = Config(base_url="http://127.0.0.1:9", retry=RetryPolicy.none())
+    return DataGouv(config, transport=httpx.MockTransport(handler))
+
+
+def test_undocumented_status_raises_never_none() -> None:
+    with _mocked(lambda r: httpx.Response(418, text="I'm a teapot")) as dg:
+        with pytest.raises(errors.APIStatusError) as caught:
+            dg.datasets.get("x")
+    assert caught.value.status_code == 418 and "teapot" in caught.value.message
+
+
+def test_html_proxy_page_becomes_a_short_server_error() -> None:
+    page = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 5000 + "</body></html>"
+    with _mocked(lambda r: httpx.Response(502, html=page)) as dg:
+        with pytest.raises(errors.ServerError) as caught:
+            dg.datasets.list().first_page()
+    assert caught.value.message == "502 Bad Gateway"
+
+
+def test_body_not_matching_the_model_is_a_decode_error_and_raw_still_works() -> None:
+    with _mocked(lambda r: httpx.Response(200, json={"data": "not a list", "page": 1})) as dg:
+        with pytest.raises(errors.ResponseDecodeError) as caught:
+            dg.datasets.list().first_page()
+        assert caught.value.response is not None and caught.value.response.status_code == 200
+        assert dg.call(list_datasets.sync_detailed, raw=True) == {"data": "not a list", "page": 1}
+
+
+def test_empty_2xx_is_none_and_untyped_json_is_returned() -> None:
+    with _mocked(lambda r: httpx.Response(204)) as dg:
+        assert dg.datasets.delete("x") is None
+    # 202 is not in get_dataset's spec: the generated parser returns None; we return the JSON.
+    with _mocked(lambda r: httpx.Response(202, json={"odd": True})) as dg:
+        assert dg.call(get_dataset.sync_detailed, "x") == {"odd": True}
