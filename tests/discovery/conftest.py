@@ -5,9 +5,12 @@ is enough). `api_server` (127.0.0.1) serves the recording API under /v1 and ever
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from datagouv_sdk import DataGouv
 
 from tests.discovery import apidocs, servers
 from tests.discovery.servers import Handler, RecordingServer
@@ -29,7 +32,7 @@ def api_server(other_server: RecordingServer) -> Iterator[RecordingServer]:
 
 def install_documents(server: RecordingServer, other: RecordingServer) -> None:
     host = server.origin.split("//", 1)[1]
-    json_doc = lambda doc: (lambda h: h.send_json(doc))  # noqa: E731
+    json_doc = lambda doc: (lambda h: h.send_json(doc))
     etag = '"v1"'
 
     def etagged(h: Handler) -> None:
@@ -69,3 +72,50 @@ def install_documents(server: RecordingServer, other: RecordingServer) -> None:
     # The cross-host copy names the API's absolute URL (relative servers would point at 127.0.0.2).
     other.routes["/docs/openapi30.json"] = json_doc(apidocs.openapi30([{"url": server.url("/v1")}]))
     other.routes["/docs/not-found"] = lambda h: h.send_bytes(json.dumps({"message": "x"}).encode(), "application/json", status=404)
+
+
+# -- dataservices in the real udata peer ---------------------------------------------------------
+
+TAG = "dgv-discovery-" + uuid.uuid4().hex[:8]
+# title suffix → machine documentation path on the api server
+KINDS = {
+    "openapi30": "/docs/openapi30.json",
+    "openapi31": "/docs/openapi31.yaml",
+    "swagger20": "/docs/swagger20.json",
+    "notopenapi": "/docs/not-openapi.json",
+    "oversized": "/docs/huge.json",
+    "slow": "/docs/slow.json",
+    "redirected": "/docs/redirect.json",
+    "yamlbomb": "/docs/bomb.yaml",
+}
+
+
+@pytest.fixture(scope="session")
+def peer_dg(udata_peer: Any) -> Iterator[DataGouv]:
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def services(peer_dg: DataGouv, udata_peer: Any, api_server: RecordingServer) -> dict[str, str]:
+    """kind → id of a dataservice created through the real API."""
+    org = udata_peer.seed["organizations"][0]
+    created: dict[str, str] = {}
+    for kind, path in KINDS.items():
+        payload = {
+            "title": f"Recording API {kind} {TAG}",
+            "description": f"Loopback test API ({kind})",
+            "base_api_url": api_server.url("/v1"),
+            "machine_documentation_url": api_server.url(path),
+            "organization": org,
+            "tags": [TAG, kind],
+            "access_type": "open" if kind != "openapi30" else "open_with_account",
+            "rate_limiting": "10 req/s",
+            "availability": 99.5,
+        }
+        response = peer_dg.http("main").post("dataservices/", json=payload)
+        assert response.status_code == 201, response.text
+        created[kind] = response.json()["id"]
+    return created
+
+

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from datagouv_sdk.discovery import DiscoveredAPI, Discovery, FetchLimits
 from datagouv_sdk.errors import NotFoundError, UsageError
 from datagouv_sdk.retry import RetryPolicy
+
 from tests.discovery.servers import RecordingServer
 
 FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02, jitter="none")

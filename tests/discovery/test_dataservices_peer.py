@@ -9,13 +9,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from datagouv_sdk import DataGouv
 from datagouv_sdk.discovery import (
     Discovery,
@@ -26,56 +24,15 @@ from datagouv_sdk.discovery import (
     UnsafeYAMLError,
 )
 from datagouv_sdk.retry import RetryPolicy
+
+from tests.discovery.conftest import TAG
 from tests.discovery.servers import RecordingServer
 
 pytestmark = pytest.mark.peer
 
-TAG = "dgv-discovery-" + uuid.uuid4().hex[:8]
-# title suffix → machine documentation path on the api server
-KINDS = {
-    "openapi30": "/docs/openapi30.json",
-    "openapi31": "/docs/openapi31.yaml",
-    "swagger20": "/docs/swagger20.json",
-    "notopenapi": "/docs/not-openapi.json",
-    "oversized": "/docs/huge.json",
-    "slow": "/docs/slow.json",
-    "redirected": "/docs/redirect.json",
-    "yamlbomb": "/docs/bomb.yaml",
-}
-
-
-@pytest.fixture(scope="module")
-def dg(udata_peer: Any) -> Iterator[DataGouv]:
-    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def services(dg: DataGouv, udata_peer: Any, api_server: RecordingServer) -> dict[str, str]:
-    """kind → id of a dataservice created through the real API."""
-    org = udata_peer.seed["organizations"][0]
-    created: dict[str, str] = {}
-    for kind, path in KINDS.items():
-        payload = {
-            "title": f"Recording API {kind} {TAG}",
-            "description": f"Loopback test API ({kind})",
-            "base_api_url": api_server.url("/v1"),
-            "machine_documentation_url": api_server.url(path),
-            "organization": org,
-            "tags": [TAG, kind],
-            "access_type": "open" if kind != "openapi30" else "open_with_account",
-            "rate_limiting": "10 req/s",
-            "availability": 99.5,
-        }
-        response = dg.http("main").post("dataservices/", json=payload)
-        assert response.status_code == 201, response.text
-        created[kind] = response.json()["id"]
-    return created
-
-
 @pytest.fixture
-def disco(dg: DataGouv) -> Iterator[Discovery]:
-    with Discovery(dg, fetch_limits=FetchLimits(deadline=2.0), retry=RetryPolicy.none()) as d:
+def disco(peer_dg: DataGouv) -> Iterator[Discovery]:
+    with Discovery(peer_dg, fetch_limits=FetchLimits(deadline=2.0), retry=RetryPolicy.none()) as d:
         yield d
 
 
@@ -145,6 +102,7 @@ def test_generated_client_imports_and_calls(
     disco: Discovery, services: dict[str, str], api_server: RecordingServer, tmp_path: Path
 ) -> None:
     package, folder = disco.generate(services["swagger20"], tmp_path, package="recording_client")
+    assert package == "recording_client"
     assert folder == tmp_path / "recording_client" and (folder / "__init__.py").is_file()
     script = textwrap.dedent(
         f"""
@@ -157,7 +115,9 @@ def test_generated_client_imports_and_calls(
         """
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["status"] == 200 and out["body"]["id"] == "gen 1"

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
 from datagouv_sdk.discovery import (
     Discovery,
     DocumentDeadlineError,
@@ -21,6 +20,7 @@ from datagouv_sdk.discovery import (
 from datagouv_sdk.discovery.documents import parse_bytes
 from datagouv_sdk.errors import ServerError, UsageError
 from datagouv_sdk.retry import RetryPolicy
+
 from tests.discovery.servers import BILLION_LAUGHS, RecordingServer
 
 DEADLINE = 2.0

@@ -19,7 +19,7 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["DeadlineTransport", "total_deadline", "deadline_passed", "deadline_sleep"]
+__all__ = ["DeadlineTransport", "deadline_passed", "deadline_sleep", "total_deadline"]
 
 # Absolute time.monotonic() value; None outside a `total_deadline` block.
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("datagouv_deadline", default=None)

@@ -22,7 +22,7 @@ import yaml
 
 from datagouv_sdk.discovery.errors import DocumentError, NotOpenAPIError, UnsafeYAMLError
 
-__all__ = ["MAX_YAML_NODES", "OpenAPIDocument", "load_document", "parse_bytes", "openapi_version"]
+__all__ = ["MAX_YAML_NODES", "OpenAPIDocument", "load_document", "openapi_version", "parse_bytes"]
 
 # Nodes a YAML document may expand to once aliases are followed. A 10 MB OpenAPI document has well
 # under a million; a billion-laughs bomb has 10**9 and more.

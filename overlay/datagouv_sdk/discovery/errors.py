@@ -15,12 +15,12 @@ from __future__ import annotations
 from datagouv_sdk.errors import DataGouvError, UsageError
 
 __all__ = [
-    "UnsafeURLError",
+    "DocumentDeadlineError",
     "DocumentError",
     "DocumentTooLargeError",
-    "DocumentDeadlineError",
-    "UnsafeYAMLError",
     "NotOpenAPIError",
+    "UnsafeURLError",
+    "UnsafeYAMLError",
 ]
 
 

@@ -32,7 +32,13 @@ from datagouv_sdk.discovery.catalog import DataserviceInfo
 from datagouv_sdk.discovery.documents import OpenAPIDocument, load_document
 from datagouv_sdk.discovery.fetch import DocumentFetcher, FetchLimits
 from datagouv_sdk.discovery.generation import generate_package, package_name_for
-from datagouv_sdk.discovery.operations import BaseURL, Operation, choose_base_url, find_operation, list_operations
+from datagouv_sdk.discovery.operations import (
+    BaseURL,
+    Operation,
+    choose_base_url,
+    find_operation,
+    list_operations,
+)
 from datagouv_sdk.errors import UsageError
 from datagouv_sdk.retry import RetryPolicy
 
@@ -41,7 +47,7 @@ if TYPE_CHECKING:
 
     from datagouv_sdk.client import DataGouv
 
-__all__ = ["Discovery", "DiscoveredAPI"]
+__all__ = ["DiscoveredAPI", "Discovery"]
 
 DataserviceRef = str | DataserviceInfo
 

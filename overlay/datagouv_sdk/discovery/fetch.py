@@ -16,13 +16,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Self
 
 import attrs
 import httpx
 
 from datagouv_sdk.config import DEFAULT_USER_AGENT
 from datagouv_sdk.discovery.deadline import DeadlineTransport, deadline_passed, deadline_sleep, total_deadline
-from datagouv_sdk.discovery.errors import DocumentDeadlineError, DocumentError, DocumentTooLargeError, UnsafeURLError
+from datagouv_sdk.discovery.errors import (
+    DocumentDeadlineError,
+    DocumentError,
+    DocumentTooLargeError,
+    UnsafeURLError,
+)
 from datagouv_sdk.discovery.urls import check_url
 from datagouv_sdk.errors import (
     APIConnectionError,
@@ -34,7 +40,7 @@ from datagouv_sdk.errors import (
 from datagouv_sdk.retry import RetryPolicy
 from datagouv_sdk.transport import STREAM_EXTENSION, DataGouvTransport
 
-__all__ = ["FetchLimits", "FetchedDocument", "DocumentFetcher", "CREDENTIAL_HEADERS", "read_capped", "capped_error_response"]
+__all__ = ["CREDENTIAL_HEADERS", "DocumentFetcher", "FetchLimits", "FetchedDocument", "capped_error_response", "read_capped"]
 
 # Never sent to a third-party host by the SDK itself (the user may pass their own for `call`).
 CREDENTIAL_HEADERS = ("x-api-key", "authorization", "cookie", "proxy-authorization")
@@ -97,7 +103,7 @@ class DocumentFetcher:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> DocumentFetcher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

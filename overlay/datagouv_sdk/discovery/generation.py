@@ -11,7 +11,7 @@ from pathlib import Path
 from datagouv_sdk.discovery.documents import OpenAPIDocument
 from datagouv_sdk.errors import UsageError
 
-__all__ = ["package_name_for", "generate_package"]
+__all__ = ["generate_package", "package_name_for"]
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 

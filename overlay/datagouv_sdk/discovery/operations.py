@@ -15,14 +15,14 @@ from datagouv_sdk.errors import UsageError
 
 __all__ = [
     "HTTP_METHODS",
+    "BaseURL",
+    "Operation",
     "Parameter",
     "RequestBody",
-    "Operation",
-    "BaseURL",
-    "list_operations",
-    "find_operation",
-    "choose_base_url",
     "check_arguments",
+    "choose_base_url",
+    "find_operation",
+    "list_operations",
     "resolve_ref",
 ]
 

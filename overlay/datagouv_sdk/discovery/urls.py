@@ -8,7 +8,7 @@ import httpx
 
 from datagouv_sdk.discovery.errors import UnsafeURLError
 
-__all__ = ["is_loopback_host", "check_url", "same_origin"]
+__all__ = ["check_url", "is_loopback_host", "same_origin"]
 
 
 def is_loopback_host(host: str) -> bool:
