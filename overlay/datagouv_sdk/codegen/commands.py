@@ -22,13 +22,20 @@ from datagouv_sdk.codegen.generate import (
     load_config,
 )
 from datagouv_sdk.codegen.layout import RepoLayout, atomic_write_bytes, default_layout
-from datagouv_sdk.codegen.lock import ACCEPT_HINT, LockEntry, check_against_lock, load_lock, make_entry, write_lock
+from datagouv_sdk.codegen.lock import (
+    ACCEPT_HINT,
+    LockEntry,
+    check_against_lock,
+    load_lock,
+    make_entry,
+    write_lock,
+)
 from datagouv_sdk.codegen.normalise import canonical_bytes, normalise
 from datagouv_sdk.codegen.pipeline import load_upstream, prepare
 from datagouv_sdk.codegen.sources import Source, select_sources
 from datagouv_sdk.codegen.validate import validate_document
 
-__all__ = ["fetch_specs", "fetch_specs_main", "generate_all", "generate_main", "FetchOutcome"]
+__all__ = ["FetchOutcome", "fetch_specs", "fetch_specs_main", "generate_all", "generate_main"]
 
 
 @attrs.frozen
@@ -107,10 +114,18 @@ def fetch_specs_main(argv: Sequence[str] | None = None, *, out: TextIO | None = 
         description="Fetch the API specs into specs/upstream/ (live, or from a mirror folder) and check the lock.",
     )
     parser.add_argument("names", nargs="*", help="APIs to fetch (default: all in specs/sources.json)")
-    parser.add_argument("--mirror", metavar="DIR", help=f"read <DIR>/<mirror file> instead of the URL (or ${MIRROR_ENV})")
-    parser.add_argument("--live", action="store_true", help=f"fetch the live URLs even if ${MIRROR_ENV} is set")
     parser.add_argument(
-        "--accept", "--update-lock", dest="accept", action="store_true", help="record changed specs in specs/lock.json"
+        "--mirror", metavar="DIR", help=f"read <DIR>/<mirror file> instead of the URL (or ${MIRROR_ENV})"
+    )
+    parser.add_argument(
+        "--live", action="store_true", help=f"fetch the live URLs even if ${MIRROR_ENV} is set"
+    )
+    parser.add_argument(
+        "--accept",
+        "--update-lock",
+        dest="accept",
+        action="store_true",
+        help="record changed specs in specs/lock.json",
     )
     args = parser.parse_args(argv)
     if args.live and args.mirror:
@@ -181,7 +196,9 @@ def generate_main(argv: Sequence[str] | None = None, *, out: TextIO | None = Non
     )
     parser.add_argument("names", nargs="*", help="APIs to generate (default: all in specs/sources.json)")
     parser.add_argument("--jobs", type=int, default=2, help="generator processes in parallel (default 2)")
-    parser.add_argument("--output", metavar="DIR", type=Path, help="write packages under DIR instead of generated/")
+    parser.add_argument(
+        "--output", metavar="DIR", type=Path, help="write packages under DIR instead of generated/"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -203,5 +220,8 @@ def generate_main(argv: Sequence[str] | None = None, *, out: TextIO | None = Non
         )
         for warning in result.warnings:
             print(f"  warning: {warning}", file=out)
-    print(f"generated {len(results) - failed}/{len(results)} packages in {time.perf_counter() - started:.1f} s", file=out)
+    print(
+        f"generated {len(results) - failed}/{len(results)} packages in {time.perf_counter() - started:.1f} s",
+        file=out,
+    )
     return 1 if failed else 0

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datagouv_sdk.errors import DataGouvError, UsageError
 
 __all__ = [
+    "GenerationError",
+    "PatchApplyError",
+    "PatchFileError",
+    "SourcesError",
     "SpecError",
     "SpecFetchError",
     "SpecInvalidError",
     "SpecLockMismatchError",
-    "PatchFileError",
-    "PatchApplyError",
-    "GenerationError",
-    "SourcesError",
 ]
 
 

@@ -16,7 +16,14 @@ from datagouv_sdk._version import __version__
 from datagouv_sdk.codegen.errors import SpecFetchError, SpecInvalidError
 from datagouv_sdk.codegen.sources import Source
 
-__all__ = ["MIRROR_ENV", "DEFAULT_TIMEOUT", "MAX_DOCUMENT_BYTES", "fetch_document", "parse_document", "resolve_mirror"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_DOCUMENT_BYTES",
+    "MIRROR_ENV",
+    "fetch_document",
+    "parse_document",
+    "resolve_mirror",
+]
 
 MIRROR_ENV = "DATAGOUV_SPECS_MIRROR"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -54,7 +61,9 @@ def fetch_document(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise SpecFetchError(f"{source.name}: cannot read mirror file {path}: {exc.strerror or exc}") from exc
+            raise SpecFetchError(
+                f"{source.name}: cannot read mirror file {path}: {exc.strerror or exc}"
+            ) from exc
         return parse_document(data, origin=str(path))
     data = _get_with_retries(source, client=client, retries=retries, backoff=backoff, sleep=sleep)
     return parse_document(data, origin=source.url)
@@ -90,7 +99,9 @@ def _get_with_retries(
             if response.status_code >= 400:
                 raise SpecFetchError(f"{source.name}: GET {source.url} answered HTTP {response.status_code}")
             if len(response.content) > MAX_DOCUMENT_BYTES:
-                raise SpecFetchError(f"{source.name}: GET {source.url}: body larger than {MAX_DOCUMENT_BYTES} bytes")
+                raise SpecFetchError(
+                    f"{source.name}: GET {source.url}: body larger than {MAX_DOCUMENT_BYTES} bytes"
+                )
             return response.content
         raise SpecFetchError(
             f"{source.name}: cannot fetch {source.url} after {retries + 1} attempts (last: {last}); "
@@ -105,7 +116,7 @@ class _SpecYamlLoader(yaml.SafeLoader):
     """SafeLoader without aliases (no billion-laughs expansion) and without timestamps (dates stay
     strings, as they would in JSON)."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's class-level registry, a dict by contract
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -126,16 +137,22 @@ def parse_document(data: bytes, *, origin: str) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise SpecInvalidError(f"{origin}: not UTF-8 ({exc})") from exc
     doc: Any
+    json_error: ValueError | None = None
     if text.lstrip().startswith(("{", "[")):
         try:
-            doc = json.loads(text)
+            return _mapping(json.loads(text), origin)
         except ValueError as exc:
-            raise SpecInvalidError(f"{origin}: invalid JSON: {exc}") from exc
-    else:
-        try:
-            doc = yaml.load(text, Loader=_SpecYamlLoader)  # noqa: S506 - a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            raise SpecInvalidError(f"{origin}: invalid YAML: {exc}") from exc
+            json_error = exc  # flow-style YAML also starts with "{": try YAML before giving up
+    try:
+        doc = yaml.load(text, Loader=_SpecYamlLoader)
+    except yaml.YAMLError as exc:
+        if json_error is not None:
+            raise SpecInvalidError(f"{origin}: invalid JSON: {json_error}") from json_error
+        raise SpecInvalidError(f"{origin}: invalid YAML: {exc}") from exc
+    return _mapping(doc, origin)
+
+
+def _mapping(doc: Any, origin: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise SpecInvalidError(f"{origin}: expected a mapping at the top level, got {type(doc).__name__}")
     return doc

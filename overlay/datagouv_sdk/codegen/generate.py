@@ -31,15 +31,15 @@ from datagouv_sdk.codegen.normalise import canonical_bytes, sha256_hex
 
 __all__ = [
     "GENERATOR",
-    "Stamp",
     "GenerationResult",
-    "generator_version",
-    "load_config",
-    "generate_client",
+    "Stamp",
     "count_endpoint_functions",
-    "tree_sha256",
-    "header_line",
     "document_stamp",
+    "generate_client",
+    "generator_version",
+    "header_line",
+    "load_config",
+    "tree_sha256",
 ]
 
 GENERATOR = "openapi-python-client"
@@ -111,7 +111,9 @@ def load_config(path: Path | None, *, package: str) -> dict[str, Any]:
         config = loaded
     override = config.setdefault("package_name_override", package)
     if override != package:
-        raise GenerationError(f"{path}: package_name_override {override!r} differs from sources.json's {package!r}")
+        raise GenerationError(
+            f"{path}: package_name_override {override!r} differs from sources.json's {package!r}"
+        )
     return config
 
 
@@ -202,7 +204,9 @@ def _run_generator(spec: Path, config: Path, staged: Path, *, templates: Path | 
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise GenerationError(f"{package}: {GENERATOR} did not finish within {GENERATION_TIMEOUT:.0f} s") from exc
+        raise GenerationError(
+            f"{package}: {GENERATOR} did not finish within {GENERATION_TIMEOUT:.0f} s"
+        ) from exc
     output = (done.stdout + done.stderr).replace(str(staged), f"<{package}>")
     if done.returncode != 0:
         raise GenerationError(f"{package}: {GENERATOR} failed (exit {done.returncode}):\n{output.strip()}")

@@ -24,7 +24,9 @@ def operations(doc: dict[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for path, item in (doc.get("paths") or {}).items():
         if isinstance(item, dict):
-            found.extend((method.upper(), path) for method in HTTP_METHODS if isinstance(item.get(method), dict))
+            found.extend(
+                (method.upper(), path) for method in HTTP_METHODS if isinstance(item.get(method), dict)
+            )
     return found
 
 

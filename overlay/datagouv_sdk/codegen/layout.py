@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["RepoLayout", "default_layout", "atomic_write_bytes"]
+__all__ = ["RepoLayout", "atomic_write_bytes", "default_layout"]
 
 
 @attrs.frozen

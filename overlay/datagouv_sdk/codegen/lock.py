@@ -21,10 +21,10 @@ from datagouv_sdk.codegen.sources import Source
 __all__ = [
     "ACCEPT_HINT",
     "LockEntry",
-    "load_lock",
-    "write_lock",
-    "make_entry",
     "check_against_lock",
+    "load_lock",
+    "make_entry",
+    "write_lock",
 ]
 
 ACCEPT_HINT = "run `make update-specs` or `.venv/bin/python scripts/fetch_specs.py --accept`"
@@ -90,8 +90,8 @@ def make_entry(
     if previous is not None and previous.sha256 == sha:
         fetched_at = previous.fetched_at
     else:
-        moment = now or dt.datetime.now(dt.timezone.utc)
-        fetched_at = moment.astimezone(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = now or dt.datetime.now(dt.UTC)
+        fetched_at = moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     version = (doc.get("info") or {}).get("version")
     return LockEntry(
         url=source.url,
@@ -108,7 +108,9 @@ def check_against_lock(name: str, doc: dict[str, Any], lock: dict[str, LockEntry
     entry = lock.get(name)
     sha = sha256_hex(doc)
     if entry is None:
-        raise SpecLockMismatchError(f"{name}: no entry in specs/lock.json for sha256:{sha[:12]}; {ACCEPT_HINT}")
+        raise SpecLockMismatchError(
+            f"{name}: no entry in specs/lock.json for sha256:{sha[:12]}; {ACCEPT_HINT}"
+        )
     if entry.sha256 != sha:
         version = (doc.get("info") or {}).get("version")
         raise SpecLockMismatchError(

@@ -9,7 +9,7 @@ from typing import Any
 
 from datagouv_sdk.codegen.errors import SpecInvalidError
 
-__all__ = ["normalise", "canonical_bytes", "sha256_hex"]
+__all__ = ["canonical_bytes", "normalise", "sha256_hex"]
 
 
 def normalise(doc: Any) -> Any:
@@ -23,7 +23,9 @@ def normalise(doc: Any) -> Any:
         for raw in doc:
             key = _key(raw)
             if key in out:
-                raise SpecInvalidError(f"duplicate key {key!r} once keys are strings (e.g. both 200 and '200')")
+                raise SpecInvalidError(
+                    f"duplicate key {key!r} once keys are strings (e.g. both 200 and '200')"
+                )
             out[key] = normalise(doc[raw])
         return dict(sorted(out.items()))
     if isinstance(doc, (list, tuple)):

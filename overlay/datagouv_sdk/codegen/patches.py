@@ -19,7 +19,16 @@ import attrs
 from datagouv_sdk.codegen.errors import PatchApplyError, PatchFileError
 from datagouv_sdk.codegen.layout import RepoLayout, default_layout
 
-__all__ = ["Op", "OPS", "Patch", "PatchSet", "load_patches", "parse_patch_set", "apply_patches", "parse_pointer"]
+__all__ = [
+    "OPS",
+    "Op",
+    "Patch",
+    "PatchSet",
+    "apply_patches",
+    "load_patches",
+    "parse_patch_set",
+    "parse_pointer",
+]
 
 Op = Literal["add", "remove", "replace", "move", "copy", "test"]
 OPS: tuple[Op, ...] = ("add", "remove", "replace", "move", "copy", "test")
@@ -62,7 +71,9 @@ def parse_patch_set(raw: Any, *, expected_api: str | None = None, origin: str = 
     api = raw["api"]
     if expected_api is not None and api != expected_api:
         raise PatchFileError(f"{origin}: api is {api!r}, expected {expected_api!r}")
-    return PatchSet(api=str(api), patches=tuple(_parse_patch(origin, i, p) for i, p in enumerate(raw["patches"])))
+    return PatchSet(
+        api=str(api), patches=tuple(_parse_patch(origin, i, p) for i, p in enumerate(raw["patches"]))
+    )
 
 
 def _parse_patch(origin: str, index: int, raw: Any) -> Patch:
@@ -86,15 +97,21 @@ def _parse_patch(origin: str, index: int, raw: Any) -> Patch:
         raise PatchFileError(f"{where}: 'path' must be a JSON pointer string")
     parse_pointer(path, where=where)
     if (op in _NEEDS_VALUE) != ("value" in raw):
-        raise PatchFileError(f"{where}: 'value' is {'required' if op in _NEEDS_VALUE else 'not allowed'} for {op}")
+        raise PatchFileError(
+            f"{where}: 'value' is {'required' if op in _NEEDS_VALUE else 'not allowed'} for {op}"
+        )
     source = raw.get("from")
     if (op in _NEEDS_FROM) != (source is not None):
-        raise PatchFileError(f"{where}: 'from' is {'required' if op in _NEEDS_FROM else 'not allowed'} for {op}")
+        raise PatchFileError(
+            f"{where}: 'from' is {'required' if op in _NEEDS_FROM else 'not allowed'} for {op}"
+        )
     if source is not None:
         if not isinstance(source, str):
             raise PatchFileError(f"{where}: 'from' must be a JSON pointer string")
         parse_pointer(source, where=where)
-    return Patch(op=cast(Op, op), path=path, reason=reason.strip(), value=raw.get("value", _ABSENT), from_=source)
+    return Patch(
+        op=cast(Op, op), path=path, reason=reason.strip(), value=raw.get("value", _ABSENT), from_=source
+    )
 
 
 def parse_pointer(pointer: str, *, where: str = "pointer") -> list[str]:

@@ -1,6 +1,6 @@
 """From a fetched upstream document to the exact OpenAPI 3 document fed to the generator.
 
-    prepare(name, doc) = normalise → convert (Swagger 2.0 only) → apply specs/patches/<name>.json
+prepare(name, doc) = normalise → convert (Swagger 2.0 only) → apply specs/patches/<name>.json
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datagouv_sdk.codegen.normalise import normalise
 from datagouv_sdk.codegen.patches import PatchSet, apply_patches, load_patches
 from datagouv_sdk.codegen.validate import detect_format
 
-__all__ = ["prepare", "load_upstream"]
+__all__ = ["load_upstream", "prepare"]
 
 
 def prepare(

@@ -12,7 +12,7 @@ import attrs
 from datagouv_sdk.codegen.errors import SourcesError
 from datagouv_sdk.codegen.layout import RepoLayout, default_layout
 
-__all__ = ["Source", "SpecFormat", "FORMATS", "load_sources", "select_sources"]
+__all__ = ["FORMATS", "Source", "SpecFormat", "load_sources", "select_sources"]
 
 SpecFormat = Literal["swagger-2.0", "openapi-3.0"]
 FORMATS: tuple[SpecFormat, ...] = ("swagger-2.0", "openapi-3.0")

@@ -29,18 +29,26 @@ class DefaultMismatch(OpenAPIValidationError):
 
 
 class _LenientDefaultValidator(keywords.OpenAPIV30ValueValidator):
-    def __call__(self, schema: SchemaPath, value: Any) -> Iterator[Any]:  # jsonschema ValidationErrors (untyped)
+    def __call__(
+        self, schema: SchemaPath, value: Any
+    ) -> Iterator[Any]:  # jsonschema ValidationErrors (untyped)
         where = "/" + "/".join(str(part) for part in schema.parts)
         for error in super().__call__(schema, value):
             yield DefaultMismatch(f"{where}: default {value!r}: {error.message}")
 
 
 class _V2Validator(OpenAPIV2SpecValidator):
-    keyword_validators = {**OpenAPIV2SpecValidator.keyword_validators, "default": _LenientDefaultValidator}
+    keyword_validators = {  # noqa: RUF012 - the base class declares a plain dict
+        **OpenAPIV2SpecValidator.keyword_validators,
+        "default": _LenientDefaultValidator,
+    }
 
 
 class _V30Validator(OpenAPIV30SpecValidator):
-    keyword_validators = {**OpenAPIV30SpecValidator.keyword_validators, "default": _LenientDefaultValidator}
+    keyword_validators = {  # noqa: RUF012 - the base class declares a plain dict
+        **OpenAPIV30SpecValidator.keyword_validators,
+        "default": _LenientDefaultValidator,
+    }
 
 
 def detect_format(doc: dict[str, Any]) -> SpecFormat | None:
@@ -74,5 +82,7 @@ def validate_document(doc: dict[str, Any], expected: SpecFormat, *, name: str = 
     if errors:
         listed = "\n  ".join(errors[:_MAX_LISTED])
         more = f"\n  ... and {len(errors) - _MAX_LISTED} more" if len(errors) > _MAX_LISTED else ""
-        raise SpecInvalidError(f"{name}: invalid {expected} document ({len(errors)} errors):\n  {listed}{more}")
+        raise SpecInvalidError(
+            f"{name}: invalid {expected} document ({len(errors)} errors):\n  {listed}{more}"
+        )
     return [f"{name}: default rejected by its own schema at {text}" for text in findings]
