@@ -515,3 +515,12 @@ def test_errors_and_reprs_never_show_the_key() -> None:
 def test_default_inner_transports() -> None:
     assert isinstance(DataGouvTransport()._inner, httpx.HTTPTransport)
     assert isinstance(AsyncDataGouvTransport()._inner, httpx.AsyncHTTPTransport)
+
+
+@MODES
+def test_a_streamed_request_is_still_retried_on_status(mode: str) -> None:
+    # Statuses are decided before the body is handed over, so streaming only gives up body retries.
+    script = Script(503, httpx.Response(200, stream=Chunks([b"a", b"b"])))
+    response, slept = run(mode, script, extensions={STREAM_EXTENSION: True})
+    assert isinstance(response, httpx.Response) and response.content == b"ab"
+    assert (script.attempts, slept) == (2, [0.5])
