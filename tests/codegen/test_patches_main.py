@@ -43,8 +43,10 @@ def test_patch_files_parse_with_reasons(name: str) -> None:
     assert patch_set.patches, f"specs/patches/{name}.json is empty"
     for patch in patch_set.patches:
         assert len(patch.reason) >= 15, patch  # a real sentence, not a placeholder
-        if NULL_SEEN_REASON in patch.reason:  # the nullability section: one property per patch
-            assert patch.op == "add" and patch.path.endswith("/nullable") and patch.value is True, patch
+        if NULL_SEEN_REASON in patch.reason:  # the nullability section: one property pointer per patch
+            assert (patch.op == "add" and patch.path.endswith("/nullable") and patch.value is True) or (
+                patch.op == "replace" and patch.value.get("nullable") is True and "allOf" in patch.value
+            ), patch
 
 
 @pytest.mark.parametrize("name", list(PACKAGES))
@@ -53,6 +55,26 @@ def test_patched_documents_are_valid_openapi_30(name: str, prepared: dict[str, d
     assert strict_errors(doc) == []  # the upstream default/type contradictions are patched away
     for ref in iter_refs(doc):
         resolve(doc, ref)
+
+
+def _schemas_with_ignored_siblings(node: Any, where: str = "#") -> list[str]:
+    """Pointers where `nullable` sits beside a `$ref`: OpenAPI 3.0 (and the generator) ignore it there."""
+    found = []
+    if isinstance(node, dict):
+        if "$ref" in node and "nullable" in node:
+            found.append(where)
+        for key, value in node.items():
+            found += _schemas_with_ignored_siblings(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _schemas_with_ignored_siblings(value, f"{where}/{index}")
+    return found
+
+
+@pytest.mark.parametrize("name", list(PACKAGES))
+def test_no_nullable_beside_a_ref(name: str, prepared: dict[str, dict[str, Any]]) -> None:
+    # A nullability patch on a bare {"$ref"} property must replace it by {"allOf": [{"$ref"}], "nullable": true}.
+    assert _schemas_with_ignored_siblings(prepared[name]) == []
 
 
 # -- operation ids -------------------------------------------------------------------------------

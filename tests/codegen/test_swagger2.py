@@ -256,6 +256,31 @@ def test_definitions_names_and_refs() -> None:
     assert out["servers"] == [{"url": "/api/1"}]  # no host: relative basePath
 
 
+def test_nullable_reference_is_wrapped_so_openapi3_honours_it() -> None:
+    doc = fixture("definitions")
+    doc["definitions"]["Dataset (read)"]["properties"]["organization"]["x-nullable"] = True
+    out = convert(doc)
+    assert out["components"]["schemas"]["Dataset_read"]["properties"]["organization"] == {
+        "allOf": [{"$ref": "#/components/schemas/Organization_read"}],
+        "nullable": True,
+    }
+
+
+def test_path_level_body_and_extensions() -> None:
+    doc = fixture("parameters")
+    doc["paths"]["x-internal"] = {"note": "kept as is"}
+    item = doc["paths"]["/items/{item}/"]
+    item["parameters"].append({"name": "payload", "in": "body", "schema": {"type": "object"}})
+    item["delete"] = {"operationId": "delete_item", "responses": {"204": {"description": "Gone"}}}
+    out = convert(doc)
+    assert out["paths"]["x-internal"] == {"note": "kept as is"}
+    converted = out["paths"]["/items/{item}/"]
+    assert [p["name"] for p in converted["parameters"]] == ["item", "lang"]  # the body moved out
+    assert converted["delete"]["requestBody"] == {"content": {"application/json": {"schema": {"type": "object"}}}}
+    # an operation's own body overrides the path-level one
+    assert converted["post"]["requestBody"]["description"] == "The new item"
+
+
 def test_responses_headers_examples_and_component_responses() -> None:
     out = convert(fixture("definitions"))
     responses = out["paths"]["/datasets/{id}/"]["get"]["responses"]

@@ -7,7 +7,8 @@ process: no network, no Node, same input → same output (dict order follows the
 Scope is what real Swagger 2.0 documents use: parameters in query/path/header/body/formData
 (`collectionFormat` → `style`/`explode`), file uploads (multipart bodies with binary parts),
 `definitions`, top-level `parameters`/`responses`, `securityDefinitions`, host/basePath/schemes,
-`x-nullable`, the string `discriminator`, `type: file`, response headers and `examples`.
+`x-nullable` (→ `nullable`; beside a `$ref`, which OpenAPI 3.0 would ignore, the reference is wrapped
+in a one-item `allOf`), the string `discriminator`, `type: file`, response headers and `examples`.
 
 Component names. OpenAPI 3 component keys must match ``^[a-zA-Z0-9._-]+$``; flask-restx emits
 names such as ``Dataset (read)``. The rule (see `component_names`):
@@ -159,7 +160,10 @@ class _Converter:
         for key in ("tags", "externalDocs", "security"):
             if key in doc:
                 out[key] = doc[key]
-        out["paths"] = {path: self._path_item(path, item) for path, item in _mapping(doc, "paths", "paths").items()}
+        out["paths"] = {
+            path: item if path.startswith("x-") else self._path_item(path, item)
+            for path, item in _mapping(doc, "paths", "paths").items()
+        }
         components = self._components()
         if components:
             out["components"] = components
@@ -416,6 +420,10 @@ class _Converter:
                 continue
             else:
                 out[key] = value
+        if "$ref" in out and out.get("nullable"):
+            # OpenAPI 3.0 ignores keywords beside $ref: wrap it so `nullable` is honoured.
+            ref = out.pop("$ref")
+            return {"allOf": [{"$ref": ref}], **out}
         return out
 
     def _ref(self, ref: str) -> str:
