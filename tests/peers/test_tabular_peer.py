@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -248,7 +249,7 @@ def test_aggregation_allowed_for_an_exception(tabular_peer: TabularPeer) -> None
                     "category__groupby&amount__sum&amount__count&ratio__max&category__sort=asc")
     assert response.status_code == 200, response.text
     body = response.json()
-    rows = [r for r in seed.TABLES if r.name == "aggregatable"][0].rows
+    rows = next(r for r in seed.TABLES if r.name == "aggregatable").rows
     expected = {}
     for category in ("fruit", "grain", "vegetable"):
         amounts = [a for c, a, _ in rows if c == category]
@@ -327,3 +328,17 @@ def test_metrics_csv_and_unknown_model(metrics_peer: MetricsPeer) -> None:
     assert missing.status_code == 404
     [error] = _errors(missing)
     assert error["title"] == "Database error" and error["detail"]["code"] == "PGRST205"
+
+
+# ---- the launcher itself (no peer needed)
+
+def test_missing_postgres_fails_with_the_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.peers.tabular import launcher
+
+    monkeypatch.setattr(launcher, "PG_BIN_PATTERNS", [str(tmp_path / "nowhere" / "*")])
+    monkeypatch.setenv("DATAGOUV_PG_BIN", str(tmp_path))
+    with pytest.raises(launcher.PeerStartError, match=r"apt-get install -y postgresql"):
+        launcher.find_pg_bin()
+    (tmp_path / "initdb").touch()
+    (tmp_path / "postgres").touch()
+    assert launcher.find_pg_bin() == tmp_path

@@ -153,7 +153,7 @@ class TabularStack:
         initdb = subprocess.run(
             self._as_postgres([str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                                "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"]),
-            capture_output=True, text=True, timeout=START_TIMEOUT)
+            capture_output=True, text=True, timeout=START_TIMEOUT, check=False)
         if initdb.returncode != 0:
             raise PeerStartError(f"initdb failed ({initdb.returncode}):\n{initdb.stdout}\n{initdb.stderr}")
         self.pg_port = free_port()
@@ -164,7 +164,7 @@ class TabularStack:
 
         def accepting() -> bool:
             probe = subprocess.run([str(pg_bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)],
-                                   capture_output=True)
+                                   capture_output=True, check=False)
             return probe.returncode == 0
 
         self._wait(postgres, "connections accepted", accepting)
@@ -173,7 +173,7 @@ class TabularStack:
         seeded = subprocess.run(
             [str(pg_bin / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.pg_port),
              "-U", "postgres", "-d", "postgres", "-f", str(seed_file)],
-            capture_output=True, text=True, timeout=START_TIMEOUT)
+            capture_output=True, text=True, timeout=START_TIMEOUT, check=False)
         if seeded.returncode != 0:
             raise PeerStartError(f"seeding failed:\n{seeded.stderr[-3000:]}")
         self.timings["postgres"] = time.monotonic() - started

@@ -362,6 +362,13 @@ def build_app(gateway: Gateway) -> web.Application:
     return app
 
 
+def _write_atomically(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str | None) -> None:
     runners = []
     bound: dict[str, int] = {}
@@ -375,10 +382,7 @@ async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str |
         bound[schema] = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         runners.append(runner)
     if ready_file:
-        tmp = ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(bound, f)
-        os.replace(tmp, ready_file)
+        _write_atomically(ready_file, json.dumps(bound))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -157,7 +157,7 @@ def csv_detective_profile(table: Table) -> dict[str, Any]:
         "nb_duplicates": 0,
         "heading_columns": 0,
         "trailing_columns": 0,
-        "categorical": [c for c, t in table.columns.items() if t == "bool"] or None,
+        "categorical": [c for c, t in table.columns.items() if t == "bool"],  # csv_detective: a list
         "columns_fields": columns,
         "columns_labels": {c: {"python_type": "string", "format": "string", "score": 1.0} for c in table.columns},
         "columns": columns,
@@ -176,7 +176,7 @@ CREATE TABLE {TABULAR_SCHEMA}.resources_exceptions (
 CREATE TABLE {TABULAR_SCHEMA}.migrations_csv (id serial PRIMARY KEY, name varchar, applied_at timestamptz);
 INSERT INTO {TABULAR_SCHEMA}.migrations_csv (name, applied_at) VALUES ('initial', '2024-01-01T00:00:00Z');
 """]
-    index_rows = []
+    index_rows: list[tuple[Any, ...]] = []
     for i, table in enumerate(TABLES):
         columns = ", ".join(f"{ident(c)} {PG_TYPES[t]}" for c, t in table.columns.items())
         out.append(f"CREATE TABLE {TABULAR_SCHEMA}.{ident(table.parsing_table)} "
@@ -195,10 +195,10 @@ INSERT INTO {TABULAR_SCHEMA}.migrations_csv (name, applied_at) VALUES ('initial'
     out.append(_insert(TABULAR_SCHEMA, "resources_exceptions", ["resource_id", "table_indexes", "comment"],
                        [(RESOURCES[name], indexes, "seeded by the test peer")
                         for name, indexes in INDEXES.items()]))
-    for name, (columns, rows) in METRIC_TABLES.items():
-        defs = ", ".join(f"{ident(c)} {t}" for c, t in columns.items())
+    for name, (metric_columns, rows) in METRIC_TABLES.items():
+        defs = ", ".join(f"{ident(c)} {t}" for c, t in metric_columns.items())
         out.append(f"CREATE TABLE {METRICS_SCHEMA}.{ident(name)} (__id serial PRIMARY KEY, {defs});\n")
-        out.append(_insert(METRICS_SCHEMA, name, list(columns), rows))
+        out.append(_insert(METRICS_SCHEMA, name, list(metric_columns), rows))
     return "\n".join(out)
 
 
