@@ -16,6 +16,10 @@ What the server (udata, `core/storages/api.py: handle_upload`) expects, on
   exact size, checked by the server) — each answered ``200 {"success": true}`` — then one last request
   with the same fields and no ``file``, which assembles the parts and answers with the resource.
 
+udata stores a file at ``<dataset slug>/<UTC second>/<normalised file name>`` and refuses to overwrite:
+uploading two files of the same name to the same dataset within the same second answers 500
+(``flask_storage.errors.FileExists`` on the server). Seen on udata 17.18; not retried here (POST).
+
 A file that fits in one chunk is sent in one request. Parts are read one at a time (one chunk in
 memory). POST is never retried after the request may have reached the server (see retry.py), so a
 failed part raises; the server keeps the parts already received until the upload is assembled.

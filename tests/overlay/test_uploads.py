@@ -1,0 +1,95 @@
+"""Resource uploads against the real udata peer (its local file storage serves the files back)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from datagouv_sdk import AsyncDataGouv, DataGouv, errors
+from datagouv_sdk.uploads import aupload_resource, upload_resource
+
+pytestmark = pytest.mark.peer
+
+
+@pytest.fixture
+def dg(udata_peer: Any) -> Iterator[DataGouv]:
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
+        yield client
+
+
+@pytest.fixture
+def dataset(dg: DataGouv) -> Iterator[str]:
+    ident: str = dg.datasets.create({"title": "uploads", "description": "test_uploads"}, raw=True)["id"]
+    yield ident
+    dg.datasets.delete(ident)
+
+
+def _csv(tmp_path: Path, name: str, rows: int) -> Path:
+    path = tmp_path / name
+    path.write_text("n,square\n" + "".join(f"{i},{i * i}\n" for i in range(rows)))
+    return path
+
+
+def _served(resource: dict[str, Any], udata_peer: Any) -> bytes:
+    assert resource["url"].startswith(udata_peer.base_url + "/"), resource["url"]  # loopback only
+    return httpx.get(resource["url"], timeout=10).content
+
+
+def test_small_file_in_one_request(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: Any) -> None:
+    path = _csv(tmp_path, "small.csv", 3)
+    calls: list[tuple[int, int]] = []
+    resource = upload_resource(dg, dataset, path, progress=lambda s, t: calls.append((s, t)))
+    assert resource["title"] == "small.csv" and resource["filetype"] == "file"
+    assert resource["filesize"] == path.stat().st_size and calls == [(path.stat().st_size,) * 2]
+    assert resource["checksum"]["value"] == hashlib.sha1(path.read_bytes()).hexdigest()
+    assert _served(resource, udata_peer) == path.read_bytes()
+    assert resource["id"] in [r["id"] for r in dg.resources.list(dataset, raw=True)]
+
+
+def test_chunked_upload_reassembles_the_file(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: Any) -> None:
+    path = _csv(tmp_path, "big.csv", 4000)  # ~45 kB in 10 kB parts → 5 parts, the last one short
+    size = path.stat().st_size
+    calls: list[tuple[int, int]] = []
+    resource = upload_resource(dg, dataset, path, chunk_size=10_000, progress=lambda s, t: calls.append((s, t)))
+    assert [s for s, _ in calls] == [min(10_000 * (i + 1), size) for i in range(-(-size // 10_000))]
+    assert resource["filesize"] == size and resource["title"] == "big.csv"
+    assert resource["checksum"]["value"] == hashlib.sha1(path.read_bytes()).hexdigest()
+    assert _served(resource, udata_peer) == path.read_bytes()
+
+
+def test_replace_a_resource_file(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: Any) -> None:
+    first = upload_resource(dg, dataset, _csv(tmp_path, "v1.csv", 10))
+    newer = _csv(tmp_path, "v2.csv", 500)
+    replaced = upload_resource(dg, dataset, newer, resource=first["id"], chunk_size=2048)
+    assert replaced["id"] == first["id"] and replaced["filesize"] == newer.stat().st_size
+    assert _served(replaced, udata_peer) == newer.read_bytes()
+    assert len(list(dg.resources.list(dataset, raw=True))) == 1
+
+
+def test_upload_errors(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: Any) -> None:
+    path = _csv(tmp_path, "x.csv", 1)
+    with pytest.raises(errors.NotFoundError):
+        upload_resource(dg, "no-such-dataset", path)
+    with DataGouv(base_url=udata_peer.base_url, api_key=None) as anon:
+        with pytest.raises(errors.AuthenticationError):
+            upload_resource(anon, dataset, path)
+    with pytest.raises(errors.UsageError, match="not a file"):
+        upload_resource(dg, dataset, tmp_path / "missing.csv")
+    with pytest.raises(errors.UsageError, match="chunk_size"):
+        upload_resource(dg, dataset, path, chunk_size=0)
+
+
+async def test_async_upload_chunked_and_single(dataset: str, tmp_path: Path, udata_peer: Any) -> None:
+    # Two names: udata answers 500 to the same file name uploaded twice to a dataset in one second.
+    paths = [_csv(tmp_path, "async-chunked.csv", 1000), _csv(tmp_path, "async-single.csv", 1000)]
+    async with AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as adg:
+        chunked = await aupload_resource(adg, dataset, paths[0], chunk_size=4096)
+        single = await aupload_resource(adg, dataset, paths[1])
+    for resource, path in zip((chunked, single), paths):
+        assert resource["filesize"] == path.stat().st_size
+        assert _served(resource, udata_peer) == path.read_bytes()
