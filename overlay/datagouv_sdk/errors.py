@@ -213,8 +213,10 @@ def raise_for_status(response: httpx.Response, *, now: float | None = None) -> N
     if not _is_read(response):
         try:
             response.read()
-        except (httpx.HTTPError, DataGouvError):
-            pass  # a broken error body must not hide the status
+        # A broken error body must not hide the status. RuntimeError: an unread async stream (the
+        # caller wanted araise_for_status); the status is still the thing to report.
+        except (httpx.HTTPError, DataGouvError, RuntimeError):
+            pass
     raise _status_error(response, now)
 
 
@@ -253,7 +255,9 @@ def decode_json(response: httpx.Response) -> Any:
     try:
         content = response.content
     except httpx.ResponseNotRead as exc:
-        raise UsageError(f"the body of {where} has not been read: call response.read() first") from exc
+        raise UsageError(
+            f"the body of {where} has not been read: call response.read() (async: await response.aread()) first"
+        ) from exc
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -269,6 +270,21 @@ def test_raise_for_status_survives_a_broken_error_body() -> None:
     with pytest.raises(ServerError) as info:
         raise_for_status(response)
     assert info.value.message == "Internal Server Error"
+
+
+async def test_sync_raise_for_status_on_an_unread_async_response_still_raises_the_status() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"message": "gone"}'
+
+    class AsyncOnly(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in body():
+                yield chunk
+
+    response = httpx.Response(410, stream=AsyncOnly(), request=REQUEST)
+    with pytest.raises(GoneError) as info:
+        raise_for_status(response)
+    assert info.value.message == "Gone"  # body unread, status intact
 
 
 # -- decode_json ------------------------------------------------------------------------------
