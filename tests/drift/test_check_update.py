@@ -195,3 +195,21 @@ def test_update_writes_nothing_when_a_spec_fails(repo: RepoLayout, tmp_path: Pat
     run = CliRunner().invoke(cli, ["specs", "update", "--root", str(repo.root), "--mirror", str(broken)])
     assert run.exit_code == 2
     assert _snapshot(repo.root) == before
+
+
+def test_changelog_entries_go_above_the_newest_below_the_preamble(tmp_path: Path) -> None:
+    from datagouv_sdk.drift.changelog import prepend_entry
+
+    path = tmp_path / "CHANGELOG.md"
+    prepend_entry(path, "## 2026-01-01: first\n\n- a\n")
+    assert path.read_text() == "# Changelog\n\n## 2026-01-01: first\n\n- a\n"
+    path.write_text("# Changelog\n\nPreamble.\n\n## 2026-01-01: first\n\n- a\n")
+    prepend_entry(path, "## 2026-02-01: second\n\n- b\n")
+    assert path.read_text() == (
+        "# Changelog\n\nPreamble.\n\n## 2026-02-01: second\n\n- b\n\n## 2026-01-01: first\n\n- a\n")
+    prepend_entry(path, "")
+    assert path.read_text().count("## ") == 2
+    fresh = tmp_path / "NOENTRY.md"
+    fresh.write_text("# Changelog\n\nPreamble only.\n")
+    prepend_entry(fresh, "## 2026-03-01: third\n")
+    assert fresh.read_text() == "# Changelog\n\nPreamble only.\n\n## 2026-03-01: third\n"

@@ -1,4 +1,4 @@
-"""CHANGELOG.md entries written from a spec diff, never by hand: newest first, under the title."""
+"""CHANGELOG.md entries written from a spec diff, never by hand: newest first, below the preamble."""
 
 from __future__ import annotations
 
@@ -48,14 +48,14 @@ def render_entry(reports: Iterable[ApiReport], day: dt.date) -> str:
 
 
 def prepend_entry(path: Path, entry: str) -> None:
-    """Insert `entry` right under the file's title (creating the file if needed), atomically."""
+    """Insert `entry` above the newest entry (the first `## ` heading), keeping the title and any
+    preamble above it; creates the file if needed. Atomic."""
     if not entry:
         return
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if text.startswith(TITLE + "\n"):
-        rest = text[len(TITLE) + 1:].lstrip("\n")
+    text = path.read_text(encoding="utf-8") if path.exists() else f"{TITLE}\n"
+    newest = 0 if text.startswith("## ") else text.find("\n## ") + 1  # 0: no entry (or one at the top)
+    if newest == 0 and not text.startswith("## "):
+        body = text.rstrip("\n") + "\n\n" + entry
     else:
-        rest = text
-    body = f"{TITLE}\n\n{entry}" + (f"\n{rest}" if rest else "")
+        body = text[:newest] + entry + "\n" + text[newest:]
     atomic_write_bytes(path, body.encode("utf-8"))
-
