@@ -88,6 +88,15 @@ ID_BY_PATH = {
 }
 # Optional query parameters without which an operation answers 400.
 EXTRA_QUERY = {"/api/1/transfer/": lambda seed: {"recipient": seed["organizations"][0]}}
+# A `q` that matches something seeded, per suggest endpoint (default "peer").
+SUGGEST_Q = {
+    "/api/1/datasets/suggest/": "qualit",
+    "/api/1/datasets/suggest/formats/": "c",
+    "/api/1/datasets/suggest/mime/": "text",
+    "/api/1/organizations/{org}/contacts/suggest/": "contact",
+    "/api/1/spatial/zones/suggest/": "rennes",
+    "/api/1/users/suggest/": "olivia",
+}
 
 
 def _id_values(seed: dict[str, Any], kind: str) -> list[str]:
@@ -110,7 +119,7 @@ def _query_for(operation: dict[str, Any], path_item: dict[str, Any], seed: dict[
         if param.get("in") != "query" or not param.get("required"):
             continue
         if param["name"] == "q":
-            query["q"] = "peer"
+            query["q"] = "peer"  # the suggest endpoints override it (SUGGEST_Q)
         elif param["name"] == "scope":
             query["scope"] = f"Dataset:{seed['datasets'][0]}"
         else:
@@ -227,6 +236,13 @@ def run(peer: UdataPeer) -> dict[str, Any]:
     not_called: list[dict[str, str]] = []
     censuses: dict[str, Census] = {}
     client = httpx.Client(timeout=60, cookies=None)
+    # Factories emit no activity: one edit through the API gives /activity/ something to list.
+    edited = client.put(
+        f"{peer.base_url}/api/1/datasets/{peer.seed['owner_datasets'][0]}/",
+        json={"title": "Edited by the null census"},
+        headers={"X-API-KEY": peer.api_key},
+    )
+    edited.raise_for_status()
     for base_path, filename in SPEC_FILES.items():
         spec = json.loads((_specs_dir() / filename).read_text())
         assert spec.get("basePath") == base_path, (filename, spec.get("basePath"))
@@ -244,6 +260,8 @@ def run(peer: UdataPeer) -> dict[str, Any]:
             query = _query_for(operation, path_item, peer.seed)
             if full_path in EXTRA_QUERY:
                 query.update(EXTRA_QUERY[full_path](peer.seed))
+            if "q" in query and full_path in SUGGEST_Q:
+                query["q"] = SUGGEST_Q[full_path]
             statuses = []
             for url in urls:
                 response = None
