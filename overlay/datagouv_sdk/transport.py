@@ -91,7 +91,14 @@ class _Seam:
     ) -> None:
         self._retry = retry if retry is not None else RetryPolicy()
         self._api_key = api_key or None
-        self._auth_hosts = frozenset(h.lower() for h in auth_hosts)
+        self._auth_hosts = frozenset(
+            h.lower() for h in ([auth_hosts] if isinstance(auth_hosts, str) else auth_hosts)
+        )
+        bad = sorted(h for h in self._auth_hosts if "/" in h or not h)
+        if bad:  # a URL here would silently never match, and the key would never be sent
+            raise UsageError(
+                f"auth_hosts takes 'host' or 'host:port' entries (see config.host_key), got {bad}"
+            )
         self._user_agent = user_agent
         self._clock = clock if clock is not None else time.time
 

@@ -524,3 +524,17 @@ def test_a_streamed_request_is_still_retried_on_status(mode: str) -> None:
     response, slept = run(mode, script, extensions={STREAM_EXTENSION: True})
     assert isinstance(response, httpx.Response) and response.content == b"ab"
     assert (script.attempts, slept) == (2, [0.5])
+
+
+@pytest.mark.parametrize("hosts", [["https://www.data.gouv.fr"], [""], ["www.data.gouv.fr/api/1"]])
+def test_auth_hosts_must_be_host_keys(hosts: list[str]) -> None:
+    with pytest.raises(UsageError, match="auth_hosts"):
+        DataGouvTransport(httpx.MockTransport(Script()), auth_hosts=hosts)
+
+
+def test_a_single_auth_host_string_is_one_host() -> None:
+    script = Script(200)
+    t = DataGouvTransport(httpx.MockTransport(script), api_key=KEY, auth_hosts="www.data.gouv.fr")
+    with httpx.Client(transport=t) as client:
+        client.get(MAIN)
+    assert script.requests[0].headers[API_KEY_HEADER] == KEY
