@@ -1,0 +1,88 @@
+"""links.next pagination against the real api_tabular apps (Metrics and Tabular), sync and async."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from datagouv_sdk import AsyncDataGouv, DataGouv, errors
+from datagouv_sdk.pagination import LinkPage, async_link_pager, iter_link_pages, link_pager
+
+pytestmark = pytest.mark.peer
+
+MAIN_UNUSED = "http://127.0.0.1:9"  # these tests never call the Main API
+
+
+@pytest.fixture
+def dg(tabular_peer: Any, metrics_peer: Any) -> Iterator[DataGouv]:
+    with DataGouv(base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url,
+                  tabular_url=tabular_peer.base_url) as client:
+        yield client
+
+
+def test_tabular_rows_across_pages_each_once(dg: DataGouv, tabular_peer: Any) -> None:
+    rid = tabular_peer.resources["paged"]
+    expected = tabular_peer.rows["paged"]
+    pages = list(iter_link_pages(dg.http("tabular"), f"/api/resources/{rid}/data/", {"page_size": 7}))
+    assert all(isinstance(p, LinkPage) for p in pages)
+    assert len(pages) == -(-expected // 7)
+    last = pages[-1]
+    assert isinstance(last, LinkPage) and last.next_url is None and last.next_page_info() is None
+    assert all(isinstance(p, LinkPage) and p.next_url is not None for p in pages[:-1])
+    ids = [row["__id"] for p in pages for row in p.items]
+    assert len(ids) == expected == len(set(ids))
+
+
+def test_tabular_limit_start_page_and_filters(dg: DataGouv, tabular_peer: Any) -> None:
+    rid = tabular_peer.resources["paged"]
+    http = dg.http("tabular")
+    assert len(list(link_pager(http, f"/api/resources/{rid}/data/", {"page_size": 5}, limit=12))) == 12
+    rows = list(link_pager(http, f"/api/resources/{rid}/data/", {"page_size": 5, "page": 2}))
+    assert len(rows) == tabular_peer.rows["paged"] - 5
+    assert rows[0]["__id"] == 6 or rows[0]["__id"] > 5
+
+
+def test_page_size_over_50_is_refused_before_any_request(tabular_peer: Any) -> None:
+    sent: list[httpx.Request] = []
+    with httpx.Client(base_url=tabular_peer.base_url,
+                      event_hooks={"request": [sent.append]}) as http:
+        with pytest.raises(errors.UsageError, match="page_size=51"):
+            link_pager(http, f"/api/resources/{tabular_peer.resources['paged']}/data/", {"page_size": 51})
+        # And the server would have refused it: the limit is real.
+        response = http.get(f"/api/resources/{tabular_peer.resources['paged']}/data/", params={"page_size": 51})
+    assert response.status_code == 400 and len(sent) == 1
+
+
+def test_tabular_errors_come_through_typed(dg: DataGouv, tabular_peer: Any) -> None:
+    with pytest.raises(errors.NotFoundError):
+        list(link_pager(dg.http("tabular"), f"/api/resources/{tabular_peer.resources['missing']}/data/"))
+    with pytest.raises(errors.GoneError):
+        list(link_pager(dg.http("tabular"), f"/api/resources/{tabular_peer.resources['deleted']}/data/"))
+
+
+def test_metrics_rows_across_pages(dg: DataGouv, metrics_peer: Any) -> None:
+    model = "site" if "site" in metrics_peer.rows else next(iter(metrics_peer.rows))
+    expected = metrics_peer.rows[model]
+    pager = link_pager(dg.http("metrics"), f"/api/{model}/data/", {"page_size": 10, "metric_month__sort": "asc"})
+    first = pager.first_page()
+    assert first.total == expected
+    pages = list(pager.iter_pages())
+    assert isinstance(pages[-1], LinkPage) and pages[-1].next_url is None
+    ids = [row["__id"] for p in pages for row in p.items]
+    assert len(ids) == expected == len(set(ids))
+
+
+async def test_async_links_tabular_and_metrics(tabular_peer: Any, metrics_peer: Any) -> None:
+    rid = tabular_peer.resources["paged"]
+    async with AsyncDataGouv(base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url,
+                             tabular_url=tabular_peer.base_url) as adg:
+        rows = await async_link_pager(adg.http("tabular"), f"/api/resources/{rid}/data/", {"page_size": 9}).to_list()
+        assert len(rows) == tabular_peer.rows["paged"] == len({r["__id"] for r in rows})
+        model = "site" if "site" in metrics_peer.rows else next(iter(metrics_peer.rows))
+        metrics = [r async for r in async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 50})]
+        assert len(metrics) == metrics_peer.rows[model]
+        with pytest.raises(errors.UsageError):
+            async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 100})
