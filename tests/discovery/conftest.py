@@ -113,6 +113,8 @@ def services(peer_dg: DataGouv, udata_peer: Any, api_server: RecordingServer) ->
             "rate_limiting": "10 req/s",
             "availability": 99.5,
         }
+        if kind == "openapi30":
+            payload["datasets"] = [udata_peer.seed["org_datasets"][0]]
         response = peer_dg.http("main").post("dataservices/", json=payload)
         assert response.status_code == 201, response.text
         created[kind] = response.json()["id"]
