@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
 from datagouv_sdk.cli import cli
+
 from tests.discovery.conftest import TAG
 from tests.discovery.servers import RecordingServer
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from datagouv_sdk.discovery import UnsafeURLError, check_arguments, choose_base_url, list_operations
 from datagouv_sdk.discovery.calls import build_url
 from datagouv_sdk.discovery.urls import check_url, is_loopback_host, same_origin
