@@ -27,7 +27,7 @@ def running_spec_server(max_seconds: float = 120.0) -> Iterator[SpecServer]:
     state = SpecServer()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             state.hits[self.path] += 1
             status, body, content_type = state.routes.get(self.path, (404, b"not found", "text/plain"))
             self.send_response(status)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from datagouv_sdk.cli import cli
 from datagouv_sdk.codegen.errors import SpecFetchError
 from datagouv_sdk.codegen.layout import RepoLayout
 from datagouv_sdk.codegen.lock import load_lock
 from datagouv_sdk.drift.check import check_specs, exit_code
 from datagouv_sdk.drift.update import update_specs
+
 from tests.drift.conftest import ROOT
 
 SPEC_FILES = ("main.json", "main-v2.json", "metrics.yaml", "tabular.yaml")
@@ -100,7 +100,7 @@ def test_check_exits_2_when_a_mirror_file_is_missing(
 
 def test_make_check_specs_runs_the_check(spec_mirror: Path, specs_unchanged: object) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATAGOUV_SPECS_MIRROR": str(spec_mirror)}
-    done = subprocess.run(["make", "-s", "check-specs"], cwd=ROOT, env=env, capture_output=True, text=True,
+    done = subprocess.run(["make", "-s", "check-specs"], cwd=ROOT, env=env, capture_output=True, text=True, check=False,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "tabular: unchanged" in done.stdout
@@ -150,7 +150,7 @@ def test_check_without_previous_document_reports_hash_version_counts(
 def test_update_accepts_changes_and_writes_a_changelog_entry(
     repo: RepoLayout, tmp_path: Path, spec_mirror: Path
 ) -> None:
-    first = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc))
+    first = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
     assert first.changelog_entry == "" and not (repo.root / "CHANGELOG.md").exists()
     assert set(first.written) == {f"specs/upstream/{n}.json" for n in ("main", "main-v2", "metrics", "tabular")}
     locked = load_lock(repo)
@@ -175,7 +175,7 @@ def test_update_accepts_changes_and_writes_a_changelog_entry(
     assert "metrics" not in changelog
 
     # Back to the current specs: a second entry, above the first; the check is then clean.
-    again = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
+    again = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
     assert again.changelog_entry.startswith("## 2026-11-22")
     text = (repo.root / "CHANGELOG.md").read_text()
     assert text.index("## 2026-11-22") < text.index("uptime_since: property removed")

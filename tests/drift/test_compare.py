@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from datagouv_sdk.drift.changes import Severity
+
 from tests.drift.builders import diff, json_body, kinds, obj, ok, param, ref, spec
 
 B, NB = "breaking", "non-breaking"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from datagouv_sdk.cli import cli
 from datagouv_sdk.codegen.errors import SpecFetchError, SpecInvalidError
 from datagouv_sdk.drift.documents import diff_specs, prepare, read_location
 from datagouv_sdk.drift.report import ApiReport, Side, Status, render_json, render_text
+
 from tests.drift.spec_server import SpecServer, running_spec_server
 
 

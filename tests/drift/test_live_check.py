@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from datagouv_sdk.codegen.normalise import normalise, sha256_hex
 from datagouv_sdk.drift.live_check import SpecDriftWarning, check_live_spec, reset_live_checks
 from datagouv_sdk.errors import UsageError
+
 from tests.drift.spec_server import SpecServer, running_spec_server
 
 SPEC = {"openapi": "3.0.3", "info": {"title": "t", "version": "2.1"}, "paths": {}}

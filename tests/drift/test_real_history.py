@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from datagouv_sdk.cli import cli
 from datagouv_sdk.drift.changes import ApiDiff
 from datagouv_sdk.drift.documents import diff_specs, prepare, read_location

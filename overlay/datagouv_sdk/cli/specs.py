@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from datagouv_sdk.cli.output import json_mode, verbosity
 from datagouv_sdk.errors import DataGouvError
 
 if TYPE_CHECKING:  # the drift modules are imported by the commands, not when the CLI starts
     from datagouv_sdk.codegen.layout import RepoLayout
     from datagouv_sdk.drift.report import ApiReport
 
-# Exit codes of `check` (documented in the Makefile's check-specs target); `diff` and `update` use
-# 0 for success and 2 for failure too.
+# Exit codes of `check` (documented in the Makefile's check-specs target): 1 means "upstream changed",
+# so every failure of these commands exits 2 (cli.output.handle_errors would give 1 to fetch errors).
 _EXIT_FAILED = 2
 
 
@@ -68,7 +70,7 @@ def diff(ctx: click.Context, old: str, new: str, name: str | None, as_json: bool
         Side(new, new_doc.version, new_doc.sha256),
         result,
     )
-    _print([report], as_json or _global_json(ctx))
+    _print([report], as_json or json_mode(ctx))
 
 
 @specs.command()
@@ -88,7 +90,7 @@ def check(ctx: click.Context, mirror: Path | None, root: Path | None, as_json: b
         reports = check_specs(_layout(root), mirror)
     except DataGouvError as exc:
         _fail(exc)
-    _print(reports, as_json or _global_json(ctx))
+    _print(reports, as_json or json_mode(ctx))
     ctx.exit(exit_code(reports))
 
 
@@ -109,8 +111,8 @@ def update(ctx: click.Context, mirror: Path | None, root: Path | None, as_json: 
         result = update_specs(_layout(root), mirror)
     except DataGouvError as exc:
         _fail(exc)
-    _print(list(result.reports), as_json or _global_json(ctx))
-    if not (as_json or _global_json(ctx)):
+    _print(list(result.reports), as_json or json_mode(ctx))
+    if not (as_json or json_mode(ctx)):
         for path in result.written:
             click.echo(f"wrote {path}")
         if not result.written:
@@ -129,11 +131,8 @@ def _print(reports: list[ApiReport], as_json: bool) -> None:
     click.echo(render_json(reports) if as_json else render_text(reports), nl=False)
 
 
-def _global_json(ctx: click.Context) -> bool:
-    root = ctx.find_root().obj
-    return bool(root.get("as_json")) if isinstance(root, dict) else False
-
-
 def _fail(exc: Exception) -> NoReturn:
+    if verbosity():
+        traceback.print_exc(file=sys.stderr)
     click.echo(f"error: {exc}", err=True)
     sys.exit(_EXIT_FAILED)

@@ -9,7 +9,7 @@ from pathlib import Path
 from datagouv_sdk.codegen.layout import atomic_write_bytes
 from datagouv_sdk.drift.report import ApiReport, Status, change_line
 
-__all__ = ["TITLE", "render_entry", "prepend_entry"]
+__all__ = ["TITLE", "prepend_entry", "render_entry"]
 
 TITLE = "# Changelog"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Severity", "Change", "ApiDiff", "Direction"]
+__all__ = ["ApiDiff", "Change", "Direction", "Severity"]
 
 
 class Severity(enum.StrEnum):

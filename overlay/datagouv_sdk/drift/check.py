@@ -26,7 +26,7 @@ from datagouv_sdk.codegen.validate import validate_document
 from datagouv_sdk.drift.documents import SpecDocument, diff_specs, prepare
 from datagouv_sdk.drift.report import ApiReport, Side, Status
 
-__all__ = ["Fetched", "check_specs", "collect", "exit_code", "EXIT_UNCHANGED", "EXIT_CHANGED", "EXIT_FAILED"]
+__all__ = ["EXIT_CHANGED", "EXIT_FAILED", "EXIT_UNCHANGED", "Fetched", "check_specs", "collect", "exit_code"]
 
 EXIT_UNCHANGED, EXIT_CHANGED, EXIT_FAILED = 0, 1, 2
 

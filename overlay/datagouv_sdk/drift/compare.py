@@ -312,9 +312,7 @@ class _Differ:
         old_t, new_t = _types(old), _types(new)
         if old_t != new_t and old_t and new_t:
             pair = (",".join(sorted(old_t)), ",".join(sorted(new_t)))
-            if d is REQ and pair in _WIDER_TYPES:
-                sev = NB
-            elif d is RESP and (pair[1], pair[0]) in _WIDER_TYPES:
+            if d is REQ and pair in _WIDER_TYPES or d is RESP and (pair[1], pair[0]) in _WIDER_TYPES:
                 sev = NB
             else:
                 sev = B

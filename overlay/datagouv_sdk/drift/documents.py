@@ -23,7 +23,7 @@ from datagouv_sdk.codegen.swagger2 import component_names, convert, is_swagger2
 from datagouv_sdk.drift.changes import ApiDiff
 from datagouv_sdk.drift.compare import diff_documents
 
-__all__ = ["SpecDocument", "read_location", "prepare", "diff_specs"]
+__all__ = ["SpecDocument", "diff_specs", "prepare", "read_location"]
 
 
 @attrs.frozen

@@ -27,7 +27,7 @@ from datagouv_sdk.codegen.fetch import MAX_DOCUMENT_BYTES, parse_document
 from datagouv_sdk.codegen.normalise import normalise, sha256_hex
 from datagouv_sdk.errors import UsageError
 
-__all__ = ["SpecDriftWarning", "LiveSpecStatus", "check_live_spec", "reset_live_checks", "DEFAULT_TIMEOUT"]
+__all__ = ["DEFAULT_TIMEOUT", "LiveSpecStatus", "SpecDriftWarning", "check_live_spec", "reset_live_checks"]
 
 # Short: this runs at the caller's start-up, against an endpoint that is only informative.
 DEFAULT_TIMEOUT = httpx.Timeout(5.0)

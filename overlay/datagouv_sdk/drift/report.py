@@ -53,7 +53,7 @@ import attrs
 from datagouv_sdk.codegen.inventory import Counts
 from datagouv_sdk.drift.changes import ApiDiff, Change
 
-__all__ = ["Status", "Side", "ApiReport", "render_text", "render_json", "to_json"]
+__all__ = ["ApiReport", "Side", "Status", "render_json", "render_text", "to_json"]
 
 JSON_FORMAT = "datagouv-sdk/spec-diff"
 JSON_VERSION = 1

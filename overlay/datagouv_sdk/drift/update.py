@@ -45,7 +45,7 @@ def update_specs(
     if failed:
         details = "; ".join(f"{r.api}: {r.note}" for r in failed)
         raise SpecFetchError(f"nothing updated, {len(failed)} API(s) failed: {details}")
-    moment = now or dt.datetime.now(dt.timezone.utc)
+    moment = now or dt.datetime.now(dt.UTC)
     written: list[str] = []
 
     for item in fetched:
