@@ -247,3 +247,17 @@ def test_metrics_documented_errors(metrics_peer: MetricsPeer) -> None:
     assert missing.status_code == 404 and missing.parsed is None
     too_big = get_metrics_by_model.sync_detailed("site", client=client, page_size=metrics_peer.page_size_max + 1)
     assert too_big.status_code == 400 and too_big.parsed is None
+
+
+# ---- the async twins parse the same way
+
+async def test_async_twins(tabular_peer: TabularPeer, metrics_peer: MetricsPeer) -> None:
+    tabular = await get_resource_data.asyncio_detailed(_rid(tabular_peer, "typed"), client=_tabular(tabular_peer),
+                                                       page_size=5)
+    assert tabular.status_code == 200 and isinstance(tabular.parsed, DataPage)
+    _round_trips(tabular.parsed, tabular.content)
+    metrics = await get_metrics_by_model.asyncio_detailed("site", client=_metrics(metrics_peer), page_size=5)
+    assert metrics.status_code == 200 and isinstance(metrics.parsed, MetricsDataPage)
+    _round_trips(metrics.parsed, metrics.content)
+    health = await get_health.asyncio_detailed(client=_tabular(tabular_peer))
+    assert isinstance(health.parsed, Health)

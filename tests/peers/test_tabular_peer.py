@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.peers.tabular import seed
+from tests.peers.tabular.launcher import TabularStack
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
 pytestmark = pytest.mark.peer
@@ -227,6 +228,12 @@ def test_filters(tabular_peer: TabularPeer, query: str, expected: list[str | Non
     assert body["meta"]["total"] == len(expected)
 
 
+def test_column_names_with_spaces(tabular_peer: TabularPeer) -> None:
+    body = _get(_data_url(tabular_peer, "paged"), "Code%20INSEE__exact=75042&Code%20INSEE__sort=desc").json()
+    assert [row["n"] for row in body["data"]] == [42]
+    assert body["data"][0]["Code INSEE"] == "75042"
+
+
 def test_sort_and_columns(tabular_peer: TabularPeer) -> None:
     body = _get(_data_url(tabular_peer, "typed"), "columns=name,score&score__sort=desc&page_size=3").json()
     assert [set(row) for row in body["data"]] == [{"name", "score"}] * 3
@@ -328,6 +335,31 @@ def test_metrics_csv_and_unknown_model(metrics_peer: MetricsPeer) -> None:
     assert missing.status_code == 404
     [error] = _errors(missing)
     assert error["title"] == "Database error" and error["detail"]["code"] == "PGRST205"
+
+
+# ---- the gateway itself: the PostgREST behaviours api_tabular relies on
+
+def test_gateway_head_count_and_ranges(pg_gateway: TabularStack) -> None:
+    url = f"{pg_gateway.gateway_url(seed.TABULAR_SCHEMA)}/t_paged_0002"
+    head = httpx.head(f"{url}?order=__id.asc&limit=1&", headers={"Prefer": "count=exact"}, timeout=30)
+    assert (head.status_code, head.headers["content-range"], head.content) == (206, "0-0/137", b"")
+    page = httpx.get(f"{url}?limit=20&offset=20", timeout=30)  # no count asked: total unknown
+    assert (page.status_code, page.headers["content-range"]) == (200, "20-39/*")
+    full = httpx.get(f"{url}?n=gt.130", headers={"Prefer": "count=exact"}, timeout=30)
+    assert (full.status_code, full.headers["content-range"]) == (200, "0-6/7")
+    past = httpx.get(f"{url}?offset=200", headers={"Prefer": "count=exact"}, timeout=30)
+    assert past.status_code == 416 and past.json()["code"] == "PGRST103"
+
+
+def test_gateway_select_aggregates_and_aliases(pg_gateway: TabularStack) -> None:
+    url = f"{pg_gateway.gateway_url(seed.TABULAR_SCHEMA)}/t_paged_0002"
+    assert httpx.get(f"{url}?select=total:n.sum(),count()", timeout=30).json() == [{"total": 137 * 138 // 2,
+                                                                                     "count": 137}]
+    rows = httpx.get(f'{url}?select="Code INSEE",label&"Code INSEE"=in.("75001",75002)&order=n.desc',
+                     timeout=30).json()
+    assert rows == [{"Code INSEE": "75002", "label": "row 2"}, {"Code INSEE": "75001", "label": "row 1"}]
+    bad = httpx.get(f"{url}?n=between.1", timeout=30)
+    assert bad.status_code == 400 and bad.json()["code"] == "PGRST100"
 
 
 # ---- the launcher itself (no peer needed)

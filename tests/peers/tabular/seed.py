@@ -65,8 +65,9 @@ TABLES = [
     Table("typed", "t_typed_0001",
           {"name": "string", "count": "int", "score": "float", "active": "bool", "day": "date",
            "seen_at": "datetime", "extra": "json"}, _typed_rows()),
-    Table("paged", "t_paged_0002", {"n": "int", "label": "string"},
-          [(n, f"row {n}") for n in range(1, 138)]),
+    # a column name as real CSVs have them: spaces, capitals (api_tabular quotes it for PostgREST)
+    Table("paged", "t_paged_0002", {"n": "int", "label": "string", "Code INSEE": "string"},
+          [(n, f"row {n}", f"{75000 + n}") for n in range(1, 138)]),
     Table("big", "t_big_0003", {"n": "int", "label": "string", "half": "float"},
           [(n, f"big row {n}", n / 2) for n in range(1, 1201)]),
     Table("aggregatable", "t_agg_0004", {"category": "string", "amount": "int", "ratio": "float"},
