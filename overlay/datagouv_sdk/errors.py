@@ -22,6 +22,7 @@ Functions:
 - `error_from_response(response, *, retry_after=None)`: the mapping itself, for a read response.
 - `decode_json(response)`: the parsed body, or ResponseDecodeError (truncated or invalid JSON).
 - `parse_error_body(response)`: (message, parsed body, details).
+- `parse_retry_after(value, now)`: a Retry-After header (seconds or HTTP-date) as seconds from `now`.
 - Every APIStatusError carries `rate_limit` (`RateLimitInfo` from the X-RateLimit-* headers, or None).
 """
 
@@ -30,12 +31,12 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import UTC
 from typing import Any
 
 import attrs
 import httpx
-
-from datagouv_sdk.retry import parse_retry_after  # retry.py imports nothing of ours: no cycle
+from dateutil import parser as _dateparser
 
 __all__ = [
     "APIConnectionError",
@@ -58,6 +59,7 @@ __all__ = [
     "decode_json",
     "error_from_response",
     "parse_error_body",
+    "parse_retry_after",
     "raise_for_status",
 ]
 
@@ -309,6 +311,31 @@ def parse_error_body(response: httpx.Response) -> tuple[str, Any, Any]:
     if not stripped:
         return response.reason_phrase or f"HTTP {response.status_code}", text, None
     return _shorten(stripped), text, None
+
+
+_DELAY_SECONDS = re.compile(r"\s*\d+(\.\d+)?\s*")
+# Every HTTP-date form (IMF-fixdate, RFC 850, asctime) has hh:mm:ss and a month name; dateutil alone
+# would also accept "Monday" or "12".
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b")
+_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After value (delay-seconds or HTTP-date), relative to `now`
+    (epoch seconds). A date in the past gives 0. None when absent or unparseable."""
+    if value is None:
+        return None
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
+    if not (_TIME_OF_DAY.search(value) and _MONTH.search(value)):
+        return None
+    try:
+        when = _dateparser.parse(value)
+    except (ValueError, OverflowError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
 
 
 def _message_from_json(parsed: Any) -> tuple[str, Any]:

@@ -10,7 +10,8 @@ Public names:
   response or the exception of attempt number `attempt` (1-based), `now` the wall clock in epoch
   seconds (used for an HTTP-date Retry-After).
 - `RetryDecision(retry, wait, reason, retry_after)`.
-- `parse_retry_after(value, now) -> float | None`: seconds or HTTP-date, None when absent/garbage.
+- `parse_retry_after(value, now) -> float | None`: seconds or HTTP-date, None when absent/garbage
+  (defined in errors.py, which maps Retry-After too; re-exported here).
 
 What is retried:
 - statuses in `retry_statuses` (408, 429, 500, 502, 503, 504) and read/protocol/timeout errors, for
@@ -30,14 +31,13 @@ the whole policy is the ~100 lines below, with no extra dependency.
 from __future__ import annotations
 
 import random as _random
-import re
 from collections.abc import Callable, Iterable
-from datetime import UTC
 from typing import Literal
 
 import attrs
 import httpx
-from dateutil import parser as _dateparser
+
+from datagouv_sdk.errors import UsageError, parse_retry_after
 
 __all__ = [
     "DEFAULT_IDEMPOTENT_METHODS",
@@ -80,12 +80,17 @@ class RetryDecision:
 
 def _non_negative(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
     if value < 0:
-        raise ValueError(f"RetryPolicy.{attribute.name} must be >= 0, got {value!r}")
+        raise UsageError(f"RetryPolicy.{attribute.name} must be >= 0, got {value!r}")
 
 
 def _at_least_one(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
     if value < 1:
-        raise ValueError(f"RetryPolicy.{attribute.name} must be >= 1 (1 = no retry), got {value!r}")
+        raise UsageError(f"RetryPolicy.{attribute.name} must be >= 1 (1 = no retry), got {value!r}")
+
+
+def _known_jitter(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in ("bounded", "full", "none"):
+        raise UsageError(f"RetryPolicy.jitter must be 'bounded', 'full' or 'none', got {value!r}")
 
 
 def _upper_methods(methods: Iterable[str]) -> frozenset[str]:
@@ -103,9 +108,7 @@ class RetryPolicy:
     max_attempts: int = attrs.field(default=3, validator=_at_least_one)
     initial_backoff: float = attrs.field(default=0.5, validator=_non_negative)
     max_backoff: float = attrs.field(default=8.0, validator=_non_negative)
-    jitter: Jitter = attrs.field(
-        default="bounded", validator=attrs.validators.in_(("bounded", "full", "none"))
-    )
+    jitter: Jitter = attrs.field(default="bounded", validator=_known_jitter)
     max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
     retry_statuses: frozenset[int] = attrs.field(default=DEFAULT_RETRY_STATUSES, converter=_statuses)
     idempotent_methods: frozenset[str] = attrs.field(
@@ -177,28 +180,3 @@ class RetryPolicy:
                 True, wait=retry_after, reason=f"{cause}, Retry-After", retry_after=retry_after
             )
         return RetryDecision(True, wait=self.backoff(attempt), reason=cause)
-
-
-_DELAY_SECONDS = re.compile(r"\s*\d+(\.\d+)?\s*")
-# Every HTTP-date form (IMF-fixdate, RFC 850, asctime) has hh:mm:ss and a month name; dateutil alone
-# would also accept "Monday" or "12".
-_TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}:\d{2}\b")
-_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After value (delay-seconds or HTTP-date), relative to `now`
-    (epoch seconds). A date in the past gives 0. None when absent or unparseable."""
-    if value is None:
-        return None
-    if _DELAY_SECONDS.fullmatch(value):
-        return float(value)
-    if not (_TIME_OF_DAY.search(value) and _MONTH.search(value)):
-        return None
-    try:
-        when = _dateparser.parse(value)
-    except (ValueError, OverflowError):
-        return None
-    if when.tzinfo is None:  # HTTP-dates are always GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)

@@ -8,6 +8,7 @@ from email.utils import format_datetime
 import attrs
 import httpx
 import pytest
+from datagouv_sdk.errors import UsageError
 from datagouv_sdk.retry import RetryPolicy, parse_retry_after
 
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC).timestamp()
@@ -188,7 +189,7 @@ def test_custom_statuses_and_methods() -> None:
     ],
 )
 def test_invalid_policy_is_rejected(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError, match=f"RetryPolicy.{next(iter(kwargs))}"):
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
 
 
