@@ -64,6 +64,8 @@ def test_generated_main_has_the_patched_shapes(generated: tuple[Path, dict[str, 
     assert (package / "models" / "resource_type.py").exists()
     create = next(package.glob("api/*/create_dataset.py")).read_text(encoding="utf-8")
     assert "body: DatasetWrite" in create
+    dataset = (package / "models" / "dataset.py").read_text(encoding="utf-8")
+    assert "organization: OrganizationReference | Unset" in dataset  # allOf around one $ref: the model itself
     coverage = (package / "models" / "spatial_coverage_read.py").read_text(encoding="utf-8")
     assert "granularity: SpatialCoverageReadGranularityType1 | str | Unset" in coverage
 

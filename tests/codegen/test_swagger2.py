@@ -319,6 +319,21 @@ def test_security_and_servers() -> None:
     assert out["servers"] == [{"url": "https://www.example.org/api/2"}, {"url": "http://www.example.org/api/2"}]
 
 
+@pytest.mark.parametrize(
+    ("fields", "servers"),
+    [
+        ({"host": "h.example", "basePath": "/api"}, ["https://h.example/api"]),
+        ({"host": "h.example"}, ["https://h.example"]),
+        ({"host": "h.example", "basePath": "/", "schemes": ["http"]}, ["http://h.example"]),
+        ({"basePath": "api/3"}, ["/api/3"]),
+        ({}, ["/"]),
+    ],
+)
+def test_servers(fields: dict[str, Any], servers: list[str]) -> None:
+    doc = {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}, **fields}
+    assert [s["url"] for s in convert(doc)["servers"]] == servers
+
+
 @pytest.mark.parametrize("name", ["parameters", "forms", "definitions", "security"])
 def test_fixture_outputs_are_valid_openapi_30(name: str) -> None:
     out = convert(fixture(name))
