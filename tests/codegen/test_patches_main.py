@@ -10,11 +10,11 @@ import re
 from typing import Any
 
 import pytest
-
 from datagouv_sdk.codegen.normalise import normalise
 from datagouv_sdk.codegen.patches import load_patches
 from datagouv_sdk.codegen.pipeline import prepare
 from datagouv_sdk.codegen.swagger2 import convert
+
 from tests.codegen.test_swagger2 import METHODS, iter_refs, resolve, strict_errors, upstream_document
 
 PACKAGES = {"main": "datagouv_main", "main-v2": "datagouv_main_v2"}
@@ -95,7 +95,10 @@ def test_main_flask_restx_ids_are_renamed(prepared: dict[str, dict[str, Any]]) -
         "delete_dataservice_dataset"
     )
     assert paths["/organizations/{org}/datasets.csv"]["get"]["operationId"] == "get_datasets_csv"
-    assert paths["/organizations/{org}/datasets-resources.csv"]["get"]["operationId"] == "get_datasets_resources_csv"
+    assert (
+        paths["/organizations/{org}/datasets-resources.csv"]["get"]["operationId"]
+        == "get_datasets_resources_csv"
+    )
     assert paths["/organizations/{org}/discussions.csv"]["get"]["operationId"] == "get_discussions_csv"
     assert paths["/organizations/{org}/membership/"]["post"]["operationId"] == "post_membership_request"
     v2 = prepared["main-v2"]["paths"]
@@ -141,7 +144,9 @@ def test_dataset_bodies_use_the_write_model(prepared: dict[str, dict[str, Any]])
     for path, method in (("/datasets/", "post"), ("/datasets/{dataset}/", "put")):
         body = doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
         assert body == {"$ref": "#/components/schemas/Dataset_write"}, (method, path)
-    get = doc["paths"]["/datasets/{dataset}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    get = doc["paths"]["/datasets/{dataset}/"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
     assert get == {"$ref": "#/components/schemas/Dataset"}
     # The read model stays strict; the write model is the same minus the server-set requirements.
     assert {"created_at", "last_modified"} <= set(schemas["Dataset"]["required"])
@@ -153,7 +158,9 @@ def test_dataset_bodies_use_the_write_model(prepared: dict[str, dict[str, Any]])
 
 
 @pytest.mark.parametrize("name", list(PACKAGES))
-def test_no_request_body_requires_a_read_only_property(name: str, prepared: dict[str, dict[str, Any]]) -> None:
+def test_no_request_body_requires_a_read_only_property(
+    name: str, prepared: dict[str, dict[str, Any]]
+) -> None:
     doc = prepared[name]
     offenders = []
     for path, method, op in operations(doc):
@@ -162,7 +169,9 @@ def test_no_request_body_requires_a_read_only_property(name: str, prepared: dict
             if "$ref" in schema:
                 schema = resolve(doc, schema["$ref"])
             props = schema.get("properties", {})
-            offenders += [(method, path, p) for p in schema.get("required", []) if props.get(p, {}).get("readOnly")]
+            offenders += [
+                (method, path, p) for p in schema.get("required", []) if props.get(p, {}).get("readOnly")
+            ]
     assert offenders == []
 
 

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from datagouv_sdk.codegen.generate import GenerationResult, document_stamp, generate_client, load_config
 from datagouv_sdk.codegen.layout import default_layout
 from datagouv_sdk.codegen.normalise import normalise
 from datagouv_sdk.codegen.pipeline import prepare
+
 from tests.codegen.test_patches_main import OPERATIONS, PACKAGES
 from tests.codegen.test_swagger2 import upstream_document
 
@@ -70,7 +70,17 @@ def test_generated_main_has_the_patched_shapes(generated: tuple[Path, dict[str, 
     assert "granularity: SpatialCoverageReadGranularityType1 | str | Unset" in coverage
 
 
-def test_generated_packages_type_check(generated: tuple[Path, dict[str, GenerationResult]], tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "mypy"), *PACKAGES.values()]
+def test_generated_packages_type_check(
+    generated: tuple[Path, dict[str, GenerationResult]], tmp_path: Path
+) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--strict",
+        "--cache-dir",
+        str(tmp_path / "mypy"),
+        *PACKAGES.values(),
+    ]
     done = subprocess.run(command, cwd=generated[0], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

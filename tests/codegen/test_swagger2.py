@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openapi_spec_validator import OpenAPIV30SpecValidator
-
 from datagouv_sdk.codegen.errors import SpecInvalidError
 from datagouv_sdk.codegen.layout import default_layout
 from datagouv_sdk.codegen.swagger2 import (
@@ -26,6 +24,7 @@ from datagouv_sdk.codegen.swagger2 import (
     convert,
     is_swagger2,
 )
+from openapi_spec_validator import OpenAPIV30SpecValidator
 
 FIXTURES = Path(__file__).parent / "fixtures" / "swagger2"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
@@ -153,7 +152,13 @@ def test_parameters() -> None:
     out = convert(fixture("parameters"))
     item = out["paths"]["/items/{item}/"]
     assert item["parameters"] == [
-        {"name": "item", "in": "path", "description": "The item id", "required": True, "schema": {"type": "string"}},
+        {
+            "name": "item",
+            "in": "path",
+            "description": "The item id",
+            "required": True,
+            "schema": {"type": "string"},
+        },
         {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["fr", "en"]}},
     ]
     params = {p.get("name", p.get("$ref")): p for p in item["get"]["parameters"]}
@@ -172,7 +177,11 @@ def test_parameters() -> None:
     assert params["lang"]["required"] is True  # the operation's own `lang` overrides the path-level one
     assert params["#/components/parameters/pageParam"] == {"$ref": "#/components/parameters/pageParam"}
     assert out["components"]["parameters"] == {
-        "pageParam": {"name": "page", "in": "query", "schema": {"type": "integer", "default": 1, "minimum": 1}}
+        "pageParam": {
+            "name": "page",
+            "in": "query",
+            "schema": {"type": "integer", "default": 1, "minimum": 1},
+        }
     }  # the body parameter is inlined where used, never a component parameter
     assert out["servers"] == [{"url": "https://api.example.org/v1"}]  # no schemes: https
 
@@ -217,14 +226,18 @@ def test_form_data_and_files() -> None:
     assert list(out["paths"]["/upload/"]["put"]["requestBody"]["content"]) == ["multipart/form-data"]
     login = out["paths"]["/login/"]["post"]["requestBody"]["content"]
     assert list(login) == ["application/x-www-form-urlencoded"]
-    assert login["application/x-www-form-urlencoded"]["encoding"] == {"scopes": {"style": "form", "explode": False}}
+    assert login["application/x-www-form-urlencoded"]["encoding"] == {
+        "scopes": {"style": "form", "explode": False}
+    }
     assert login["application/x-www-form-urlencoded"]["schema"]["required"] == ["user"]
 
 
 def test_file_response_and_relative_server() -> None:
     out = convert(fixture("forms"))
     download = out["paths"]["/download/"]["get"]["responses"]["200"]
-    assert download["content"] == {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    assert download["content"] == {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+    }
     assert out["servers"] == [{"url": "/"}]
 
 
@@ -234,7 +247,14 @@ def test_file_response_and_relative_server() -> None:
 def test_definitions_names_and_refs() -> None:
     out = convert(fixture("definitions"))
     schemas = out["components"]["schemas"]
-    assert list(schemas) == ["Dataset_read", "User_read_2", "User_read", "Organization_read", "Tag", "BaseReference"]
+    assert list(schemas) == [
+        "Dataset_read",
+        "User_read_2",
+        "User_read",
+        "Organization_read",
+        "Tag",
+        "BaseReference",
+    ]
     dataset = schemas["Dataset_read"]["properties"]
     # raw and percent-encoded refs end at the same sanitised component
     assert dataset["owner"] == {
@@ -276,7 +296,9 @@ def test_path_level_body_and_extensions() -> None:
     assert out["paths"]["x-internal"] == {"note": "kept as is"}
     converted = out["paths"]["/items/{item}/"]
     assert [p["name"] for p in converted["parameters"]] == ["item", "lang"]  # the body moved out
-    assert converted["delete"]["requestBody"] == {"content": {"application/json": {"schema": {"type": "object"}}}}
+    assert converted["delete"]["requestBody"] == {
+        "content": {"application/json": {"schema": {"type": "object"}}}
+    }
     # an operation's own body overrides the path-level one
     assert converted["post"]["requestBody"]["description"] == "The new item"
 
@@ -287,7 +309,10 @@ def test_responses_headers_examples_and_component_responses() -> None:
     assert responses["200"] == {
         "description": "The dataset",
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/Dataset_read"}, "example": {"id": "abc"}}
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/Dataset_read"},
+                "example": {"id": "abc"},
+            }
         },
         "headers": {"X-Total": {"description": "Total count", "schema": {"type": "integer"}}},
     }
@@ -316,7 +341,10 @@ def test_security_and_servers() -> None:
     }
     assert out["security"] == [{"apikey": []}]
     assert out["paths"]["/me/"]["get"]["security"] == [{"oauth": ["default"]}]
-    assert out["servers"] == [{"url": "https://www.example.org/api/2"}, {"url": "http://www.example.org/api/2"}]
+    assert out["servers"] == [
+        {"url": "https://www.example.org/api/2"},
+        {"url": "http://www.example.org/api/2"},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -354,8 +382,12 @@ def main_converted(main_source: dict[str, Any]) -> dict[str, Any]:
     return convert(main_source)
 
 
-def test_main_operations_and_schemas_survive(main_source: dict[str, Any], main_converted: dict[str, Any]) -> None:
-    source_ops = {(path, method) for path, item in main_source["paths"].items() for method in item if method in METHODS}
+def test_main_operations_and_schemas_survive(
+    main_source: dict[str, Any], main_converted: dict[str, Any]
+) -> None:
+    source_ops = {
+        (path, method) for path, item in main_source["paths"].items() for method in item if method in METHODS
+    }
     assert len(source_ops) == 247
     assert {(path, method) for path, method, _ in operations(main_converted)} == source_ops
     assert len(main_source["definitions"]) == 181
@@ -405,7 +437,10 @@ def test_main_parameters_have_no_body_or_form_data_left(main_converted: dict[str
                 locations.add(param["in"])
                 if param["name"] == "X-Fields":
                     masks += 1
-                    assert not param.get("required") and param["schema"] == {"type": "string", "format": "mask"}
+                    assert not param.get("required") and param["schema"] == {
+                        "type": "string",
+                        "format": "mask",
+                    }
     assert locations == {"query", "path", "header"}
     assert masks == 164
     bodies = sum("requestBody" in op for _, _, op in operations(main_converted))
@@ -413,7 +448,9 @@ def test_main_parameters_have_no_body_or_form_data_left(main_converted: dict[str
 
 
 def test_main_discriminator_and_multi(main_converted: dict[str, Any]) -> None:
-    assert main_converted["components"]["schemas"]["BaseReference"]["discriminator"] == {"propertyName": "class"}
+    assert main_converted["components"]["schemas"]["BaseReference"]["discriminator"] == {
+        "propertyName": "class"
+    }
     tag = next(p for p in main_converted["paths"]["/datasets/"]["get"]["parameters"] if p["name"] == "tag")
     assert (tag["style"], tag["explode"], tag["schema"]["type"]) == ("form", True, "array")
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from datagouv_sdk.codegen.layout import default_layout
 from datagouv_sdk.codegen.swagger2 import component_names, convert
+
 from tests.codegen.test_swagger2 import METHODS, upstream_document
 
 PACKAGE = "swagger2openapi@7.0.8"

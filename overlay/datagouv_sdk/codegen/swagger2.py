@@ -200,7 +200,8 @@ class _Converter:
         responses = _mapping(self.doc, "responses", "responses")
         if responses:
             components["responses"] = {
-                self.response_names[name]: self._response(resp, self.produces) for name, resp in responses.items()
+                self.response_names[name]: self._response(resp, self.produces)
+                for name, resp in responses.items()
             }
         schemes = _mapping(self.doc, "securityDefinitions", "securityDefinitions")
         if schemes:
@@ -218,7 +219,11 @@ class _Converter:
             if key in _HTTP_METHODS:
                 out[key] = self._operation(f"{key.upper()} {path}", value, shared)
             elif key == "parameters":
-                kept = [self._parameter_or_ref(raw) for raw, p in shared if p.get("in") not in ("body", "formData")]
+                kept = [
+                    self._parameter_or_ref(raw)
+                    for raw, p in shared
+                    if p.get("in") not in ("body", "formData")
+                ]
                 if kept:
                     out["parameters"] = kept
             else:  # summary, description, x-* extensions
@@ -244,29 +249,22 @@ class _Converter:
 
         out: dict[str, Any] = {}
         for key, value in op.items():
-            if key == "parameters":
-                params = [self._parameter_or_ref(raw) for raw, p in own if p.get("in") not in ("body", "formData")]
-                if params:
-                    out["parameters"] = params
-                consumes = list(op.get("consumes") or self.consumes)
-                if body:
-                    out["requestBody"] = self._body_request(body[0], consumes)
-                elif form:
-                    out["requestBody"] = self._form_request(where, form, consumes)
-            elif key == "responses":
+            if key == "responses":
                 produces = list(op.get("produces") or self.produces)
                 out["responses"] = {
-                    str(code): self._response(resp, produces) for code, resp in _as_mapping(where, value).items()
+                    str(code): self._response(resp, produces)
+                    for code, resp in _as_mapping(where, value).items()
                 }
-            elif key in ("consumes", "produces", "schemes"):
-                continue
-            else:
+            elif key not in ("parameters", "consumes", "produces", "schemes"):
                 out[key] = value
-        if "requestBody" not in out and (body or form):  # only path-level body/formData parameters
-            consumes = list(op.get("consumes") or self.consumes)
-            out["requestBody"] = (
-                self._body_request(body[0], consumes) if body else self._form_request(where, form, consumes)
-            )
+        params = [self._parameter_or_ref(raw) for raw, p in own if p.get("in") not in ("body", "formData")]
+        if params:
+            out["parameters"] = params
+        consumes = list(op.get("consumes") or self.consumes)
+        if body:
+            out["requestBody"] = self._body_request(body[0], consumes)
+        elif form:
+            out["requestBody"] = self._form_request(where, form, consumes)
         out.setdefault("responses", {"default": {"description": ""}})
         return out
 
@@ -299,9 +297,7 @@ class _Converter:
         for key in ("name", "in", "description"):
             if key in param:
                 out[key] = param[key]
-        if location == "path":
-            out["required"] = True
-        elif param.get("required"):
+        if location == "path" or param.get("required"):
             out["required"] = True
         if param.get("allowEmptyValue") and location == "query":
             out["allowEmptyValue"] = True
@@ -436,7 +432,9 @@ class _Converter:
             "responses": (self.response_names, "responses"),
         }.get(section)
         if names is None or name not in names[0]:
-            raise SwaggerConversionError(f"$ref {ref!r} does not resolve to a definition, parameter or response")
+            raise SwaggerConversionError(
+                f"$ref {ref!r} does not resolve to a definition, parameter or response"
+            )
         mapping, target = names
         return "/".join(["#", "components", target, mapping[name], *rest])
 
@@ -480,7 +478,9 @@ def _security_scheme(name: str, scheme: Mapping[str, Any]) -> dict[str, Any]:
     elif kind == "oauth2":
         flow_name = _OAUTH_FLOWS.get(str(scheme.get("flow")))
         if flow_name is None:
-            raise SwaggerConversionError(f"securityDefinitions[{name!r}]: unknown oauth2 flow {scheme.get('flow')!r}")
+            raise SwaggerConversionError(
+                f"securityDefinitions[{name!r}]: unknown oauth2 flow {scheme.get('flow')!r}"
+            )
         flow: dict[str, Any] = {"scopes": dict(scheme.get("scopes") or {})}
         for key in ("authorizationUrl", "tokenUrl"):
             if key in scheme:
