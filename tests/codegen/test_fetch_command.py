@@ -6,12 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from datagouv_sdk.codegen.commands import fetch_specs
 from datagouv_sdk.codegen.layout import RepoLayout
 from datagouv_sdk.codegen.lock import load_lock
 from datagouv_sdk.codegen.normalise import canonical_bytes, normalise
 
-from .conftest import run_script
+from .conftest import SpecServer, run_script
 
 
 def _mirror_copy(mirror: Path, tmp_path: Path) -> Path:
@@ -81,3 +82,18 @@ def test_unknown_api_name_is_a_usage_error(layout: RepoLayout, mirror: Path) -> 
     done = run_script("fetch_specs.py", "nope", "--mirror", str(mirror), root=layout.root)
     assert done.returncode == 2
     assert "unknown API nope; known: main, main-v2, metrics, tabular" in done.stderr
+
+
+def test_live_mode_fetches_the_urls_even_with_a_mirror_set(
+    layout: RepoLayout, spec_server: SpecServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sources = json.loads(layout.sources_path.read_text())
+    for entry in sources["sources"]:
+        entry["url"] = f"{spec_server.base_url}/{entry['mirror']}"
+    layout.sources_path.write_text(json.dumps(sources))
+    monkeypatch.setenv("DATAGOUV_SPECS_MIRROR", str(tmp_path / "empty"))
+    outcomes = fetch_specs(["metrics", "tabular"], live=True, layout=layout)
+    assert [o.status for o in outcomes] == ["unchanged", "unchanged"]
+    assert spec_server.hits == {"/metrics.yaml": 1, "/tabular.yaml": 1}
+    [failed] = fetch_specs(["metrics"], layout=layout)  # without --live the (empty) mirror is used
+    assert not failed.ok and str(tmp_path / "empty" / "metrics.yaml") in failed.status
