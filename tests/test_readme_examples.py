@@ -1,0 +1,122 @@
+"""Run the README's Quickstart examples against the local udata peer, so they cannot rot.
+
+Every ```python block is executed (fresh namespace, temporary working directory) and every ```sh
+block is run by bash, with DATAGOUV_BASE_URL / DATAGOUV_API_KEY pointed at the peer. A block preceded
+by `<!-- readme-test: skip (reason) -->` is not run; such a block must give a reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datagouv_sdk import DataGouv
+
+pytestmark = pytest.mark.peer
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Block:
+    lang: str
+    code: str
+    line: int
+    skip_reason: str | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.lang}@README.md:{self.line}"
+
+
+def quickstart_blocks() -> list[Block]:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^## Quickstart\n(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
+    assert match is not None, "README.md has no '## Quickstart' section"
+    section, offset = match.group(1), text[: match.start(1)].count("\n")
+    blocks = []
+    for m in re.finditer(r"(<!-- readme-test: skip \(([^)]*)\) -->\n)?```(\w+)\n(.*?)```", section, re.DOTALL):
+        line = offset + section[: m.start(3)].count("\n") + 1
+        blocks.append(Block(lang=m.group(3), code=m.group(4), line=line, skip_reason=m.group(2)))
+    return blocks
+
+
+BLOCKS = quickstart_blocks()
+RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
+
+
+def test_the_quickstart_has_the_examples_it_promises() -> None:
+    python = [b for b in RUNNABLE if b.lang == "python"]
+    sh = [b for b in RUNNABLE if b.lang == "sh"]
+    assert len(python) >= 5 and len(sh) >= 1
+    joined = "\n".join(b.code for b in RUNNABLE)
+    for needle in ("datasets.list(", "iter_pages()", "datasets.create(", "errors.NotFoundError",
+                   "RetryPolicy(", "dgv "):
+        assert needle in joined, needle
+    assert all(b.skip_reason for b in BLOCKS if b not in RUNNABLE)
+    assert {b.lang for b in BLOCKS} <= {"python", "sh"}, "a block in a language this test cannot run"
+
+
+def test_install_line_names_this_package() -> None:
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    install = [b for b in BLOCKS if b.skip_reason and "pip install" in b.code]
+    assert install and install[0].code.split()[-1] == name
+
+
+@pytest.fixture
+def peer_env(udata_peer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = {"DATAGOUV_BASE_URL": udata_peer.base_url, "DATAGOUV_API_KEY": udata_peer.api_key}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("DATAGOUV_METRICS_URL", "DATAGOUV_TABULAR_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
+@pytest.mark.parametrize("block", [b for b in RUNNABLE if b.lang == "python"], ids=lambda b: b.id)
+def test_python_example(block: Block, peer_env: dict[str, str]) -> None:
+    out = io.StringIO()
+    code = compile("\n" * (block.line) + block.code, str(README), "exec")
+    with contextlib.redirect_stdout(out):
+        exec(code, {"__name__": "__readme__"})
+    printed = out.getvalue()
+    if "print(" in block.code:
+        assert printed.strip(), f"{block.id} printed nothing"
+    assert "None" not in printed.split(), f"{block.id} printed a None: {printed}"
+
+
+@pytest.mark.parametrize("block", [b for b in RUNNABLE if b.lang == "sh"], ids=lambda b: b.id)
+def test_shell_example(block: Block, peer_env: dict[str, str], udata_peer: Any) -> None:
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+        dataset = dg.datasets.create({"title": "README CLI", "description": "d"}, raw=True)["id"]
+    env = {
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DATASET": dataset,
+        **peer_env,
+    }
+    try:
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", block.code], capture_output=True, text=True,
+                              env=env, timeout=120)
+        assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
+        assert "error:" not in done.stderr
+        assert "Qualité de l'air en Bretagne" in done.stdout
+        with DataGouv(base_url=udata_peer.base_url) as anon:
+            titles = [r["title"] for r in anon.datasets.get(dataset, raw=True)["resources"]]
+        assert titles == ["stations.csv"]
+    finally:
+        with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+            dg.datasets.delete(dataset)
