@@ -156,18 +156,26 @@ class TabularStack:
             capture_output=True, text=True, timeout=START_TIMEOUT, check=False)
         if initdb.returncode != 0:
             raise PeerStartError(f"initdb failed ({initdb.returncode}):\n{initdb.stdout}\n{initdb.stderr}")
-        self.pg_port = free_port()
-        postgres = self._spawn("postgres", self._as_postgres([
-            str(pg_bin / "postgres"), "-D", str(data), "-k", str(sockets), "-h", "127.0.0.1",
-            "-p", str(self.pg_port), "-c", "fsync=off", "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off", "-c", "max_connections=40", "-c", "timezone=UTC"]))
-
         def accepting() -> bool:
             probe = subprocess.run([str(pg_bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)],
                                    capture_output=True, check=False)
             return probe.returncode == 0
 
-        self._wait(postgres, "connections accepted", accepting)
+        # postgres takes a port number, not a socket: another server may grab the free port we picked
+        # before postgres binds it, so a bind failure gets two more tries on fresh ports.
+        for attempt in range(3):
+            self.pg_port = free_port()
+            postgres = self._spawn("postgres", self._as_postgres([
+                str(pg_bin / "postgres"), "-D", str(data), "-k", str(sockets), "-h", "127.0.0.1",
+                "-p", str(self.pg_port), "-c", "fsync=off", "-c", "synchronous_commit=off",
+                "-c", "full_page_writes=off", "-c", "max_connections=40", "-c", "timezone=UTC"]))
+            try:
+                self._wait(postgres, "connections accepted", accepting)
+                break
+            except PeerStartError:
+                if attempt == 2 or "could not bind" not in _tail(postgres.log):
+                    raise
+                self.processes.remove(postgres)
         seed_file = self.workdir / "seed.sql"
         seed_file.write_text(seed.seed_sql())
         seeded = subprocess.run(
@@ -184,7 +192,8 @@ class TabularStack:
             str(PEER_PYTHON), str(HERE / "postgrest_gateway.py"),
             "--dsn", f"host=127.0.0.1 port={self.pg_port} user=postgres dbname=postgres",
             "--listen", f"127.0.0.1:0:{seed.TABULAR_SCHEMA}", "--listen", f"127.0.0.1:0:{seed.METRICS_SCHEMA}",
-            "--ready-file", str(ready_file)])
+            "--ready-file", str(ready_file), "--parent-pid", str(os.getpid()),
+            "--postmaster-pid-file", str(data / "postmaster.pid")])
         self._wait(gateway, "listening sockets", ready_file.is_file)
         self.gateway_ports = json.loads(ready_file.read_text())
         self.timings["gateway"] = time.monotonic() - started
@@ -210,7 +219,8 @@ class TabularStack:
         })
         port_file = cwd / "port"
         process = self._spawn(f"api_tabular-{app}", [str(PEER_PYTHON), str(HERE / "run_app.py"), app,
-                                                     "--port-file", str(port_file)], cwd=cwd, env=env)
+                                                     "--port-file", str(port_file), "--parent-pid", str(os.getpid())],
+                               cwd=cwd, env=env)
         self._wait(process, "a port", port_file.is_file)
         base_url = f"http://127.0.0.1:{int(port_file.read_text())}"
 

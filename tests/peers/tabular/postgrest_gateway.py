@@ -369,7 +369,7 @@ def _write_atomically(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str | None) -> None:
+async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str | None, watch: Watch) -> None:
     runners = []
     bound: dict[str, int] = {}
     for host, port, schema in listens:
@@ -387,9 +387,50 @@ async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str |
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    watchdog = asyncio.create_task(_watch(stop, watch))
     await stop.wait()
+    watchdog.cancel()
     for runner in runners:
         await runner.cleanup()
+
+
+@dataclass
+class Watch:
+    """Bounds the test servers' lifetime when their launcher dies without cleaning up (SIGKILL)."""
+
+    parent_pid: int | None = None
+    postmaster_pid_file: str | None = None  # the database to stop along with us in that case
+    max_seconds: float = 3 * 3600
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def _watch(stop: asyncio.Event, watch: Watch) -> None:
+    deadline = asyncio.get_running_loop().time() + watch.max_seconds
+    while True:
+        await asyncio.sleep(1)
+        orphaned = watch.parent_pid is not None and not _alive(watch.parent_pid)
+        if orphaned or asyncio.get_running_loop().time() > deadline:
+            break
+    if watch.postmaster_pid_file:
+        _stop_postmaster(watch.postmaster_pid_file)
+    stop.set()
+
+
+def _stop_postmaster(pid_file: str) -> None:
+    try:
+        with open(pid_file) as f:
+            os.kill(int(f.readline()), signal.SIGINT)  # "fast" shutdown
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,6 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", action="append", required=True, metavar="HOST:PORT:SCHEMA",
                         help="serve SCHEMA's tables on HOST:PORT (port 0: any free port); repeatable")
     parser.add_argument("--ready-file", help="written (atomically) with {schema: port} once listening")
+    parser.add_argument("--parent-pid", type=int, help="exit (and stop the database) when this process is gone")
+    parser.add_argument("--postmaster-pid-file", help="postmaster.pid of the database to stop with us")
+    parser.add_argument("--max-seconds", type=float, default=3 * 3600, help="hard lifetime bound")
     args = parser.parse_args(argv)
     listens = []
     for spec in args.listen:
@@ -405,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
         if host not in ("127.0.0.1", "localhost", "::1"):
             parser.error(f"--listen {spec}: this test gateway binds loopback addresses only")
         listens.append((host, int(port), schema))
-    asyncio.run(serve(args.dsn, listens, args.ready_file))
+    watch = Watch(args.parent_pid, args.postmaster_pid_file, args.max_seconds)
+    asyncio.run(serve(args.dsn, listens, args.ready_file, watch))
     return 0
 
 

@@ -12,15 +12,36 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import socket
 import sys
+import threading
+import time
+
+
+def _watchdog(parent_pid: int | None, max_seconds: float) -> None:
+    """Bounds our lifetime when the launcher dies without cleaning up (SIGKILL): SIGTERM ourselves."""
+    deadline = time.monotonic() + max_seconds
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        if parent_pid is not None:
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+    os.kill(os.getpid(), signal.SIGTERM)  # aiohttp's run_app shuts down cleanly on SIGTERM
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("app", choices=["tabular", "metrics"])
     parser.add_argument("--port-file", required=True)
+    parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
+    parser.add_argument("--max-seconds", type=float, default=3 * 3600, help="hard lifetime bound")
     args = parser.parse_args()
+    threading.Thread(target=_watchdog, args=(args.parent_pid, args.max_seconds), daemon=True).start()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
