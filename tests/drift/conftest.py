@@ -55,7 +55,8 @@ def udata_17_10_spec() -> Path:
         settings = Path(tmp) / "settings.cfg"
         settings.write_text(_SETTINGS)
         out = Path(tmp) / "swagger.json"
-        env = {**os.environ, "UDATA_SETTINGS": str(settings)}
+        # udata lists some enums from sets: a fixed hash seed makes the rendered bytes reproducible.
+        env = {**os.environ, "UDATA_SETTINGS": str(settings), "PYTHONHASHSEED": "0"}
         done = subprocess.run([str(udata), "api", "swagger", str(out)], env=env, cwd=tmp, check=False,
                               capture_output=True, text=True, timeout=_RENDER_TIMEOUT)
         if done.returncode != 0 or not out.is_file():

@@ -10,11 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from datagouv_sdk.cli import cli
 from datagouv_sdk.codegen.errors import SpecFetchError
 from datagouv_sdk.codegen.layout import RepoLayout
 from datagouv_sdk.codegen.lock import load_lock
+from datagouv_sdk.drift.changelog import prepend_entry
 from datagouv_sdk.drift.check import check_specs, exit_code
 from datagouv_sdk.drift.update import update_specs
 
@@ -198,8 +200,6 @@ def test_update_writes_nothing_when_a_spec_fails(repo: RepoLayout, tmp_path: Pat
 
 
 def test_changelog_entries_go_above_the_newest_below_the_preamble(tmp_path: Path) -> None:
-    from datagouv_sdk.drift.changelog import prepend_entry
-
     path = tmp_path / "CHANGELOG.md"
     prepend_entry(path, "## 2026-01-01: first\n\n- a\n")
     assert path.read_text() == "# Changelog\n\n## 2026-01-01: first\n\n- a\n"
@@ -213,3 +213,15 @@ def test_changelog_entries_go_above_the_newest_below_the_preamble(tmp_path: Path
     fresh.write_text("# Changelog\n\nPreamble only.\n")
     prepend_entry(fresh, "## 2026-03-01: third\n")
     assert fresh.read_text() == "# Changelog\n\nPreamble only.\n\n## 2026-03-01: third\n"
+
+
+def test_a_hash_change_without_semantic_change_says_so(repo: RepoLayout, tmp_path: Path, spec_mirror: Path) -> None:
+    update_specs(repo, spec_mirror)
+    doc = yaml.safe_load((spec_mirror / "tabular.yaml").read_text())
+    doc["info"]["description"] = "Reworded upstream."
+    mirror = _mirror(tmp_path, spec_mirror, tabular_yaml=yaml.safe_dump(doc).encode())
+    reports = {r.api: r for r in check_specs(repo, mirror)}
+    tabular = reports["tabular"]
+    assert exit_code(list(reports.values())) == 1
+    assert tabular.diff is not None and tabular.diff.changes == ()
+    assert tabular.note == "the hash moved but nothing a client can observe changed"

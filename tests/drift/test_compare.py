@@ -321,3 +321,33 @@ def test_schema_counts_include_changes_without_semantic_effect() -> None:
     assert (result.schemas_added, result.schemas_removed, result.schemas_changed) == (("New",), ("Gone",), ("A",))
     assert result.changes == ()
     assert not result.empty
+
+
+def test_read_only_properties_do_not_concern_requests() -> None:
+    ro = {"type": "string", "readOnly": True}
+    paths = {"/a": {"put": {"requestBody": json_body(ref("Item")), "responses": ok(ref("Item"))}}}
+    old = spec(paths, {"Item": obj(id=ro, gone=ro, kept={"type": "integer", "readOnly": True})})
+    new = spec(paths, {"Item": obj(id=ro, added=ro, kept={"type": "string", "readOnly": True})})
+    result = diff(old, new)
+    assert {(c.direction, c.kind, c.property) for c in result.changes} == {
+        ("response", "response-property-removed", "gone"),
+        ("response", "response-property-added", "added"),
+        ("response", "response-type-changed", "kept"),
+    }
+
+
+@pytest.mark.parametrize(("was", "now", "kind", "severity"), [
+    (False, True, "request-property-became-read-only", B),
+    (True, False, "request-property-became-writable", NB),
+])
+def test_property_becoming_read_only_takes_an_input_away(was: bool, now: bool, kind: str, severity: str) -> None:
+    def body(read_only: bool) -> dict[str, Any]:
+        return spec({"/a": post_body(obj(title={"type": "string", "readOnly": read_only}))})
+
+    assert kinds(diff(body(was), body(now))) == {(kind, severity)}
+
+
+def test_write_only_property_removed_from_a_response_schema_is_not_reported() -> None:
+    old = spec({"/a": get(responses=ok(obj(id=STR, password={"type": "string", "writeOnly": True})))})
+    new = spec({"/a": get(responses=ok(obj(id=STR)))})
+    assert diff(old, new).changes == ()

@@ -371,7 +371,12 @@ class _Differ:
         d, p = where.direction, where.prefix
         old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
         old_req, new_req = set(old.get("required") or ()), set(new.get("required") or ())
-        for name in sorted(new_props.keys() - old_props.keys()):
+        # A client never sends a readOnly property and never reads a writeOnly one: changes to
+        # them do not concern that direction (udata marks id, created_at, harvest... readOnly).
+        hidden = "readOnly" if d is REQ else "writeOnly"
+        old_hidden = {n for n, s in old_props.items() if self._effective(self.old, s).get(hidden)}
+        new_hidden = {n for n, s in new_props.items() if self._effective(self.new, s).get(hidden)}
+        for name in sorted(new_props.keys() - old_props.keys() - new_hidden):
             required = name in new_req
             if d is REQ:
                 sev = B if required else NB
@@ -380,11 +385,21 @@ class _Differ:
                 sev, what = NB, "new property"
             self._emit(self._change(f"{p}-property-added", sev, what, where.child(name),
                                     new={"required": required}))
-        for name in sorted(old_props.keys() - new_props.keys()):
+        for name in sorted(old_props.keys() - new_props.keys() - old_hidden):
             self._emit(self._change(f"{p}-property-removed", B, "property removed", where.child(name),
                                     old={"required": name in old_req}))
         for name in sorted(old_props.keys() & new_props.keys()):
             here = where.child(name)
+            was_hidden, now_hidden = name in old_hidden, name in new_hidden
+            if was_hidden or now_hidden:
+                if was_hidden != now_hidden:
+                    # Becoming readOnly takes an input away from the client; writeOnly, an output.
+                    gone = "read-only" if d is REQ else "write-only"
+                    back = "writable" if d is REQ else "readable"
+                    self._emit(self._change(f"{p}-property-became-{gone if now_hidden else back}",
+                                            B if now_hidden else NB, f"now {gone if now_hidden else back}",
+                                            here, old=was_hidden, new=now_hidden))
+                continue
             was, now = name in old_req, name in new_req
             if was != now:
                 # Required narrows what a request may omit; optional widens what a response may omit.
