@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
@@ -57,7 +57,6 @@ def fetch_specs(
     live: bool = False,
     accept: bool = False,
     layout: RepoLayout | None = None,
-    fetch: Callable[..., dict[str, object]] = fetch_document,
 ) -> list[FetchOutcome]:
     """Fetch, validate, normalise and write specs/upstream/<name>.json for each source; update the lock
     for new entries, or for changed ones only with `accept`. A failure leaves that API's files untouched."""
@@ -67,7 +66,7 @@ def fetch_specs(
     outcomes: list[FetchOutcome] = []
     for source in select_sources(list(names), layout):
         try:
-            outcomes.append(_fetch_one(source, mirror, live, accept, layout, lock, new_lock, fetch))
+            outcomes.append(_fetch_one(source, mirror, live, accept, layout, lock, new_lock))
         except SpecError as exc:
             outcomes.append(FetchOutcome(name=source.name, entry=None, status=str(exc)))
     if new_lock != lock:
@@ -83,9 +82,8 @@ def _fetch_one(
     layout: RepoLayout,
     lock: dict[str, LockEntry],
     new_lock: dict[str, LockEntry],
-    fetch: Callable[..., dict[str, object]],
 ) -> FetchOutcome:
-    doc = fetch(source, None if live else mirror, use_env=not live)
+    doc = fetch_document(source, None if live else mirror, use_env=not live)
     findings = validate_document(doc, source.format, name=source.name)
     normalised = normalise(doc)
     atomic_write_bytes(layout.upstream_path(source.name), canonical_bytes(normalised))
