@@ -3,7 +3,7 @@
 PostgREST itself cannot be installed here, so this is the one stand-in piece of the Tabular/Metrics
 peer; everything above it (the two api_tabular apps) and below it (PostgreSQL 15) is real.
 
-Supported, with PostgREST's (v12) observable behaviour:
+Supported, with current PostgREST's (v12/v13) observable behaviour:
 - `GET`/`HEAD /<table>` in one schema per listening port (`--listen HOST:PORT:SCHEMA`, port 0 = any);
 - `select=` with bare or "quoted" names, `alias:col`, `col::type`, and the aggregates
   `col.avg()/.count()/.max()/.min()/.sum()` and `count()` (plain columns then become GROUP BY);
