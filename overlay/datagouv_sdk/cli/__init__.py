@@ -12,7 +12,7 @@ from datagouv_sdk._version import __version__
 
 # command name -> "module:attribute" of a click command or group. Each workflow adds its line here.
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "datasets": ("datagouv_sdk.cli.catalog", "datasets", ),
+    "datasets": ("datagouv_sdk.cli.catalog", "datasets"),
     "organizations": ("datagouv_sdk.cli.catalog", "organizations"),
     "dataservices": ("datagouv_sdk.cli.dataservices", "dataservices"),
     "resources": ("datagouv_sdk.cli.catalog", "resources"),
@@ -62,7 +62,7 @@ class _LazyGroup(click.Group):
 @click.option("--json", "as_json", is_flag=True, help="JSON output (JSON Lines for lists).")
 @click.option("-v", "--verbose", count=True, help="Debug logging; tracebacks on errors.")
 @click.pass_context
-def cli(ctx: click.Context, **options: Any) -> None:
+def cli(ctx: click.Context, /, **options: Any) -> None:
     """Command-line client for the data.gouv.fr APIs."""
     ctx.obj = options
 
