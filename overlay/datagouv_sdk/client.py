@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 import types
 import typing
 from collections.abc import Awaitable, Callable, Hashable, Mapping
@@ -57,8 +58,12 @@ from datagouv_sdk.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from types import TracebackType
-
     from typing import Self
+
+    import datagouv_main
+    import datagouv_main_v2
+    import datagouv_metrics
+    import datagouv_tabular
 
 __all__ = ["DataGouv", "AsyncDataGouv", "ApiName", "API_NAMES"]
 
@@ -284,6 +289,7 @@ class DataGouv:
         self._sleep = sleep
         self._http: dict[ApiName, httpx.Client] = {}
         self._generated: dict[ApiName, Any] = {}
+        self._lock = threading.Lock()  # lazy creation from several threads (prefetch, user threads)
         self.datasets = Datasets(self)
         self.resources = Resources(self)
         self.organizations = _ListGet(self, "organizations", "list_organizations", "get_organization")
@@ -325,21 +331,23 @@ class DataGouv:
     def http(self, api: ApiName = "main") -> httpx.Client:
         """The configured httpx client of an API (base URL set, retries, auth scoped to the Main API)."""
         client = self._http.get(api)
-        if client is None:
-            from datagouv_sdk.transport import DataGouvTransport
+        if client is not None:
+            return client
+        with self._lock:
+            return self._http.get(api) or self._new_http(api)
 
-            base = _api_url(self.config, api)
-            transport = DataGouvTransport.from_config(
-                self.config, inner=_SharedTransport(self._pool), sleep=self._sleep
-            )
-            client = httpx.Client(
-                base_url=base,
-                transport=transport,
-                timeout=self.config.timeout,
-                follow_redirects=True,
-                event_hooks={"response": [_capture]},
-            )
-            self._http[api] = client
+    def _new_http(self, api: ApiName) -> httpx.Client:
+        from datagouv_sdk.transport import DataGouvTransport
+
+        transport = DataGouvTransport.from_config(self.config, inner=_SharedTransport(self._pool), sleep=self._sleep)
+        client = httpx.Client(
+            base_url=_api_url(self.config, api),
+            transport=transport,
+            timeout=self.config.timeout,
+            follow_redirects=True,
+            event_hooks={"response": [_capture]},
+        )
+        self._http[api] = client
         return client
 
     def _generated_client(self, api: ApiName) -> Any:
@@ -347,26 +355,33 @@ class DataGouv:
         if client is None:
             package = importlib.import_module(_PACKAGES[api])
             http = self.http(api)
-            client = package.Client(base_url=str(http.base_url)).set_httpx_client(http)
-            self._generated[api] = client
+            with self._lock:
+                client = self._generated.get(api)
+                if client is None:
+                    client = package.Client(base_url=str(http.base_url)).set_httpx_client(http)
+                    self._generated[api] = client
         return client
 
     @property
-    def main(self) -> Any:
+    def main(self) -> datagouv_main.Client:
         """`datagouv_main.Client` bound to the Main API (v1) httpx client."""
-        return self._generated_client("main")
+        client: datagouv_main.Client = self._generated_client("main")
+        return client
 
     @property
-    def main_v2(self) -> Any:
-        return self._generated_client("main_v2")
+    def main_v2(self) -> datagouv_main_v2.Client:
+        client: datagouv_main_v2.Client = self._generated_client("main_v2")
+        return client
 
     @property
-    def metrics(self) -> Any:
-        return self._generated_client("metrics")
+    def metrics(self) -> datagouv_metrics.Client:
+        client: datagouv_metrics.Client = self._generated_client("metrics")
+        return client
 
     @property
-    def tabular(self) -> Any:
-        return self._generated_client("tabular")
+    def tabular(self) -> datagouv_tabular.Client:
+        client: datagouv_tabular.Client = self._generated_client("tabular")
+        return client
 
     # the one call helper
     def call(self, fn: Callable[..., Any], /, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
@@ -510,20 +525,24 @@ class AsyncDataGouv:
         return client
 
     @property
-    def main(self) -> Any:
-        return self._generated_client("main")
+    def main(self) -> datagouv_main.Client:
+        client: datagouv_main.Client = self._generated_client("main")
+        return client
 
     @property
-    def main_v2(self) -> Any:
-        return self._generated_client("main_v2")
+    def main_v2(self) -> datagouv_main_v2.Client:
+        client: datagouv_main_v2.Client = self._generated_client("main_v2")
+        return client
 
     @property
-    def metrics(self) -> Any:
-        return self._generated_client("metrics")
+    def metrics(self) -> datagouv_metrics.Client:
+        client: datagouv_metrics.Client = self._generated_client("metrics")
+        return client
 
     @property
-    def tabular(self) -> Any:
-        return self._generated_client("tabular")
+    def tabular(self) -> datagouv_tabular.Client:
+        client: datagouv_tabular.Client = self._generated_client("tabular")
+        return client
 
     async def call(self, fn: Callable[..., Awaitable[Any]], /, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
         """Run a generated ``asyncio_detailed`` function; map the status; return the parsed result."""
@@ -587,9 +606,9 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _item_id(item: Any) -> Hashable:
+def _item_id(item: Any) -> Hashable | None:
     value = item.get("id") if isinstance(item, Mapping) else getattr(item, "id", None)
-    return value if isinstance(value, str) else id(item)
+    return value if isinstance(value, str) else None
 
 
 def _page_size(page_size: int | None, limit: int | None) -> int | None:

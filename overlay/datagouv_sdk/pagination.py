@@ -151,8 +151,8 @@ class SyncPager(Generic[T]):
     ``fetch`` gets a ``PageInfo`` and returns a page; ``start`` is the first page asked for.
     ``limit`` caps the number of items yielded. ``prefetch=N`` (N >= 2) fetches up to N pages of a
     page-numbered listing with a known total concurrently, in threads, yielding them in order.
-    ``key`` (e.g. the item id) drops an item already yielded: an item that moves across a page
-    boundary while paging (the collection changed) then comes out once.
+    ``key`` (e.g. the item id; None for "no key") drops an item already yielded: an item that moves
+    across a page boundary while paging (the collection changed) then comes out once.
     """
 
     def __init__(
@@ -162,7 +162,7 @@ class SyncPager(Generic[T]):
         start: PageInfo | None = None,
         limit: int | None = None,
         prefetch: int = 0,
-        key: Callable[[T], Hashable] | None = None,
+        key: Callable[[T], Hashable | None] | None = None,
     ) -> None:
         _check_limits(limit, prefetch)
         self._fetch = fetch
@@ -193,9 +193,10 @@ class SyncPager(Generic[T]):
             for item in page.items:
                 if self._key is not None:
                     k = self._key(item)
-                    if k in seen:
-                        continue
-                    seen.add(k)
+                    if k is not None:  # items without a key are never dropped
+                        if k in seen:
+                            continue
+                        seen.add(k)
                 yield item
                 count += 1
                 if self.limit is not None and count >= self.limit:
@@ -222,27 +223,27 @@ class SyncPager(Generic[T]):
         if first.next_page_info() is None:
             return
         pending: deque[Future[Page[T] | None]] = deque()
-        with ThreadPoolExecutor(max_workers=self.prefetch, thread_name_prefix="datagouv-prefetch") as pool:
-            try:
+        current: Page[T] = first
+        pool = ThreadPoolExecutor(max_workers=self.prefetch, thread_name_prefix="datagouv-prefetch")
+        try:
+            for n in numbers:
+                pending.append(pool.submit(self._next, PageInfo(page=n)))
+                if len(pending) >= self.prefetch:
+                    break
+            while pending:
+                result = pending.popleft().result()
+                if result is None:
+                    return
+                current = result
+                yield result
+                if result.next_page_info() is None:
+                    return
                 for n in numbers:
                     pending.append(pool.submit(self._next, PageInfo(page=n)))
-                    if len(pending) >= self.prefetch:
-                        break
-                current: Page[T] = first
-                while pending:
-                    result = pending.popleft().result()
-                    if result is None:
-                        return
-                    current = result
-                    yield result
-                    if result.next_page_info() is None:
-                        return
-                    for n in numbers:
-                        pending.append(pool.submit(self._next, PageInfo(page=n)))
-                        break
-            finally:
-                for fut in pending:
-                    fut.cancel()
+                    break
+        finally:
+            # Stopped early (limit, break, error): drop queued pages, do not wait for running ones.
+            pool.shutdown(wait=False, cancel_futures=True)
         # The collection grew after the first page: go on one page at a time.
         yield from self._sequential(current)
 
@@ -258,7 +259,7 @@ class AsyncPager(Generic[T]):
         start: PageInfo | None = None,
         limit: int | None = None,
         prefetch: int = 0,
-        key: Callable[[T], Hashable] | None = None,
+        key: Callable[[T], Hashable | None] | None = None,
     ) -> None:
         _check_limits(limit, prefetch)
         self._fetch = fetch
@@ -291,9 +292,10 @@ class AsyncPager(Generic[T]):
                 for item in page.items:
                     if self._key is not None:
                         k = self._key(item)
-                        if k in seen:
-                            continue
-                        seen.add(k)
+                        if k is not None:
+                            if k in seen:
+                                continue
+                            seen.add(k)
                     yield item
                     count += 1
                     if self.limit is not None and count >= self.limit:

@@ -191,3 +191,20 @@ def test_link_page_from_body_and_rebased_next_link() -> None:
     with httpx.Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(handler)) as http:
         assert [row["n"] for row in link_pager(http, "/api/x/", {"page_size": 1})] == [1, 2, 3]
     assert all(url.startswith("http://127.0.0.1:9/api/x/") for url in seen), seen
+
+
+def test_items_without_a_key_are_never_dropped() -> None:
+    page = NumberedPage(items=[{"v": 1}, {"v": 1}], page=1, page_size=2, total=2, next_page=None)
+    assert len(list(SyncPager(lambda info: page, key=lambda d: d.get("id")))) == 2
+
+
+def test_stopping_early_does_not_wait_for_pages_in_flight() -> None:
+    listing = Listing(100, 5)
+
+    def fetch(info: PageInfo) -> NumberedPage[Any]:
+        time.sleep(0.05 if (info.page or 0) <= 2 else 1.0)  # pages 3+ are slow
+        return listing.fetch(info)
+
+    started = time.perf_counter()
+    assert len(list(SyncPager(fetch, prefetch=4, limit=7))) == 7  # needs pages 1 and 2 only
+    assert time.perf_counter() - started < 0.6  # pages 3-5 (in flight) were not waited for
