@@ -88,16 +88,6 @@ def test_meta_resource_info(tabular_peer: TabularPeer, name: str) -> None:
     _round_trips(response.parsed, response.content)
 
 
-# Pending patch (specs/patches/tabular.json): csv_detective's `header` and `categorical` are arrays
-# of column names (categorical may be empty), the spec types both `object`. strict: an XPASS once the
-# patch lands says to drop this mark.
-PROFILE_ARRAYS_UNPATCHED = pytest.mark.xfail(
-    strict=True, raises=(ValueError, AssertionError),
-    reason="ResourceProfile.header/categorical are arrays on the real server, `object` in the spec",
-)
-
-
-@PROFILE_ARRAYS_UNPATCHED
 @pytest.mark.parametrize("name", ["typed", "indexed", "aggregatable"])
 def test_resource_profile(tabular_peer: TabularPeer, name: str) -> None:
     response = get_resource_profile.sync_detailed(_rid(tabular_peer, name), client=_tabular(tabular_peer))
