@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
+from tests.discovery import servers
 from tests.discovery.servers import Handler, RecordingServer
 
 _ITEM = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}
@@ -50,6 +51,9 @@ def openapi30(servers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
             "/missing": {"get": {"operationId": "getMissing", "responses": {"404": {"description": "never there"}}}},
             "/away": {"get": {"operationId": "goAway", "responses": {"200": {"description": "elsewhere"}}}},
             "/flaky": {"get": {"operationId": "flaky", "responses": {"200": {"description": "second time"}}}},
+            "/slow": {"get": {"operationId": "slow", "responses": {"200": {"description": "trickles"}}}},
+            "/huge": {"get": {"operationId": "huge", "responses": {"200": {"description": "11 MB"}}}},
+            "/to-file": {"get": {"operationId": "toFile", "responses": {"302": {"description": "file://"}}}},
             "/text": {"get": {"operationId": "getText", "responses": {"200": {"description": "text", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         },
         "components": {
@@ -134,6 +138,9 @@ def install_api(server: RecordingServer, *, other: RecordingServer | None = None
             "/v1/items": items,
             "/v1/missing": lambda h: h.send_json({"message": "no such thing"}, status=404),
             "/v1/flaky": flaky,
+            "/v1/slow": servers.trickle_body,
+            "/v1/huge": servers.oversized_unsized,
+            "/v1/to-file": lambda h: h.redirect("file:///etc/passwd"),
             "/v1/text": lambda h: h.send_bytes("héllo".encode(), "text/plain; charset=utf-8"),
         }
     )

@@ -3,11 +3,19 @@ before sending, path parameters encoded, typed errors, retries, credentials scop
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
-from datagouv_sdk.discovery import DiscoveredAPI, Discovery, FetchLimits
-from datagouv_sdk.errors import NotFoundError, UsageError
+from datagouv_sdk.discovery import (
+    CallLimits,
+    DiscoveredAPI,
+    Discovery,
+    FetchLimits,
+    ResponseTooLargeError,
+    UnsafeURLError,
+)
+from datagouv_sdk.errors import APITimeoutError, NotFoundError, UsageError
 from datagouv_sdk.retry import RetryPolicy
 
 from tests.discovery.servers import RecordingServer
@@ -86,3 +94,17 @@ def test_user_credentials_reach_the_api_origin_only(
     assert result.url == other_server.url("/v1/echo") and result.data == {"echo": True}
     received = other_server.headers_for("/v1/echo")[-1]
     assert not {"x-api-key", "x-partner-token", "authorization", "cookie"} & set(received)
+
+
+def test_call_limits_total_deadline_size_and_redirect_policy(api_server: RecordingServer) -> None:
+    limits = CallLimits(deadline=1.5, max_bytes=1024 * 1024)
+    with Discovery(call_limits=limits, retry=RetryPolicy.none()) as disco:
+        api = disco.api_at(api_server.url("/docs/openapi30.json"))
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match="longer than its 1.5 s deadline"):
+            disco.call(api, "slow")
+        assert 1.4 <= time.monotonic() - started < 2.0
+        with pytest.raises(ResponseTooLargeError, match="larger than the 1,048,576-byte cap"):
+            disco.call(api, "huge")
+        with pytest.raises(UnsafeURLError, match="only http"):
+            disco.call(api, "toFile")

@@ -37,7 +37,9 @@ def test_openapi30_json_relative_server_resolved_against_document(disco: Discove
     assert api.document.version == "3.0.3"
     assert (api.base_url.url, api.base_url.source) == (api_server.url("/v1"), "servers")
     names = [op.name for op in api.operations]
-    assert names == ["getItem", "listItems", "createItem", "getMissing", "goAway", "flaky", "getText"]
+    assert names == [
+        "getItem", "listItems", "createItem", "getMissing", "goAway", "flaky", "slow", "huge", "toFile", "getText"
+    ]
     get_item = api.operation("getItem")
     assert [(p.name, p.location, p.type, p.required) for p in get_item.parameters] == [
         ("item_id", "path", "string", True),

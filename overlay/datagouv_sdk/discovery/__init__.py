@@ -14,6 +14,7 @@ from datagouv_sdk.discovery.errors import (
     DocumentError,
     DocumentTooLargeError,
     NotOpenAPIError,
+    ResponseTooLargeError,
     UnsafeURLError,
     UnsafeYAMLError,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "OperationCaller",
     "Parameter",
     "RequestBody",
+    "ResponseTooLargeError",
     "UnsafeURLError",
     "UnsafeYAMLError",
     "check_arguments",

@@ -3,8 +3,9 @@
     DataGouvError
     ├── UsageError
     │   └── UnsafeURLError            a URL we refuse to fetch (scheme, plain http to a public host)
+    ├── ResponseTooLargeError         a third-party answer larger than its cap (counted while streaming)
     └── DocumentError                 the document could not be used
-        ├── DocumentTooLargeError     more bytes than the cap (counted while streaming)
+        ├── DocumentTooLargeError     (also a ResponseTooLargeError) the document is over its cap
         ├── DocumentDeadlineError     the whole fetch took longer than its total deadline
         ├── UnsafeYAMLError           aliases that expand past the cap, or recursive ones
         └── NotOpenAPIError           parsed, but not an OpenAPI 3.x / Swagger 2.0 document
@@ -19,6 +20,7 @@ __all__ = [
     "DocumentError",
     "DocumentTooLargeError",
     "NotOpenAPIError",
+    "ResponseTooLargeError",
     "UnsafeURLError",
     "UnsafeYAMLError",
 ]
@@ -40,9 +42,18 @@ class DocumentError(DataGouvError):
         self.url = url
 
 
-class DocumentTooLargeError(DocumentError):
+class ResponseTooLargeError(DataGouvError):
     def __init__(self, message: str, *, url: str | None = None, limit: int) -> None:
-        super().__init__(message, url=url)
+        super().__init__(f"{message} ({url})" if url else message)
+        self.url = url
+        self.limit = limit
+
+
+class DocumentTooLargeError(DocumentError, ResponseTooLargeError):
+    def __init__(self, message: str, *, url: str | None = None, limit: int) -> None:
+        # Both bases take (message, url); initialise the root once instead of following the MRO.
+        DataGouvError.__init__(self, f"{message} ({url})" if url else message)
+        self.url = url
         self.limit = limit
 
 

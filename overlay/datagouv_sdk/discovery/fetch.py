@@ -27,6 +27,7 @@ from datagouv_sdk.discovery.errors import (
     DocumentDeadlineError,
     DocumentError,
     DocumentTooLargeError,
+    ResponseTooLargeError,
     UnsafeURLError,
 )
 from datagouv_sdk.discovery.urls import check_url
@@ -191,9 +192,10 @@ def read_capped(
     Content-Length is trusted only to refuse early; the decoded bytes are what is counted.
     `deadline` (monotonic) is also checked between chunks, for transports that are not DeadlineTransport.
     """
+    too_large = DocumentTooLargeError if what == "document" else ResponseTooLargeError
     declared = response.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise DocumentTooLargeError(
+        raise too_large(
             f"the {what} is {int(declared):,} bytes, more than the {limit:,}-byte cap", url=url, limit=limit
         )
     chunks: list[bytes] = []
@@ -201,7 +203,7 @@ def read_capped(
     for chunk in _chunks(response):
         size += len(chunk)
         if size > limit:
-            raise DocumentTooLargeError(f"the {what} is larger than the {limit:,}-byte cap", url=url, limit=limit)
+            raise too_large(f"the {what} is larger than the {limit:,}-byte cap", url=url, limit=limit)
         if deadline is not None and time.monotonic() > deadline:
             raise httpx.ReadTimeout("total deadline passed", request=response.request)
         chunks.append(chunk)
