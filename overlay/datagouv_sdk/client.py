@@ -45,7 +45,7 @@ import typing
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from contextvars import ContextVar
 from enum import Enum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     import datagouv_metrics
     import datagouv_tabular
 
-__all__ = ["DataGouv", "AsyncDataGouv", "ApiName", "API_NAMES"]
+__all__ = ["API_NAMES", "ApiName", "AsyncDataGouv", "DataGouv"]
 
 ApiName = Literal["main", "main_v2", "metrics", "tabular"]
 API_NAMES: tuple[ApiName, ...] = ("main", "main_v2", "metrics", "tabular")
@@ -176,7 +176,7 @@ def _api_of(fn: Callable[..., Any]) -> ApiName:
 def _parameter_types(fn: Callable[..., Any]) -> dict[str, tuple[Any, ...]]:
     try:
         hints = typing.get_type_hints(fn)
-    except Exception:  # a generated annotation we cannot resolve: pass arguments through untouched
+    except (NameError, TypeError, AttributeError):  # an annotation we cannot resolve: pass arguments through
         return {}
     out: dict[str, tuple[Any, ...]] = {}
     for name, hint in hints.items():
@@ -409,7 +409,7 @@ class DataGouv:
         return _result(response, detailed, raw)
 
     def _op(self, tag: str, op: str, api: ApiName = "main") -> Callable[..., Any]:
-        return getattr(_operation(_PACKAGES[api], tag, op), "sync_detailed")  # type: ignore[no-any-return]
+        return _operation(_PACKAGES[api], tag, op).sync_detailed  # type: ignore[no-any-return]
 
     def _numbered_pager(
         self,
@@ -569,7 +569,7 @@ class AsyncDataGouv:
         return _result(response, detailed, raw)
 
     def _op(self, tag: str, op: str, api: ApiName = "main") -> Callable[..., Awaitable[Any]]:
-        return getattr(_operation(_PACKAGES[api], tag, op), "asyncio_detailed")  # type: ignore[no-any-return]
+        return _operation(_PACKAGES[api], tag, op).asyncio_detailed  # type: ignore[no-any-return]
 
     def _numbered_pager(
         self,
@@ -592,7 +592,7 @@ class AsyncDataGouv:
 # --- conveniences ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _operation(package: str, tag: str, op: str) -> Any:
     try:
         return importlib.import_module(f"{package}.api.{tag}.{op}")

@@ -24,7 +24,16 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -35,17 +44,17 @@ from datagouv_sdk import errors
 
 __all__ = [
     "LINK_PAGE_SIZE_MAX",
-    "PageInfo",
-    "Page",
-    "NumberedPage",
-    "LinkPage",
-    "SyncPager",
     "AsyncPager",
-    "link_pager",
-    "async_link_pager",
-    "iter_link_pages",
+    "LinkPage",
+    "NumberedPage",
+    "Page",
+    "PageInfo",
+    "SyncPager",
     "aiter_link_pages",
+    "async_link_pager",
     "check_link_page_size",
+    "iter_link_pages",
+    "link_pager",
 ]
 
 # api_tabular's PAGE_SIZE_MAX (Metrics and Tabular). Above it the server answers 400.

@@ -30,6 +30,7 @@ Public names: `upload_resource`, `aupload_resource`, `DEFAULT_CHUNK_SIZE`, `Uplo
 
 from __future__ import annotations
 
+import asyncio
 import math
 import mimetypes
 import os
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "Progress", "UploadFailedError", "upload_resource", "aupload_resource"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "Progress", "UploadFailedError", "aupload_resource", "upload_resource"]
 
 # Files above this size are sent in parts of this size (udata's own web uploader uses 2 MB parts;
 # bigger parts mean fewer round trips for scripts).
@@ -167,25 +168,31 @@ async def aupload_resource(
     chunk_size: int | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The async twin of `upload_resource` (file reads are small and local: done inline)."""
+    """The async twin of `upload_resource`. Each part is read in a worker thread (a slow disk never
+    blocks the event loop)."""
     plan = _plan(path, filename, chunk_size)
     url = _endpoint(dataset, resource)
     http = dg.http("main")
-    with open(plan.path, "rb") as file:
-        if plan.parts == 1:
-            # httpx's async multipart needs bytes, not a sync file: one chunk fits in memory by definition.
-            response = await http.post(url, files={"file": (plan.filename, file.read(), plan.mime)})
-            result = _resource(response)
-            if progress is not None:
-                progress(plan.size, plan.size)
-            return result
-        upload_id = str(_uuid.uuid4())
-        sent = 0
-        for index, data in _parts(plan, file):
-            form = _chunk_form(plan, upload_id, index, len(data))
-            response = await http.post(url, data=form, files={"file": (plan.filename, data, plan.mime)})
-            _part_done(response, index)
-            sent += len(data)
-            if progress is not None:
-                progress(sent, plan.size)
+    if plan.parts == 1:
+        # httpx's async multipart takes bytes, not a sync file: a single part fits in memory by definition.
+        content = await asyncio.to_thread(_read_part, plan, 0)
+        result = _resource(await http.post(url, files={"file": (plan.filename, content, plan.mime)}))
+        if progress is not None:
+            progress(plan.size, plan.size)
+        return result
+    upload_id = str(_uuid.uuid4())
+    sent = 0
+    for index in range(plan.parts):
+        data = await asyncio.to_thread(_read_part, plan, index)
+        form = _chunk_form(plan, upload_id, index, len(data))
+        _part_done(await http.post(url, data=form, files={"file": (plan.filename, data, plan.mime)}), index)
+        sent += len(data)
+        if progress is not None:
+            progress(sent, plan.size)
     return _resource(await http.post(url, data=_chunk_form(plan, upload_id, None, None)))
+
+
+def _read_part(plan: _Plan, index: int) -> bytes:
+    with open(plan.path, "rb") as file:
+        file.seek(index * plan.chunk_size)
+        return file.read(plan.chunk_size)

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from datagouv_sdk import DataGouv
 from datagouv_sdk.cli import cli
 
@@ -114,13 +113,13 @@ def test_real_subprocess_json_lines(udata_peer: Any) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
     done = subprocess.run(
         [str(DGV), "--base-url", udata_peer.base_url, "--json", "datasets", "list", "--limit", "5"],
-        capture_output=True, text=True, timeout=60, env=env,
+        check=False, capture_output=True, text=True, timeout=60, env=env,
     )
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(records) == 5 and all("id" in r and "title" in r for r in records)
     failed = subprocess.run(
         [str(DGV), "--base-url", udata_peer.base_url, "datasets", "show", "no-such-dataset"],
-        capture_output=True, text=True, timeout=60, env=env,
+        check=False, capture_output=True, text=True, timeout=60, env=env,
     )
     assert failed.returncode == 1 and failed.stderr.startswith("error: 404") and failed.stdout == ""

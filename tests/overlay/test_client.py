@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from datagouv_main.api.datasets import get_dataset, list_datasets
 from datagouv_sdk import AsyncDataGouv, Config, DataGouv, RetryPolicy, errors
 
@@ -59,9 +58,9 @@ def test_401_without_key(anon: DataGouv) -> None:
 
 
 def test_403_other_users_dataset(udata_peer: Any) -> None:
-    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.other_api_key) as other:
-        with pytest.raises(errors.PermissionDeniedError) as caught:
-            other.datasets.update(udata_peer.seed["org_datasets"][0], {"title": "hijacked"})
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.other_api_key) as other, \
+            pytest.raises(errors.PermissionDeniedError) as caught:
+        other.datasets.update(udata_peer.seed["org_datasets"][0], {"title": "hijacked"})
     assert caught.value.status_code == 403 and caught.value.method == "PUT"
 
 
@@ -193,17 +192,16 @@ def _mocked(handler: Any) -> DataGouv:
 
 
 def test_undocumented_status_raises_never_none() -> None:
-    with _mocked(lambda r: httpx.Response(418, text="I'm a teapot")) as dg:
-        with pytest.raises(errors.APIStatusError) as caught:
-            dg.datasets.get("x")
+    with _mocked(lambda r: httpx.Response(418, text="I'm a teapot")) as dg, \
+            pytest.raises(errors.APIStatusError) as caught:
+        dg.datasets.get("x")
     assert caught.value.status_code == 418 and "teapot" in caught.value.message
 
 
 def test_html_proxy_page_becomes_a_short_server_error() -> None:
     page = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 5000 + "</body></html>"
-    with _mocked(lambda r: httpx.Response(502, html=page)) as dg:
-        with pytest.raises(errors.ServerError) as caught:
-            dg.datasets.list().first_page()
+    with _mocked(lambda r: httpx.Response(502, html=page)) as dg, pytest.raises(errors.ServerError) as caught:
+        dg.datasets.list().first_page()
     assert caught.value.message == "502 Bad Gateway"
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from datagouv_sdk import errors
 from datagouv_sdk.pagination import (
     AsyncPager,

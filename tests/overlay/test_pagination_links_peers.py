@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.pagination import LinkPage, async_link_pager, iter_link_pages, link_pager
 

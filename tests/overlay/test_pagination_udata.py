@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.pagination import NumberedPage, PageInfo
 

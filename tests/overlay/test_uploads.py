@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.uploads import aupload_resource, upload_resource
 
@@ -75,9 +74,8 @@ def test_upload_errors(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: A
     path = _csv(tmp_path, "x.csv", 1)
     with pytest.raises(errors.NotFoundError):
         upload_resource(dg, "no-such-dataset", path)
-    with DataGouv(base_url=udata_peer.base_url, api_key=None) as anon:
-        with pytest.raises(errors.AuthenticationError):
-            upload_resource(anon, dataset, path)
+    with DataGouv(base_url=udata_peer.base_url, api_key=None) as anon, pytest.raises(errors.AuthenticationError):
+        upload_resource(anon, dataset, path)
     with pytest.raises(errors.UsageError, match="not a file"):
         upload_resource(dg, dataset, tmp_path / "missing.csv")
     with pytest.raises(errors.UsageError, match="chunk_size"):
