@@ -67,6 +67,13 @@ def install_documents(server: RecordingServer, other: RecordingServer) -> None:
             "/docs/set-cookie.json": lambda h: h.send_json(
                 apidocs.openapi30([{"url": "/v1"}]), headers={"Set-Cookie": "session=secret; Path=/"}
             ),
+            "/docs/latin1.json": lambda h: h.send_bytes('{"openapi": "3.0.3", "x": "é"}'.encode("latin-1"), "application/json"),
+            "/docs/list.json": json_doc([{"openapi": "3.0.3"}]),
+            "/docs/wms.xml": lambda h: h.send_bytes(b'<?xml version="1.0"?><WMS_Capabilities/>', "text/xml"),
+            "/docs/swagger12.json": json_doc({"swaggerVersion": "1.2", "apis": []}),
+            "/docs/no-paths.json": json_doc({"openapi": "3.0.3", "info": {"title": "x", "version": "1"}}),
+            "/docs/broken-off.json": servers.broken_off,
+            "/docs/huge-header.json": servers.huge_header,
             "/docs/server-error.json": lambda h: h.send_json({"message": "boom"}, status=500),
         }
     )

@@ -198,3 +198,23 @@ info: {title: bomb, version: "1"}
 paths: {}
 x-boom: *i
 """
+
+
+def broken_off(h: Handler) -> None:
+    """Promises 100 000 bytes, sends 20, hangs up."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", "100000")
+    h.end_headers()
+    h.wfile.write(b'{"openapi": "3.0.3",')
+    h.wfile.flush()
+    h.close_connection = True
+
+
+def huge_header(h: Handler) -> None:
+    """A 200 KB header line: past what the HTTP parser accepts."""
+    h.send_response(200)
+    h.send_header("X-Filler", "x" * 200_000)
+    h.send_header("Content-Length", "2")
+    h.end_headers()
+    h.wfile.write(b"{}")

@@ -18,7 +18,7 @@ from datagouv_sdk.discovery import (
     UnsafeYAMLError,
 )
 from datagouv_sdk.discovery.documents import parse_bytes
-from datagouv_sdk.errors import ServerError, UsageError
+from datagouv_sdk.errors import APIConnectionError, ResponseDecodeError, ServerError, UsageError
 from datagouv_sdk.retry import RetryPolicy
 
 from tests.discovery.servers import BILLION_LAUGHS, RecordingServer
@@ -85,6 +85,13 @@ def test_swagger20_converted_and_host_used(disco: Discovery, api_server: Recordi
         ("/docs/redirect-public-http", UnsafeURLError, "plain http is only used for loopback"),
         ("/docs/redirect-loop", DocumentError, "more than 5 redirects"),
         ("/docs/server-error.json", ServerError, "boom"),
+        ("/docs/latin1.json", DocumentError, "not UTF-8 text"),
+        ("/docs/list.json", NotOpenAPIError, "the top level is a list"),
+        ("/docs/wms.xml", NotOpenAPIError, "the document is XML"),
+        ("/docs/swagger12.json", NotOpenAPIError, "no version field; top-level keys: apis, swaggerVersion"),
+        ("/docs/no-paths.json", NotOpenAPIError, "the 3.0.3 document has no 'paths' mapping"),
+        ("/docs/broken-off.json", ResponseDecodeError, "broke off"),
+        ("/docs/huge-header.json", APIConnectionError, "could not get a response"),
     ],
 )
 def test_hostile_documents_are_refused_clearly(
