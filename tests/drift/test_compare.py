@@ -351,3 +351,11 @@ def test_write_only_property_removed_from_a_response_schema_is_not_reported() ->
     old = spec({"/a": get(responses=ok(obj(id=STR, password={"type": "string", "writeOnly": True})))})
     new = spec({"/a": get(responses=ok(obj(id=STR)))})
     assert diff(old, new).changes == ()
+
+
+def test_all_of_including_itself_terminates() -> None:
+    loop = {"allOf": [ref("Loop"), ref("Loop"), obj(x=STR)]}
+    new_loop = {"allOf": [ref("Loop"), ref("Loop"), obj(x={"type": "integer"})]}
+    paths = {"/a": get(responses=ok(ref("Loop")))}
+    (change,) = diff(spec(paths, {"Loop": loop}), spec(paths, {"Loop": new_loop})).changes
+    assert (change.kind, change.schema, change.property) == ("response-type-changed", "Loop", "x")

@@ -28,8 +28,6 @@ __all__ = ["diff_documents"]
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _SCHEMA_REF = "#/components/schemas/"
-# A schema that includes itself through allOf would merge forever; real specs nest a few levels.
-_MAX_MERGE_DEPTH = 32
 # Type pairs (old, new) where every old value is also a new value.
 _WIDER_TYPES = {("integer", "number")}
 
@@ -445,19 +443,28 @@ class _Differ:
             obj = _pointer(doc, ref)
         return obj if obj is not None else {}
 
-    def _effective(self, doc: Mapping[str, Any], schema: Any, depth: int = 0) -> dict[str, Any]:
-        """The schema with `$ref` resolved and `allOf` members merged into one object schema."""
+    def _effective(self, doc: Mapping[str, Any], schema: Any, merging: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The schema with `$ref` resolved and `allOf` members merged into one object schema.
+
+        `merging` holds the refs being merged further up, so a schema that includes itself
+        through allOf stops there instead of recursing forever.
+        """
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        if isinstance(ref, str):
+            if ref in merging:
+                return {}
+            merging = merging | {ref}
         schema = self._deref(doc, schema)
         if not isinstance(schema, dict):
             return {}
         members = schema.get("allOf")
-        if not isinstance(members, list) or depth > _MAX_MERGE_DEPTH:
+        if not isinstance(members, list):
             return schema
         merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
         props: dict[str, Any] = dict(merged.get("properties") or {})
         required: list[str] = list(merged.get("required") or ())
         for member in members:
-            part = self._effective(doc, member, depth + 1)
+            part = self._effective(doc, member, merging)
             props.update(part.get("properties") or {})
             required.extend(r for r in part.get("required") or () if r not in required)
             for key, value in part.items():
