@@ -6,14 +6,16 @@ test_patches_main_generate.py, which is slower.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from datagouv_sdk.codegen.normalise import normalise
 from datagouv_sdk.codegen.patches import load_patches
 from datagouv_sdk.codegen.pipeline import prepare
-from datagouv_sdk.codegen.swagger2 import convert
+from datagouv_sdk.codegen.swagger2 import component_names, convert
 
 from tests.codegen.test_swagger2 import METHODS, iter_refs, resolve, strict_errors, upstream_document
 
@@ -21,6 +23,8 @@ PACKAGES = {"main": "datagouv_main", "main-v2": "datagouv_main_v2"}
 OPERATIONS = {"main": 247, "main-v2": 36}
 CLEAN_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 NULL_SEEN_REASON = "null seen on real udata 17.18.0 peer"
+# The udata peer's census of properties returned as null (tests/peers/udata/README.md, "Null census").
+NULL_CENSUS = Path(__file__).resolve().parents[1] / "peers" / "udata" / "null-census.json"
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +158,7 @@ def test_dataset_bodies_use_the_write_model(prepared: dict[str, dict[str, Any]])
         "created_at",
         "last_modified",
     }
-    assert schemas["Dataset_write"]["properties"] == schemas["Dataset"]["properties"]
+    assert set(schemas["Dataset_write"]["properties"]) == set(schemas["Dataset"]["properties"])
 
 
 @pytest.mark.parametrize("name", list(PACKAGES))
@@ -199,3 +203,32 @@ def test_zones_are_lists_of_ids_or_objects(name: str, prepared: dict[str, dict[s
     zones = prepared[name]["components"]["schemas"]["SpatialCoverage_read"]["properties"]["zones"]
     assert zones["type"] == "array"
     assert zones["items"] == {"anyOf": [{"type": "string"}, {"type": "object", "additionalProperties": True}]}
+
+
+# -- nullability (the last section of each patch file) -------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(PACKAGES))
+def test_every_property_seen_null_is_nullable(name: str, prepared: dict[str, dict[str, Any]]) -> None:
+    census = json.loads(NULL_CENSUS.read_text(encoding="utf-8"))["by_spec"][f"{name}.json"]["null_properties"]
+    names = component_names(upstream_document(name)["definitions"])
+    schemas = prepared[name]["components"]["schemas"]
+    missing = []
+    for definition, props in census.items():
+        schema = schemas[names[definition]]
+        members = [schema, *(m for m in schema.get("allOf", []) if "properties" in m)]
+        for prop in props:
+            found = next(m["properties"][prop] for m in members if prop in m.get("properties", {}))
+            if found.get("nullable") is not True:
+                missing.append(f"{definition}.{prop}")
+    assert missing == []
+    assert sum(len(v) for v in census.values()) > 100  # the census is the real one, not an empty stub
+
+
+@pytest.mark.parametrize("name", list(PACKAGES))
+def test_nullability_patches_come_last(name: str) -> None:
+    patches = load_patches(name).patches
+    first = next(i for i, p in enumerate(patches) if NULL_SEEN_REASON in p.reason)
+    rest = patches[first:]
+    # After the first nullability patch only nullability patches and their guards follow.
+    assert all(NULL_SEEN_REASON in p.reason or (p.op == "test" and "bare $ref" in p.reason) for p in rest)

@@ -65,7 +65,11 @@ def test_generated_main_has_the_patched_shapes(generated: tuple[Path, dict[str, 
     create = next(package.glob("api/*/create_dataset.py")).read_text(encoding="utf-8")
     assert "body: DatasetWrite" in create
     dataset = (package / "models" / "dataset.py").read_text(encoding="utf-8")
-    assert "organization: OrganizationReference | Unset" in dataset  # allOf around one $ref: the model itself
+    # allOf around one $ref: the referenced model itself; nullable (seen null on the peer) adds None
+    assert "organization: None | OrganizationReference | Unset" in dataset
+    assert (
+        "spatial: None | SpatialCoverageRead | Unset" in (package / "models" / "dataset_read.py").read_text()
+    )
     coverage = (package / "models" / "spatial_coverage_read.py").read_text(encoding="utf-8")
     assert "granularity: SpatialCoverageReadGranularityType1 | str | Unset" in coverage
 
