@@ -237,3 +237,16 @@ def test_a_hash_change_without_semantic_change_says_so(repo: RepoLayout, tmp_pat
     assert exit_code(list(reports.values())) == 1
     assert tabular.diff is not None and tabular.diff.changes == ()
     assert tabular.note == "the hash moved but nothing a client can observe changed"
+
+
+def test_first_update_without_a_lock_records_every_api(repo: RepoLayout, spec_mirror: Path) -> None:
+    repo.lock_path.unlink()
+    assert exit_code(check_specs(repo, spec_mirror)) == 1
+    result = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc))
+    lock = load_lock(repo)
+    assert sorted(lock) == ["main", "main-v2", "metrics", "tabular"]
+    assert {e.fetched_at for e in lock.values()} == {"2026-11-21T12:00:00Z"}
+    assert lock["main"].counts.operations == 247
+    assert result.changelog_entry.count("not locked before →") == 4
+    assert "No semantic diff: no entry in specs/lock.json yet." in result.changelog_entry
+    assert exit_code(check_specs(repo, spec_mirror)) == 0
