@@ -242,7 +242,7 @@ def test_a_hash_change_without_semantic_change_says_so(repo: RepoLayout, tmp_pat
 def test_first_update_without_a_lock_records_every_api(repo: RepoLayout, spec_mirror: Path) -> None:
     repo.lock_path.unlink()
     assert exit_code(check_specs(repo, spec_mirror)) == 1
-    result = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc))
+    result = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC))
     lock = load_lock(repo)
     assert sorted(lock) == ["main", "main-v2", "metrics", "tabular"]
     assert {e.fetched_at for e in lock.values()} == {"2026-11-21T12:00:00Z"}
