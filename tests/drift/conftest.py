@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MIRROR = ROOT.parent / "shared" / "specs"
+# The offline mirror: $DATAGOUV_SPECS_MIRROR (as CI sets it), else shared/specs beside the checkout.
+MIRROR = Path(os.environ.get("DATAGOUV_SPECS_MIRROR") or ROOT.parent / "shared" / "specs")
 OLD_UDATA = ROOT / ".peers" / "udata_17_10"
 OLD_UDATA_VERSION = "17.10.0"
 # `udata api swagger` needs these three settings (and nothing else: no MongoDB, no Redis):
@@ -27,8 +28,8 @@ _RENDER_TIMEOUT = 120
 @pytest.fixture(scope="session")
 def spec_mirror() -> Path:
     """The shared offline mirror (read-only)."""
-    if not (MIRROR / "main.json").is_file():
-        raise RuntimeError(f"offline spec mirror not found at {MIRROR}")
+    if not (MIRROR / "main.json").is_file() or not (MIRROR / "history").is_dir():
+        raise RuntimeError(f"offline spec mirror (with history/) not found at {MIRROR}")
     return MIRROR
 
 
