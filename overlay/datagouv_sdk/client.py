@@ -251,6 +251,8 @@ def _decode_failure(response: httpx.Response | None, exc: Exception, fn: Callabl
         except errors.APIStatusError as status_error:
             return status_error
     name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__name__', '')}"
+    if response is None:  # nothing was sent: the arguments were wrong (unknown keyword, wrong body type)
+        return errors.UsageError(f"{name}: {exc}")
     return errors.ResponseDecodeError(
         f"the response of {name} does not match the model the spec declares: {exc!r}", response=response
     )

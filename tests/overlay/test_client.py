@@ -219,3 +219,18 @@ def test_empty_2xx_is_none_and_untyped_json_is_returned() -> None:
     # 202 is not in get_dataset's spec: the generated parser returns None; we return the JSON.
     with _mocked(lambda r: httpx.Response(202, json={"odd": True})) as dg:
         assert dg.call(get_dataset.sync_detailed, "x") == {"odd": True}
+
+
+def test_bad_arguments_fail_before_sending_as_usage_errors() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    with _mocked(handler) as dg:
+        with pytest.raises(errors.UsageError, match="no_such_filter"):
+            dg.datasets.list(no_such_filter="x").first_page()
+        with pytest.raises(errors.UsageError, match="list_datasets"):
+            dg.call(list_datasets.sync_detailed, "positional")
+    assert sent == []
