@@ -163,6 +163,7 @@ class Census:
         self.definitions = definitions
         self.nulls: dict[str, set[str]] = defaultdict(set)
         self.undeclared_nulls: dict[str, set[str]] = defaultdict(set)
+        self.missing_required: dict[str, set[str]] = defaultdict(set)
         self.seen: set[tuple[str, str]] = set()
 
     def walk(self, value: Any, schema: dict[str, Any], owner: str, depth: int = 0) -> None:
@@ -183,6 +184,11 @@ class Census:
             return
         declared: dict[str, tuple[str, dict[str, Any]]] = {}
         self._collect_properties(schema, owner, declared, depth)
+        required: dict[str, str] = {}
+        self._collect_required(schema, owner, required, depth)
+        for key, where in required.items():
+            if key not in value:
+                self.missing_required[where].add(key)
         for key, item in value.items():
             if key in declared:
                 where, prop_schema = declared[key]
@@ -213,6 +219,20 @@ class Census:
             out.setdefault(key, (owner, prop))
         for part in schema.get("allOf") or []:
             self._collect_properties(part, owner, out, depth + 1)
+
+    def _collect_required(self, schema: dict[str, Any], owner: str, out: dict[str, str], depth: int) -> None:
+        """Required property names of a schema and of its allOf parts -> the declaring definition."""
+        if depth > 40:
+            return
+        ref = schema.get("$ref")
+        if ref:
+            name = _ref_name(ref)
+            self._collect_required(self.definitions[name], name, out, depth + 1)
+            return
+        for key in schema.get("required") or []:
+            out.setdefault(key, owner)
+        for part in schema.get("allOf") or []:
+            self._collect_required(part, owner, out, depth + 1)
 
     def not_marked_nullable(self) -> dict[str, list[str]]:
         """Observed-null properties whose spec does not already say x-nullable."""
@@ -299,6 +319,8 @@ def run(peer: UdataPeer) -> dict[str, Any]:
             "null_properties_not_marked_x_nullable": census.not_marked_nullable(),
             # Keys the server sent as null that the definition does not declare at all.
             "undeclared_properties_seen_null": as_lists(census.undeclared_nulls),
+            # Properties the definition marks required that a 200 body did not carry at all.
+            "required_properties_seen_missing": as_lists(census.missing_required),
         }
     return {
         "udata": UDATA_VERSION,

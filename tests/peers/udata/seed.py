@@ -40,6 +40,9 @@ from udata.core.user.factories import AdminFactory, UserFactory
 PUBLIC_DATASETS = 22
 SEARCH_TITLE = "Qualité de l'air en Bretagne"  # accented on purpose: the fallback folds accents
 PASSWORD = "Peer-password-1"
+# On every seeded public dataset (and nothing else): the session's peer is shared, other tests
+# add datasets, so counts of "what was seeded" filter on this tag.
+SEED_TAG = "peer-seed"
 
 
 def _ids(objects: list[Any]) -> list[str]:
@@ -79,7 +82,7 @@ def seed() -> dict[str, Any]:
                 organization=org if index % 2 == 0 else None,
                 owner=None if index % 2 == 0 else owner,
                 resources=ResourceFactory.build_batch(2 if index < 5 else 1),
-                tags=["peer", f"tag-{index % 3}"],
+                tags=["peer", SEED_TAG, f"tag-{index % 3}"],
                 license=license,
                 spatial=SpatialCoverageFactory(zones=[zone], granularity="fr:commune"),
                 contact_points=[contact] if index % 2 == 0 else [],
@@ -89,7 +92,10 @@ def seed() -> dict[str, Any]:
     private_dataset = DatasetFactory(title="Private dataset", private=True, organization=org)
     deleted_dataset = DatasetFactory(title="Deleted dataset", owner=owner, deleted=now)
     other_dataset = DatasetFactory(
-        title="Other user's dataset", owner=other, resources=[ResourceFactory.build()]
+        title="Other user's dataset",
+        owner=other,
+        resources=[ResourceFactory.build()],
+        tags=[SEED_TAG],
     )
 
     community_resource = CommunityResourceFactory(dataset=datasets[0], owner=other)
@@ -190,7 +196,8 @@ def seed() -> dict[str, Any]:
         "contact_points": _ids([contact]),
         "licenses": [license.id],
         "spatial": {"levels": [level.id], "zones": [zone.id]},
-        "tags": ["peer", "tag-0", "tag-1", "tag-2"],
+        "tags": ["peer", SEED_TAG, "tag-0", "tag-1", "tag-2"],
+        "seed_tag": SEED_TAG,
         "users": {
             "owner": str(owner.id),
             "editor": str(editor.id),
