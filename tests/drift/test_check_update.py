@@ -22,6 +22,7 @@ from datagouv_sdk.drift.check import check_specs, exit_code
 from datagouv_sdk.drift.update import update_specs
 
 from tests.drift.conftest import ROOT
+from tests.drift.spec_server import running_spec_server
 
 SPEC_FILES = ("main.json", "main-v2.json", "metrics.yaml", "tabular.yaml")
 
@@ -250,3 +251,35 @@ def test_first_update_without_a_lock_records_every_api(repo: RepoLayout, spec_mi
     assert result.changelog_entry.count("not locked before →") == 4
     assert "No semantic diff: no entry in specs/lock.json yet." in result.changelog_entry
     assert exit_code(check_specs(repo, spec_mirror)) == 0
+
+
+def test_live_check_and_update_against_a_local_server(
+    repo: RepoLayout, spec_mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATAGOUV_SPECS_MIRROR", raising=False)  # live: the URLs of sources.json
+    with running_spec_server() as server:
+        def publish(name: str, source: Path) -> str:
+            # The live Metrics/Tabular servers serve their YAML spec as JSON.
+            return server.serve(f"/{name}/swagger.json", json.dumps(yaml.safe_load(source.read_text())).encode())
+
+        sources = [
+            {"name": name, "url": publish(name, spec_mirror / f"{name}.yaml"), "format": "openapi-3.0",
+             "mirror": f"{name}.yaml", "package": f"datagouv_{name}"}
+            for name in ("metrics", "tabular")
+        ]
+        repo.sources_path.write_text(json.dumps({"sources": sources}))
+        repo.lock_path.unlink()
+        update_specs(repo)
+        assert sorted(load_lock(repo)) == ["metrics", "tabular"]
+        assert exit_code(check_specs(repo)) == 0
+
+        publish("tabular", spec_mirror / "history" / "tabular-2026-02-03.yaml")
+        reports = {r.api: r for r in check_specs(repo)}
+        assert reports["tabular"].status.value == "changed"
+        assert reports["tabular"].diff is not None and len(reports["tabular"].diff.breaking) == 1
+
+        server.routes.pop("/metrics/swagger.json")  # 404: no retry, exit 2
+        code, output = _check("--root", str(repo.root))
+        assert code == 2
+        assert "metrics: error" in output and "HTTP 404" in output
+        assert server.hits["/tabular/swagger.json"] == 4  # update, check, check, check

@@ -1,9 +1,9 @@
 """`dgv specs check`: has upstream changed since specs/lock.json? Reads only; writes nothing.
 
-For every API of specs/sources.json: fetch (live, or the mirror folder), validate, hash the normalised
-document and compare with the lock. When the hash moved, the semantic diff is made against the
-previously accepted document (specs/upstream/<name>.json, if it is still the locked one); without
-it the report says what the lock knows: hash, version and counts.
+For every API of specs/sources.json: fetch (live, or the mirror folder), hash the normalised document
+and compare with the lock. A document the lock does not know is validated, then diffed against the
+previously accepted one (specs/upstream/<name>.json, if it is still the locked one); without it the
+report says what the lock knows: hash, version and counts.
 """
 
 from __future__ import annotations
