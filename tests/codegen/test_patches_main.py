@@ -172,10 +172,16 @@ def test_no_request_body_requires_a_read_only_property(
             schema = media["schema"]
             if "$ref" in schema:
                 schema = resolve(doc, schema["$ref"])
-            props = schema.get("properties", {})
-            offenders += [
-                (method, path, p) for p in schema.get("required", []) if props.get(p, {}).get("readOnly")
+            # The body's own object and the members it is composed of (udata's references use allOf).
+            members = [
+                schema,
+                *(resolve(doc, m["$ref"]) if "$ref" in m else m for m in schema.get("allOf", [])),
             ]
+            for member in members:
+                props = member.get("properties", {})
+                offenders += [
+                    (method, path, p) for p in member.get("required", []) if props.get(p, {}).get("readOnly")
+                ]
     assert offenders == []
 
 
