@@ -287,6 +287,7 @@ class DataGouv:
             retry=retry,
         )
         self._owns_pool = True
+        self._closed = False
         self._pool: httpx.BaseTransport = transport if transport is not None else httpx.HTTPTransport()
         self._sleep = sleep
         self._http: dict[ApiName, httpx.Client] = {}
@@ -308,13 +309,18 @@ class DataGouv:
         self.close()
 
     def close(self) -> None:
-        """Close every client opened so far, and the connection pool if this instance owns it."""
-        for client in self._http.values():
-            client.close()
-        self._http.clear()
-        self._generated.clear()
-        if self._owns_pool:
-            self._pool.close()
+        """Close every client opened so far, and the connection pool if this instance owns it.
+        Idempotent; using the client afterwards raises `UsageError`."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for client in self._http.values():
+                client.close()
+            self._http.clear()
+            self._generated.clear()
+            if self._owns_pool:
+                self._pool.close()
 
     def with_options(
         self, *, retry: RetryPolicy | None = None, timeout: httpx.Timeout | float | None = None
@@ -336,6 +342,8 @@ class DataGouv:
         if client is not None:
             return client
         with self._lock:
+            if self._closed:
+                raise errors.UsageError("this DataGouv client is closed")
             return self._http.get(api) or self._new_http(api)
 
     def _new_http(self, api: ApiName) -> httpx.Client:
@@ -460,6 +468,7 @@ class AsyncDataGouv:
             retry=retry,
         )
         self._owns_pool = True
+        self._closed = False
         self._pool: httpx.AsyncBaseTransport = transport if transport is not None else httpx.AsyncHTTPTransport()
         self._sleep = sleep
         self._http: dict[ApiName, httpx.AsyncClient] = {}
@@ -479,6 +488,10 @@ class AsyncDataGouv:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """The async `close`: idempotent, using the client afterwards raises `UsageError`."""
+        if self._closed:
+            return
+        self._closed = True
         for client in self._http.values():
             await client.aclose()
         self._http.clear()
@@ -501,6 +514,8 @@ class AsyncDataGouv:
     def http(self, api: ApiName = "main") -> httpx.AsyncClient:
         client = self._http.get(api)
         if client is None:
+            if self._closed:
+                raise errors.UsageError("this AsyncDataGouv client is closed")
             from datagouv_sdk.transport import AsyncDataGouvTransport
 
             base = _api_url(self.config, api)

@@ -234,3 +234,18 @@ def test_bad_arguments_fail_before_sending_as_usage_errors() -> None:
         with pytest.raises(errors.UsageError, match="list_datasets"):
             dg.call(list_datasets.sync_detailed, "positional")
     assert sent == []
+
+
+async def test_closed_clients_refuse_clearly() -> None:
+    dg = _mocked(lambda r: httpx.Response(204))
+    dg.datasets.delete("x")
+    dg.close()
+    dg.close()  # idempotent
+    with pytest.raises(errors.UsageError, match="closed"):
+        dg.datasets.delete("x")
+    adg = AsyncDataGouv(Config(base_url="http://127.0.0.1:9"), transport=httpx.MockTransport(lambda r: httpx.Response(204)))
+    await adg.datasets.delete("x")
+    await adg.aclose()
+    await adg.aclose()
+    with pytest.raises(errors.UsageError, match="closed"):
+        await adg.datasets.delete("x")
