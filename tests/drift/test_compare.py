@@ -359,3 +359,9 @@ def test_all_of_including_itself_terminates() -> None:
     paths = {"/a": get(responses=ok(ref("Loop")))}
     (change,) = diff(spec(paths, {"Loop": loop}), spec(paths, {"Loop": new_loop})).changes
     assert (change.kind, change.schema, change.property) == ("response-type-changed", "Loop", "x")
+
+
+def test_deprecation_is_reported_as_non_breaking() -> None:
+    (change,) = diff(spec({"/a": get()}), spec({"/a": get(deprecated=True)})).changes
+    assert (change.kind, change.severity.value, change.method, change.path) == (
+        "operation-deprecated", NB, "GET", "/a")

@@ -170,6 +170,12 @@ class _Differ:
     # ---- operations ------------------------------------------------------------------------
 
     def _operation(self, path: str, method: str, old_op: dict[str, Any], new_op: dict[str, Any]) -> None:
+        was, now = bool(old_op.get("deprecated")), bool(new_op.get("deprecated"))
+        if was != now:
+            # Still served either way; worth a line in the CHANGELOG before it disappears.
+            self._emit(Change("operation-deprecated" if now else "operation-undeprecated", NB,
+                              f"{method} {path} {'is now deprecated' if now else 'is no longer deprecated'}",
+                              path=path, method=method, old=was, new=now))
         self._parameters(path, method, old_op["parameters"], new_op["parameters"])
         self._request_body(path, method, old_op.get("requestBody"), new_op.get("requestBody"))
         self._responses(path, method, old_op.get("responses") or {}, new_op.get("responses") or {})
