@@ -114,12 +114,6 @@ def test_dataset_and_resource_crud(dg: DataGouv, anon: DataGouv, udata_peer: Any
         dg.datasets.delete(ident)
 
 
-def test_typed_get_returns_the_generated_model(anon: DataGouv, udata_peer: Any) -> None:
-    dataset = anon.datasets.get(udata_peer.seed["datasets"][0])
-    assert type(dataset).__module__.startswith("datagouv_main.models")
-    assert dataset.id == udata_peer.seed["datasets"][0]
-
-
 async def test_async_twin_crud_and_errors(adg: AsyncDataGouv, udata_peer: Any) -> None:
     created = await adg.datasets.create({"title": "SDK async", "description": "d"}, raw=True)
     try:
@@ -249,3 +243,27 @@ async def test_closed_clients_refuse_clearly() -> None:
     await adg.aclose()
     with pytest.raises(errors.UsageError, match="closed"):
         await adg.datasets.delete("x")
+
+
+TYPED_CONVENIENCES = {
+    "datasets.list": lambda dg, s: list(dg.datasets.list(limit=50)),
+    "datasets.get": lambda dg, s: dg.datasets.get(s["datasets"][0]),
+    "resources.get": lambda dg, s: dg.resources.get(*next((d, r[0]) for d, r in s["resources"].items())),
+    "resources.list": lambda dg, s: list(dg.resources.list(next(iter(s["resources"])))),
+    "organizations.list": lambda dg, s: list(dg.organizations.list()),
+    "organizations.get": lambda dg, s: dg.organizations.get(s["organizations"][0]),
+    "reuses.list": lambda dg, s: list(dg.reuses.list()),
+    "reuses.get": lambda dg, s: dg.reuses.get(s["reuses"][0]),
+    "dataservices.list": lambda dg, s: list(dg.dataservices.list()),
+    "dataservices.get": lambda dg, s: dg.dataservices.get(s["dataservices"][0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TYPED_CONVENIENCES))
+def test_typed_conveniences_parse_the_peers_real_bodies(name: str, dg: DataGouv, udata_peer: Any) -> None:
+    # Fails (ResponseDecodeError) when the spec's models disagree with what udata really returns:
+    # the fix belongs in specs/patches/, never in a fallback here.
+    result = TYPED_CONVENIENCES[name](dg, udata_peer.seed)
+    items = result if isinstance(result, list) else [result]
+    assert items and all(type(i).__module__.startswith(("datagouv_main.models", "datagouv_main_v2.models"))
+                         for i in items)
