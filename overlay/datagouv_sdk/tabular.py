@@ -1,0 +1,363 @@
+"""Handles on one Tabular resource and one Metrics model: typed columns, validated queries, rows,
+streaming exports, and a generated client for one resource.
+
+    from datagouv_sdk import DataGouv
+    from datagouv_sdk.query import Query, col
+    from datagouv_sdk.tabular import TabularResource, MetricsModel
+
+    with DataGouv() as dg:
+        res = TabularResource(dg, "aaaaaaaa-1111-4bbb-8222-cccccccccccc")
+        res.columns                                  # {"name": ColumnInfo(python_type="string", …), …}
+        q = Query().filter(col("count") >= 3).sort("-count")
+        for row in res.rows(q, typed=True):          # ints, floats, bools, dates, datetimes
+            ...
+        res.export("out.csv", q)                     # streamed, .part renamed when complete
+        res.export("big.csv", q, via="pages")        # above the server's export cap
+        MetricsModel(dg, "datasets").export("m.csv", Query().filter(dataset_id="…"))
+
+Validation happens before any request (`validate=False` skips it): the resource's profile (cached per
+client) gives the columns and types, ``/api/aggregation-exceptions/`` (cached per client) says whether
+aggregations are allowed. `via`: "stream" (the server's CSV/JSON export; capped, see
+`export.files.ExportTooLargeError`), "pages" (``/data/`` page by page, 50 rows a request), "auto"
+(stream, and pages when the cap is hit).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from datagouv_sdk import errors
+from datagouv_sdk.export.files import (
+    ExportResult,
+    ExportTooLargeError,
+    Progress,
+    iter_csv_rows,
+    stream_to_file,
+    write_rows,
+)
+from datagouv_sdk.pagination import LINK_PAGE_SIZE_MAX, LinkPage, Page, PageInfo, SyncPager, check_link_page_size
+from datagouv_sdk.query.builder import Query
+from datagouv_sdk.query.schema import AggregationPolicy, ColumnInfo, MetricsSchema, ResourceSchema
+
+if TYPE_CHECKING:
+    from datagouv_sdk.client import DataGouv
+    from datagouv_sdk.codegen.generate import GenerationResult
+
+__all__ = ["ExportVia", "MetricsModel", "TabularResource", "clear_cache"]
+
+ExportVia = Literal["stream", "pages", "auto"]
+
+
+class _ClientCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.profiles: dict[str, Mapping[str, Any]] = {}
+        self.aggregation: AggregationPolicy | None = None
+        self.metrics_columns: dict[str, list[str]] = {}
+
+
+# One cache per client: profiles rarely change, and a new client (new base URL) starts afresh.
+_CACHES: weakref.WeakKeyDictionary[Any, _ClientCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _cache(dg: DataGouv) -> _ClientCache:
+    with _CACHES_LOCK:
+        cache = _CACHES.get(dg)
+        if cache is None:
+            cache = _CACHES[dg] = _ClientCache()
+        return cache
+
+
+def clear_cache(dg: DataGouv) -> None:
+    """Forget the profiles and aggregation list cached for `dg`."""
+    with _CACHES_LOCK:
+        _CACHES.pop(dg, None)
+
+
+def _get_json(http: httpx.Client, url: str) -> Any:
+    response = http.get(url)
+    errors.raise_for_status(response)
+    return errors.decode_json(response)
+
+
+def _page_of(info: PageInfo) -> int:
+    # Only the page number is taken from links.next: the query itself is always rendered by us
+    # (the server writes its links from the decoded query, which does not round-trip every value).
+    if info.page is not None:
+        return info.page
+    value = httpx.URL(info.url or "").params.get("page")
+    try:
+        return int(value) if value is not None else 1
+    except ValueError as exc:
+        raise errors.ResponseDecodeError(f"links.next has no usable page number: {info.url}") from exc
+
+
+def _pager(
+    http: httpx.Client,
+    path: str,
+    query: Query,
+    *,
+    page_size: int,
+    limit: int | None,
+    convert: Any,
+) -> SyncPager[Any]:
+    check_link_page_size(page_size)
+
+    def fetch(info: PageInfo) -> Page[Any]:
+        url = f"{path}?{query.query_string(page=_page_of(info), page_size=page_size)}"
+        return LinkPage.from_body(_get_json(http, url), convert)
+
+    return SyncPager(fetch, start=PageInfo(page=1), limit=limit)
+
+
+def _url(path: str, query: Query) -> str:
+    qs = query.query_string()
+    return f"{path}?{qs}" if qs else path
+
+
+class TabularResource:
+    """One resource of the Tabular API (see the module docstring)."""
+
+    def __init__(self, dg: DataGouv, resource_id: str) -> None:
+        if not resource_id or "/" in resource_id:
+            raise errors.UsageError(f"not a resource id: {resource_id!r}")
+        self._dg = dg
+        self.resource_id = resource_id
+        self._base = f"api/resources/{resource_id}"
+
+    @property
+    def http(self) -> httpx.Client:
+        return self._dg.http("tabular")
+
+    # --- what the resource is ------------------------------------------------------------------
+    def profile(self) -> Mapping[str, Any]:
+        """The raw ``/profile/`` body (csv_detective profile, indexes), cached per client."""
+        cache = _cache(self._dg)
+        body = cache.profiles.get(self.resource_id)
+        if body is None:
+            fetched = _get_json(self.http, f"{self._base}/profile/")
+            if not isinstance(fetched, Mapping):
+                raise errors.ResponseDecodeError(f"the profile of {self.resource_id} is not a JSON object")
+            with cache.lock:
+                body = cache.profiles.setdefault(self.resource_id, fetched)
+        return body
+
+    def aggregation_policy(self) -> AggregationPolicy:
+        cache = _cache(self._dg)
+        if cache.aggregation is None:
+            cache.aggregation = AggregationPolicy.from_body(_get_json(self.http, "api/aggregation-exceptions/"))
+        return cache.aggregation
+
+    def schema(self) -> ResourceSchema:
+        return ResourceSchema.from_profile(
+            self.resource_id,
+            self.profile(),
+            aggregation_allowed=self.aggregation_policy().allows(self.resource_id),
+        )
+
+    @property
+    def columns(self) -> Mapping[str, ColumnInfo]:
+        """Column name → type and allowed operators (``__id`` included)."""
+        return self.schema().columns
+
+    def swagger_text(self) -> str:
+        """The per-resource OpenAPI 3 document (YAML, served as text/plain)."""
+        response = self.http.get(f"{self._base}/swagger/")
+        errors.raise_for_status(response)
+        return response.text
+
+    def swagger_schema(self) -> ResourceSchema:
+        """The schema as the per-resource swagger advertises it (for indexed resources: indexed
+        columns only)."""
+        return ResourceSchema.from_swagger(self.resource_id, self.swagger_text())
+
+    # --- reading -------------------------------------------------------------------------------
+    def _checked(self, query: Query | None, validate: bool) -> Query:
+        q = query if query is not None else Query()
+        if validate:
+            self.schema().validate(q)
+        else:
+            q.check_shape()
+        return q
+
+    def rows(
+        self,
+        query: Query | None = None,
+        *,
+        typed: bool = False,
+        page_size: int = LINK_PAGE_SIZE_MAX,
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> SyncPager[dict[str, Any]]:
+        """A pager over the rows of ``/data/`` matching `query`; ``typed`` converts values per column type."""
+        q = self._checked(query, validate)
+        convert: Any = self.schema().convert_row if typed else dict
+        return _pager(self.http, f"{self._base}/data/", q, page_size=page_size, limit=limit, convert=convert)
+
+    def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
+        """How many rows match (``meta.total``); None for aggregations (the server omits it)."""
+        q = self._checked(query, validate)
+        page = self.rows(q, page_size=1, validate=False).first_page()
+        return page.total
+
+    def iter_csv(self, query: Query | None = None, *, typed: bool = False, validate: bool = True) -> Iterator[dict[str, Any]]:
+        """Rows read lazily from the CSV export (one request; subject to the export cap)."""
+        q = self._checked(query, validate)
+        schema = self.schema() if typed else None
+        for row in iter_csv_rows(self.http, _url(f"{self._base}/data/csv/", q)):
+            yield schema.convert_row(row) if schema is not None else dict(row)
+
+    def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        format: Literal["csv", "json", "jsonl"] = "csv",
+        via: ExportVia = "stream",
+        progress: Progress | None = None,
+        validate: bool = True,
+    ) -> ExportResult:
+        """Write the matching rows to `dest` (see the module docstring for `via`). CSV rows are
+        counted as they stream; "jsonl" exists only through pages."""
+        if via not in ("stream", "pages", "auto"):
+            raise errors.UsageError(f"via must be 'stream', 'pages' or 'auto', got {via!r}")
+        if format not in ("csv", "json", "jsonl"):
+            raise errors.UsageError(f"format must be csv, json or jsonl, got {format!r}")
+        q = self._checked(query, validate)
+        if via != "pages" and format != "jsonl":
+            try:
+                return stream_to_file(
+                    self.http,
+                    _url(f"{self._base}/data/{format}/", q),
+                    dest,
+                    progress=progress,
+                    count_rows=format == "csv",
+                )
+            except ExportTooLargeError:
+                if via == "stream":
+                    raise
+        columns = list(q.selected) if q.selected else None
+        if columns is None and not q.aggregates:
+            columns = [c for c in self.schema().columns]
+        pager = _pager(self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict)
+        return write_rows(dest, pager, format, columns=columns, progress=progress)
+
+    # --- typed client --------------------------------------------------------------------------
+    def generate_client(self, output_dir: str | os.PathLike[str], *, package: str | None = None) -> GenerationResult:
+        """Generate a typed client for this resource from its swagger, through the same pinned
+        openapi-python-client driver as the main packages (needs the `codegen` extra)."""
+        import yaml
+
+        from datagouv_sdk.codegen.generate import document_stamp, generate_client, load_config
+        from datagouv_sdk.codegen.normalise import sha256_hex
+
+        text = self.swagger_text()
+        document = yaml.safe_load(text)
+        if not isinstance(document, dict):
+            raise errors.ResponseDecodeError(f"the swagger of {self.resource_id} is not an OpenAPI object")
+        document.setdefault("servers", [{"url": str(self.http.base_url).rstrip("/")}])
+        name = package or "tabular_" + self.resource_id.replace("-", "_")
+        return generate_client(
+            document,
+            package=name,
+            output_dir=Path(output_dir) / name,
+            config=load_config(None, package=name),
+            stamp=document_stamp(f"tabular resource {self.resource_id}", document, sha256_hex(document)),
+        )
+
+
+class MetricsModel:
+    """One model of the Metrics API (``site``, ``datasets``, ``organizations``, ``reuses``,
+    ``resources``, ``dataservices``)."""
+
+    def __init__(self, dg: DataGouv, model: str) -> None:
+        if not model or "/" in model:
+            raise errors.UsageError(f"not a metrics model name: {model!r}")
+        self._dg = dg
+        self.model = model
+        self._base = f"api/{model}/data"
+
+    @property
+    def http(self) -> httpx.Client:
+        return self._dg.http("metrics")
+
+    def column_names(self) -> list[str]:
+        """The model's columns, read from one row (the Metrics API has no profile); cached per client."""
+        cache = _cache(self._dg)
+        names = cache.metrics_columns.get(self.model)
+        if names is None:
+            body = _get_json(self.http, f"{self._base}/?page_size=1")
+            data = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(data, list):
+                raise errors.ResponseDecodeError(f"metrics model {self.model}: no 'data' list in the answer")
+            names = list(data[0]) if data else []
+            if names:  # an empty model teaches nothing: ask again next time
+                cache.metrics_columns[self.model] = names
+        return names
+
+    def schema(self) -> MetricsSchema:
+        names = self.column_names()
+        return MetricsSchema(self.model, names or None)
+
+    def _checked(self, query: Query | None, validate: bool) -> Query:
+        q = query if query is not None else Query()
+        if validate:
+            self.schema().validate(q)
+        else:
+            q.check_shape()
+        return q
+
+    def rows(
+        self,
+        query: Query | None = None,
+        *,
+        page_size: int = LINK_PAGE_SIZE_MAX,
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> SyncPager[dict[str, Any]]:
+        q = self._checked(query, validate)
+        return _pager(self.http, f"{self._base}/", q, page_size=page_size, limit=limit, convert=dict)
+
+    def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
+        q = self._checked(query, validate)
+        return self.rows(q, page_size=1, validate=False).first_page().total
+
+    def iter_csv(self, query: Query | None = None, *, validate: bool = True) -> Iterator[dict[str, str]]:
+        q = self._checked(query, validate)
+        yield from iter_csv_rows(self.http, _url(f"{self._base}/csv/", q))
+
+    def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        format: Literal["csv", "json", "jsonl"] = "csv",
+        via: ExportVia = "stream",
+        progress: Progress | None = None,
+        validate: bool = True,
+    ) -> ExportResult:
+        """CSV streamed from ``/data/csv/`` (the only export Metrics has), or any format through pages."""
+        if via not in ("stream", "pages", "auto"):
+            raise errors.UsageError(f"via must be 'stream', 'pages' or 'auto', got {via!r}")
+        q = self._checked(query, validate)
+        if format != "csv" and via == "stream":
+            raise errors.UsageError("the Metrics API exports CSV only; use via='pages' for json/jsonl")
+        if format == "csv" and via != "pages":
+            try:
+                return stream_to_file(
+                    self.http, _url(f"{self._base}/csv/", q), dest, progress=progress, count_rows=True
+                )
+            except ExportTooLargeError:
+                if via == "stream":
+                    raise
+        columns = list(q.selected) if q.selected else (self.column_names() or None)
+        pager = _pager(self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict)
+        return write_rows(dest, pager, format, columns=columns, progress=progress)
