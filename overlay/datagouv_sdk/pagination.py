@@ -227,7 +227,7 @@ class SyncPager(Generic[T]):
             info = nxt.next_page_info()
 
     def _prefetched(self, first: NumberedPage[T]) -> Iterator[Page[T]]:
-        last = first.last_page or first.page
+        last = _prefetch_last(first, self.limit)
         numbers = iter(range(first.page + 1, last + 1))
         if first.next_page_info() is None:
             return
@@ -334,7 +334,7 @@ class AsyncPager(Generic[T]):
     async def _prefetched(self, first: NumberedPage[T]) -> AsyncIterator[Page[T]]:
         if first.next_page_info() is None:
             return
-        last = first.last_page or first.page
+        last = _prefetch_last(first, self.limit)
         numbers = iter(range(first.page + 1, last + 1))
         pending: deque[asyncio.Task[Page[T] | None]] = deque()
         current: Page[T] = first
@@ -457,6 +457,16 @@ def _json_or_raise(response: httpx.Response) -> Any:
         raise errors.ResponseDecodeError(
             f"invalid JSON from {response.request.method} {response.request.url}: {exc}", response=response
         ) from exc
+
+
+def _prefetch_last(first: NumberedPage[Any], limit: int | None) -> int:
+    """The last page worth prefetching: the listing's last page, or fewer when ``limit`` is reached
+    sooner (pages after it, if still needed, are fetched one at a time)."""
+    last = first.last_page or first.page
+    if limit is not None and first.page_size > 0:
+        missing = max(0, limit - len(first.items))
+        last = min(last, first.page + math.ceil(missing / first.page_size))
+    return last
 
 
 def _check_limits(limit: int | None, prefetch: int) -> None:

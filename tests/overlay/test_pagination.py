@@ -140,10 +140,17 @@ def test_prefetch_is_faster_than_sequential() -> None:
     assert t_pre < t_seq * 0.7, (t_seq, t_pre)
 
 
-def test_prefetch_with_limit_stops_early() -> None:
+def test_prefetch_with_limit_fetches_only_the_pages_needed() -> None:
     listing = Listing(100, 5, delay=0.01)
-    assert len(list(SyncPager(listing.fetch, prefetch=3, limit=12))) == 12
-    assert max(listing.calls) <= 3 + 3  # at most a window of pages beyond the ones consumed
+    assert len(list(SyncPager(listing.fetch, prefetch=4, limit=12))) == 12
+    assert sorted(listing.calls) == [1, 2, 3]  # 12 items = 3 pages of 5, however wide the window
+
+
+def test_prefetch_with_limit_and_duplicates_goes_on_past_the_estimate() -> None:
+    listing = Listing(30, 5)
+    listing.items[5] = listing.items[4]  # page 2 repeats the last item of page 1: dropped by the key
+    got = ids(SyncPager(listing.fetch, prefetch=4, limit=10, key=lambda d: d["id"]))
+    assert len(got) == 10 == len(set(got)) and sorted(listing.calls) == [1, 2, 3]
 
 
 def test_bad_arguments_are_usage_errors() -> None:
