@@ -42,3 +42,11 @@ def test_udata_defaults_that_break_their_own_schema_are_findings_not_errors(mirr
     findings = validate_document(doc, "swagger-2.0", name="main-v2")
     assert findings and all("default rejected by its own schema" in f for f in findings)
     assert any("'other'" in f and "granularity" in f for f in findings)
+
+
+@pytest.mark.parametrize("paths", [7, "nope", [1, 2]])
+def test_malformed_document_is_invalid_not_a_crash(paths: object) -> None:
+    # openapi-spec-validator raises KeyError/TypeError on some of these instead of reporting them.
+    doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": paths}
+    with pytest.raises(SpecInvalidError, match="invalid openapi-3.0 document"):
+        validate_document(doc, "openapi-3.0", name="t")

@@ -73,12 +73,17 @@ def validate_document(doc: dict[str, Any], expected: SpecFormat, *, name: str = 
     validator = _V2Validator(doc) if expected == "swagger-2.0" else _V30Validator(doc)
     findings: list[str] = []
     errors: list[str] = []
-    for error in validator.iter_errors():
-        if isinstance(error, DefaultMismatch):
-            findings.append(error.message)
-            continue
-        where = "/" + "/".join(str(p) for p in error.path)
-        errors.append(f"{where}: {error.message}")
+    try:
+        for error in validator.iter_errors():
+            if isinstance(error, DefaultMismatch):
+                findings.append(error.message)
+                continue
+            where = "/" + "/".join(str(p) for p in error.path)
+            errors.append(f"{where}: {error.message}")
+    except (KeyError, TypeError, AttributeError, AssertionError) as exc:
+        # openapi-spec-validator crashes on some malformed documents (e.g. `paths: 7`) instead of
+        # reporting them; such a document is invalid all the same.
+        raise SpecInvalidError(f"{name}: invalid {expected} document ({exc!r})") from exc
     if errors:
         listed = "\n  ".join(errors[:_MAX_LISTED])
         more = f"\n  ... and {len(errors) - _MAX_LISTED} more" if len(errors) > _MAX_LISTED else ""
