@@ -1,12 +1,12 @@
 """Dataservice discovery: search the catalog for third-party APIs, read their OpenAPI documents
 safely, list and call their operations with checked arguments, generate typed clients.
 
-Start with `Discovery` (explorer.py). The pieces are usable alone: `DocumentFetcher` (fetch.py),
+Start with `Discovery` (explorer.py), or its asyncio twin `AsyncDiscovery`. The pieces are usable alone: `DocumentFetcher` (fetch.py),
 `load_document` (documents.py), `list_operations` / `check_arguments` (operations.py),
 `OperationCaller` (calls.py), `generate_package` (generation.py).
 """
 
-from datagouv_sdk.discovery.calls import CallLimits, CallResult, OperationCaller
+from datagouv_sdk.discovery.calls import AsyncOperationCaller, CallLimits, CallResult, OperationCaller
 from datagouv_sdk.discovery.catalog import DataserviceInfo
 from datagouv_sdk.discovery.documents import OpenAPIDocument, load_document
 from datagouv_sdk.discovery.errors import (
@@ -18,8 +18,8 @@ from datagouv_sdk.discovery.errors import (
     UnsafeURLError,
     UnsafeYAMLError,
 )
-from datagouv_sdk.discovery.explorer import DiscoveredAPI, Discovery
-from datagouv_sdk.discovery.fetch import DocumentFetcher, FetchedDocument, FetchLimits
+from datagouv_sdk.discovery.explorer import AsyncDiscovery, DiscoveredAPI, Discovery
+from datagouv_sdk.discovery.fetch import AsyncDocumentFetcher, DocumentFetcher, FetchedDocument, FetchLimits
 from datagouv_sdk.discovery.operations import (
     BaseURL,
     Operation,
@@ -32,6 +32,9 @@ from datagouv_sdk.discovery.operations import (
 )
 
 __all__ = [
+    "AsyncDiscovery",
+    "AsyncDocumentFetcher",
+    "AsyncOperationCaller",
     "BaseURL",
     "CallLimits",
     "CallResult",
