@@ -38,6 +38,7 @@ Public names:
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import threading
 import types
@@ -396,6 +397,8 @@ class DataGouv:
     # the one call helper
     def call(self, fn: Callable[..., Any], /, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
         """Run a generated ``sync_detailed`` function; map the status; return the parsed result."""
+        if inspect.iscoroutinefunction(fn):
+            raise errors.UsageError(f"{fn.__qualname__} is async: use AsyncDataGouv.call, or pass sync_detailed")
         kwargs = _coerce(fn, kwargs)
         if "client" not in kwargs:
             kwargs["client"] = self._generated_client(_api_of(fn))
@@ -563,6 +566,8 @@ class AsyncDataGouv:
 
     async def call(self, fn: Callable[..., Awaitable[Any]], /, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
         """Run a generated ``asyncio_detailed`` function; map the status; return the parsed result."""
+        if not inspect.iscoroutinefunction(fn):
+            raise errors.UsageError(f"{fn.__qualname__} is not async: use DataGouv.call, or pass asyncio_detailed")
         kwargs = _coerce(fn, kwargs)
         if "client" not in kwargs:
             kwargs["client"] = self._generated_client(_api_of(fn))

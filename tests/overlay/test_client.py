@@ -267,3 +267,12 @@ def test_typed_conveniences_parse_the_peers_real_bodies(name: str, dg: DataGouv,
     items = result if isinstance(result, list) else [result]
     assert items and all(type(i).__module__.startswith(("datagouv_main.models", "datagouv_main_v2.models"))
                          for i in items)
+
+
+async def test_sync_and_async_functions_are_not_mixed_up() -> None:
+    with _mocked(lambda r: httpx.Response(200, json={})) as dg, pytest.raises(errors.UsageError, match="async"):
+        dg.call(list_datasets.asyncio_detailed)
+    async with AsyncDataGouv(Config(base_url="http://127.0.0.1:9"),
+                             transport=httpx.MockTransport(lambda r: httpx.Response(200, json={}))) as adg:
+        with pytest.raises(errors.UsageError, match="not async"):
+            await adg.call(list_datasets.sync_detailed)
