@@ -20,6 +20,7 @@ inclusive), ``<`` strictly_less, ``>`` strictly_greater; ``== None`` / ``!= None
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -37,7 +38,7 @@ from datagouv_sdk.query.operators import (
     encode_sort,
 )
 
-__all__ = ["Aggregate", "Col", "Filter", "Query", "Sort", "col"]
+__all__ = ["Aggregate", "Col", "Filter", "Query", "Sort", "col", "parse_filter_expression", "parse_filter_key"]
 
 
 def _check_name(name: str) -> str:
@@ -202,6 +203,25 @@ def parse_filter_key(key: str, value: Any) -> Filter:
     if sep and operator.lower() == "sort":
         raise UsageError(f"{key!r}: use .sort({column!r}) or .sort('-{column}')")
     return Filter.make(key, "exact", value)
+
+
+def parse_filter_expression(text: str) -> Filter:
+    """A filter written as text, as on the command line: ``price__greater=3``, ``name__isnull``,
+    ``city__in=Paris,"Lyon, 2e"`` (CSV quoting for items holding commas), ``name=Alpha`` (exact)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not key:
+        raise UsageError(f"filter {text!r}: expected column__operator=value")
+    column, dunder, operator = key.rpartition("__")
+    op = operator.lower() if dunder else ""
+    if not sep:
+        if op in NO_VALUE_OPERATORS:
+            return Filter.make(column, op)
+        raise UsageError(f"filter {text!r}: expected column__operator=value (only isnull/isnotnull take no value)")
+    if op in ("in", "notin"):
+        items = next(csv.reader([value], skipinitialspace=True), [])
+        return Filter.make(column, op, items)
+    return parse_filter_key(key, value)
 
 
 @attrs.frozen

@@ -1,0 +1,64 @@
+"""`dgv metrics`: monthly visits and downloads (Metrics API).
+
+    dgv metrics get datasets --filter dataset_id__exact=5d0b… --sort metric_month:desc --limit 12
+    dgv metrics export datasets -o visits.csv --filter metric_month__greater=2024-01
+
+Metrics filters: exact, contains, less (<=), greater (>=); one sort. Models: site, datasets,
+organizations, reuses, resources, dataservices.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import click
+
+from datagouv_sdk.cli.output import client_from_ctx, handle_errors
+from datagouv_sdk.cli.tabular import build_query, export_progress, filter_options, print_export, print_rows
+
+
+@click.group()
+def metrics() -> None:
+    """Monthly visits and downloads (Metrics API): query and export."""
+
+
+@metrics.command("get")
+@click.argument("model")
+@filter_options
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all).")
+@handle_errors
+def metrics_get(model: str, filters: tuple[str, ...], sort: str | None, limit: int) -> None:
+    """Rows of a metrics model (JSON Lines with --json)."""
+    from datagouv_sdk.tabular import MetricsModel
+
+    q = build_query(filters, sort)
+    with client_from_ctx() as dg:
+        print_rows(MetricsModel(dg, model).rows(q, limit=limit or None))
+
+
+@metrics.command("export")
+@click.argument("model")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True), help="Destination file.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True,
+              help="json/jsonl need --via pages (the server exports CSV only).")
+@click.option("--via", type=click.Choice(["stream", "pages", "auto"]), default="stream", show_default=True,
+              help="stream: the server's CSV export (capped); pages: /data/ page by page; auto: both.")
+@filter_options
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@handle_errors
+def metrics_export(
+    model: str, output: str, fmt: str, via: str, filters: tuple[str, ...], sort: str | None, quiet: bool
+) -> None:
+    """Write the matching rows to a file (written as FILE.part, renamed when complete)."""
+    from datagouv_sdk.tabular import MetricsModel
+
+    q = build_query(filters, sort)
+    with client_from_ctx() as dg:
+        result = MetricsModel(dg, model).export(
+            output,
+            q,
+            format=cast(Any, fmt),
+            via=cast(Any, via),
+            progress=None if quiet else export_progress(f"exporting {model}"),
+        )
+    print_export(result)
