@@ -50,7 +50,7 @@ async def test_documents_and_hostile_cases(adisco: AsyncDiscovery, api_server: R
         started = time.monotonic()
         with pytest.raises(DocumentDeadlineError):
             await adisco.document_at(api_server.url(path))
-        assert 1.4 <= time.monotonic() - started < 2.0
+        assert 1.4 <= time.monotonic() - started < 2.5  # 1.5 s deadline; slack for a loaded CI machine
 
 
 async def test_calls(adisco: AsyncDiscovery, api_server: RecordingServer, other_server: RecordingServer) -> None:
@@ -69,7 +69,7 @@ async def test_calls(adisco: AsyncDiscovery, api_server: RecordingServer, other_
     started = time.monotonic()
     with pytest.raises(APITimeoutError, match="deadline"):
         await adisco.call(api, "slow")
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 2.5  # 1.5 s deadline; slack for a loaded CI machine
 
 
 @pytest.mark.peer

@@ -103,7 +103,7 @@ def test_call_limits_total_deadline_size_and_redirect_policy(api_server: Recordi
         started = time.monotonic()
         with pytest.raises(APITimeoutError, match="longer than its 1.5 s deadline"):
             disco.call(api, "slow")
-        assert 1.4 <= time.monotonic() - started < 2.0
+        assert 1.4 <= time.monotonic() - started < 2.5  # 1.5 s deadline; slack for a loaded CI machine
         with pytest.raises(ResponseTooLargeError, match="larger than the 1,048,576-byte cap"):
             disco.call(api, "huge")
         with pytest.raises(UnsafeURLError, match="only http"):

@@ -110,7 +110,7 @@ def test_trickling_server_stopped_by_total_deadline(disco: Discovery, api_server
     with pytest.raises(DocumentDeadlineError, match="longer than its 2 s deadline"):
         disco.document_at(api_server.url(path))
     elapsed = time.monotonic() - started
-    assert DEADLINE - 0.1 <= elapsed < DEADLINE + 0.5, elapsed
+    assert DEADLINE - 0.1 <= elapsed < DEADLINE + 1.0, elapsed  # hard deadline; slack for a loaded machine
 
 
 def test_redirect_to_another_host_followed_without_credentials(
