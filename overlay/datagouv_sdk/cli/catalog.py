@@ -59,7 +59,7 @@ ORGANIZATION_FIELDS: list[Column] = [
     ("page", "page"),
 ]
 
-_LIMIT_HELP = "Print at most N items (default 20; 0 = all)."
+_LIMIT_HELP = "Print at most N items (0 = all)."
 
 
 def _limit(value: int) -> int | None:
