@@ -87,7 +87,7 @@ ID_BY_PATH = {
     "/api/1/workers/tasks/{id}/": "task_ids",
 }
 # Optional query parameters without which an operation answers 400.
-EXTRA_QUERY = {"/api/1/transfer/": lambda seed: {"recipient": seed["organizations"][0]}}
+EXTRA_QUERY = {"/api/1/transfer/": lambda seed: {"subject": seed["transfer_subjects"][0]}}
 # A `q` that matches something seeded, per suggest endpoint (default "peer").
 SUGGEST_Q = {
     "/api/1/datasets/suggest/": "qualit",

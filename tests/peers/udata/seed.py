@@ -278,6 +278,7 @@ def _seed_extras(
         "harvest_sources": _ids([source]),
         "harvest_jobs": _ids([job]),
         "transfers": _ids([transfer]),
+        "transfer_subjects": _ids([datasets[1]]),
         "reports": _ids([report]),
         "visualizations": _ids([chart]),
         "jobs": _ids([periodic_task]),

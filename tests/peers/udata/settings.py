@@ -50,6 +50,9 @@ FS_IMAGES_OPTIMIZE = False
 for _storage in ("RESOURCES", "AVATARS", "LOGOS", "IMAGES", "CHUNKS", "REFERENCES"):
     globals()[f"{_storage}_FS_BACKEND"] = "local"
 
+# Every installed harvester is listed and accepted (sources are never run: no network).
+HARVESTER_BACKENDS = ["*"]
+
 DEFAULT_LANGUAGE = "en"
 PROPAGATE_EXCEPTIONS = False  # a server bug answers 500 like production, not a traceback page
 DEBUG = False
