@@ -15,8 +15,9 @@ The three APIs page in two ways:
 
 A pager (``SyncPager`` / ``AsyncPager``) takes a ``fetch(PageInfo) -> Page`` function and gives
 item iteration, ``iter_pages()``, ``first_page()``, a ``limit`` on items, and opt-in bounded
-``prefetch`` of page-numbered listings with a known total (threads for sync, tasks for async), yielding
-pages in order and each item once.
+``prefetch`` of listings with a known total (threads for sync, tasks for async), yielding pages in
+order and each item once. Prefetched pages are asked for by number (``page=N``, which both styles
+accept); the links are followed again once past the total (the listing grew).
 """
 
 from __future__ import annotations
@@ -137,6 +138,13 @@ class LinkPage(Generic[T]):
             return None
         return PageInfo(url=self.next_url)
 
+    @property
+    def last_page(self) -> int | None:
+        """The last page number implied by ``meta.total`` (None when unknown, e.g. aggregations)."""
+        if self.total is None or self.page_size <= 0:
+            return None
+        return max(1, math.ceil(self.total / self.page_size))
+
     @classmethod
     def from_body(cls, body: Any, item: Callable[[Any], T]) -> LinkPage[T]:
         if not isinstance(body, Mapping):
@@ -159,7 +167,8 @@ class SyncPager(Generic[T]):
 
     ``fetch`` gets a ``PageInfo`` and returns a page; ``start`` is the first page asked for.
     ``limit`` caps the number of items yielded. ``prefetch=N`` (N >= 2) fetches up to N pages of a
-    page-numbered listing with a known total concurrently, in threads, yielding them in order.
+    listing with a known total concurrently, in threads, yielding them in order; ``fetch`` must then
+    accept ``PageInfo(page=N)``.
     ``key`` (e.g. the item id; None for "no key") drops an item already yielded: an item that moves
     across a page boundary while paging (the collection changed) then comes out once.
     """
@@ -188,7 +197,7 @@ class SyncPager(Generic[T]):
         """Every page from the start page on; a 404 past the start page ends the listing."""
         page = self.first_page()
         yield page
-        if self.prefetch >= 2 and isinstance(page, NumberedPage) and page.last_page is not None:
+        if self.prefetch >= 2 and isinstance(page, NumberedPage | LinkPage) and page.last_page is not None:
             yield from self._prefetched(page)
             return
         yield from self._sequential(page)
@@ -226,7 +235,7 @@ class SyncPager(Generic[T]):
             yield nxt
             info = nxt.next_page_info()
 
-    def _prefetched(self, first: NumberedPage[T]) -> Iterator[Page[T]]:
+    def _prefetched(self, first: NumberedPage[T] | LinkPage[T]) -> Iterator[Page[T]]:
         last = _prefetch_last(first, self.limit)
         numbers = iter(range(first.page + 1, last + 1))
         if first.next_page_info() is None:
@@ -283,7 +292,7 @@ class AsyncPager(Generic[T]):
     async def iter_pages(self) -> AsyncGenerator[Page[T], None]:
         page = await self.first_page()
         yield page
-        if self.prefetch >= 2 and isinstance(page, NumberedPage) and page.last_page is not None:
+        if self.prefetch >= 2 and isinstance(page, NumberedPage | LinkPage) and page.last_page is not None:
             async for p in self._prefetched(page):
                 yield p
             return
@@ -331,7 +340,7 @@ class AsyncPager(Generic[T]):
             yield nxt
             info = nxt.next_page_info()
 
-    async def _prefetched(self, first: NumberedPage[T]) -> AsyncIterator[Page[T]]:
+    async def _prefetched(self, first: NumberedPage[T] | LinkPage[T]) -> AsyncIterator[Page[T]]:
         if first.next_page_info() is None:
             return
         last = _prefetch_last(first, self.limit)
@@ -383,6 +392,7 @@ def link_pager(
     params: Mapping[str, Any] | None = None,
     *,
     limit: int | None = None,
+    prefetch: int = 0,
     item: Callable[[Any], T] | None = None,
 ) -> SyncPager[Any]:
     """A pager over a Metrics/Tabular listing at ``path`` (relative to ``http.base_url``).
@@ -398,10 +408,11 @@ def link_pager(
         if info.url is not None:
             response = http.get(_rebase(info.url, http.base_url))
         else:
-            response = http.get(path, params=query)
+            response = http.get(path, params={**query, "page": info.page or 1})
         return LinkPage.from_body(_json_or_raise(response), convert)
 
-    return SyncPager(fetch, start=PageInfo(page=_int_or_none(query.get("page")) or 1), limit=limit)
+    start = PageInfo(page=_int_or_none(query.get("page")) or 1)
+    return SyncPager(fetch, start=start, limit=limit, prefetch=prefetch)
 
 
 def async_link_pager(
@@ -410,6 +421,7 @@ def async_link_pager(
     params: Mapping[str, Any] | None = None,
     *,
     limit: int | None = None,
+    prefetch: int = 0,
     item: Callable[[Any], T] | None = None,
 ) -> AsyncPager[Any]:
     """The async twin of ``link_pager``."""
@@ -421,10 +433,11 @@ def async_link_pager(
         if info.url is not None:
             response = await http.get(_rebase(info.url, http.base_url))
         else:
-            response = await http.get(path, params=query)
+            response = await http.get(path, params={**query, "page": info.page or 1})
         return LinkPage.from_body(_json_or_raise(response), convert)
 
-    return AsyncPager(fetch, start=PageInfo(page=_int_or_none(query.get("page")) or 1), limit=limit)
+    start = PageInfo(page=_int_or_none(query.get("page")) or 1)
+    return AsyncPager(fetch, start=start, limit=limit, prefetch=prefetch)
 
 
 def iter_link_pages(
@@ -459,7 +472,7 @@ def _json_or_raise(response: httpx.Response) -> Any:
         ) from exc
 
 
-def _prefetch_last(first: NumberedPage[Any], limit: int | None) -> int:
+def _prefetch_last(first: NumberedPage[Any] | LinkPage[Any], limit: int | None) -> int:
     """The last page worth prefetching: the listing's last page, or fewer when ``limit`` is reached
     sooner (pages after it, if still needed, are fetched one at a time)."""
     last = first.last_page or first.page

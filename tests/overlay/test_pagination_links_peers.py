@@ -85,3 +85,24 @@ async def test_async_links_tabular_and_metrics(tabular_peer: Any, metrics_peer: 
         assert len(metrics) == metrics_peer.rows[model]
         with pytest.raises(errors.UsageError):
             async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 100})
+
+
+def test_prefetch_over_links_keeps_order(dg: DataGouv, tabular_peer: Any, metrics_peer: Any) -> None:
+    rid = tabular_peer.resources["paged"]
+    path, params = f"/api/resources/{rid}/data/", {"page_size": 10, "__id__sort": "asc"}
+    sequential = [r["__id"] for r in link_pager(dg.http("tabular"), path, params)]
+    prefetched = [r["__id"] for r in link_pager(dg.http("tabular"), path, params, prefetch=4)]
+    assert prefetched == sequential and len(prefetched) == tabular_peer.rows["paged"] == len(set(prefetched))
+    limited = [r["__id"] for r in link_pager(dg.http("tabular"), path, params, prefetch=4, limit=25)]
+    assert limited == sequential[:25]
+
+
+async def test_async_prefetch_over_links(tabular_peer: Any, metrics_peer: Any) -> None:
+    async with AsyncDataGouv(base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url,
+                             tabular_url=tabular_peer.base_url) as adg:
+        path = "/api/datasets/data/"
+        params = {"page_size": 5, "__id__sort": "asc"}
+        sequential = await async_link_pager(adg.http("metrics"), path, params).to_list()
+        prefetched = await async_link_pager(adg.http("metrics"), path, params, prefetch=3).to_list()
+    assert [r["__id"] for r in prefetched] == [r["__id"] for r in sequential]
+    assert len(prefetched) == metrics_peer.rows["datasets"]
