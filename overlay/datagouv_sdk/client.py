@@ -29,7 +29,9 @@ Public names:
   before any request.
 - `.datasets`, `.resources`, `.organizations`, `.reuses`, `.dataservices`: `list(...)` → pager
   (iterate items, `.iter_pages()`, `limit`, `prefetch`), `get(id)`, and for datasets and resources
-  `create`, `update`, `delete`. A payload is a generated model or a plain mapping (sent as JSON).
+  `create`, `update`, `delete`; `resources.upload(dataset, path, resource=None, chunk_size=None,
+  progress=None)` uploads a file (see uploads.py). A payload is a generated model or a plain mapping
+  (sent as JSON).
 - `.with_options(retry=..., timeout=...)`: a copy with other policies sharing the connection pool;
   closing the copy leaves the pool open (the original owns it).
 - `close()` / `with`; the async twin has `aclose()` / `async with`, and the same names with `await`.
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import sys
 import threading
 import types
@@ -734,6 +737,21 @@ class Resources:
     def delete(self, dataset: str, resource: str) -> None:
         self._dg.call(self._dg._op("datasets", "delete_resource"), dataset, resource)
 
+    def upload(
+        self,
+        dataset: str,
+        path: str | os.PathLike[str],
+        *,
+        resource: str | None = None,
+        chunk_size: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Upload a file as a new resource of ``dataset`` (or as the new file of ``resource``);
+        see `datagouv_sdk.uploads.upload_resource`."""
+        from datagouv_sdk.uploads import upload_resource
+
+        return upload_resource(self._dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress)
+
 
 class _AsyncListGet:
     def __init__(self, dg: AsyncDataGouv, tag: str, list_op: str, get_op: str) -> None:
@@ -806,3 +824,19 @@ class AsyncResources:
 
     async def delete(self, dataset: str, resource: str) -> None:
         await self._dg.call(self._dg._op("datasets", "delete_resource"), dataset, resource)
+
+    async def upload(
+        self,
+        dataset: str,
+        path: str | os.PathLike[str],
+        *,
+        resource: str | None = None,
+        chunk_size: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """The async `Resources.upload`."""
+        from datagouv_sdk.uploads import aupload_resource
+
+        return await aupload_resource(
+            self._dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress
+        )

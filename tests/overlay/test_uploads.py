@@ -62,9 +62,9 @@ def test_chunked_upload_reassembles_the_file(dg: DataGouv, dataset: str, tmp_pat
 
 
 def test_replace_a_resource_file(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: Any) -> None:
-    first = upload_resource(dg, dataset, _csv(tmp_path, "v1.csv", 10))
+    first = dg.resources.upload(dataset, _csv(tmp_path, "v1.csv", 10))
     newer = _csv(tmp_path, "v2.csv", 500)
-    replaced = upload_resource(dg, dataset, newer, resource=first["id"], chunk_size=2048)
+    replaced = dg.resources.upload(dataset, newer, resource=first["id"], chunk_size=2048)
     assert replaced["id"] == first["id"] and replaced["filesize"] == newer.stat().st_size
     assert _served(replaced, udata_peer) == newer.read_bytes()
     assert len(list(dg.resources.list(dataset, raw=True))) == 1
@@ -87,7 +87,7 @@ async def test_async_upload_chunked_and_single(dataset: str, tmp_path: Path, uda
     paths = [_csv(tmp_path, "async-chunked.csv", 1000), _csv(tmp_path, "async-single.csv", 1000)]
     async with AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as adg:
         chunked = await aupload_resource(adg, dataset, paths[0], chunk_size=4096)
-        single = await aupload_resource(adg, dataset, paths[1])
+        single = await adg.resources.upload(dataset, paths[1])
     for resource, path in zip((chunked, single), paths):
         assert resource["filesize"] == path.stat().st_size
         assert _served(resource, udata_peer) == path.read_bytes()
