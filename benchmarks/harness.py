@@ -1,0 +1,116 @@
+"""Timing primitives for `make bench`: whole-process timings, medians, peak RSS, a result table.
+
+Machines are noisy: every row compares our figure with a baseline measured in the same run, and
+reports medians of repeated runs. Nothing here asserts; the table says pass/fail against targets.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_PY = os.path.join(ROOT, ".venv", "bin", "python")
+
+
+@dataclass
+class Row:
+    target: str
+    ours: float
+    baseline: float
+    unit: str
+    # "le": ours/baseline <= limit (times); "ge": baseline/ours >= limit (a speed-up: ours is a time);
+    # "ge_ratio": ours/baseline >= limit (throughputs); "abs_lt": ours < limit (baseline is context).
+    kind: str
+    limit: float
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        if self.kind == "ge":
+            return self.baseline / self.ours if self.ours else float("inf")
+        return self.ours / self.baseline if self.baseline else float("inf")
+
+    @property
+    def passed(self) -> bool:
+        if self.kind == "le":
+            return self.ratio <= self.limit
+        if self.kind in ("ge", "ge_ratio"):
+            return self.ratio >= self.limit
+        return self.ours < self.limit
+
+
+def median_seconds(fn: Callable[[], object], runs: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def process_seconds(argv: Sequence[str], runs: int, env: dict[str, str] | None = None) -> float:
+    """Median wall time of a whole process (start-up included), interleaving nothing else."""
+
+    def run() -> None:
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+
+    return median_seconds(run, runs)
+
+
+def interleaved_process_seconds(
+    a: Sequence[str], b: Sequence[str], runs: int, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Medians of two commands run alternately, so drift in machine load hits both alike."""
+    sa, sb = [], []
+    for argv in (a, b):  # warm the page cache
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    for _ in range(runs):
+        for argv, samples in ((a, sa), (b, sb)):
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            samples.append(time.perf_counter() - start)
+    return statistics.median(sa), statistics.median(sb)
+
+
+def child_peak_rss_mib(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one child process, from the kernel's rusage accounting."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, _, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = 0
+    if proc.stderr is not None:
+        err = proc.stderr.read().decode(errors="replace")
+        if err.strip():
+            print(err, file=sys.stderr)
+    return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+
+
+def self_peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    header = f"{'target':<62} {'ours':>12} {'baseline':>12} {'ratio':>7} {'target':>9}  result"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        if row.kind == "abs_lt":
+            limit = f"<{row.limit:g} {row.unit}"
+        elif row.kind in ("ge", "ge_ratio"):
+            limit = f">={row.limit:g}x"
+        else:
+            limit = f"<={row.limit:g}x"
+        ours, base = f"{row.ours:.3f} {row.unit}", f"{row.baseline:.3f} {row.unit}"
+        verdict = "PASS" if row.passed else "FAIL"
+        note = f"  ({row.note})" if row.note else ""
+        print(f"{row.target:<62} {ours:>12} {base:>12} {row.ratio:>6.2f}x {limit:>9}  {verdict}{note}")
