@@ -165,8 +165,27 @@ def stream_to_file(
             else:
                 for chunk in chunks:
                     sink(chunk)
+            _check_complete(out, response, written)
             out.commit()
     return ExportResult(target, written, rows, "stream")
+
+
+def _check_complete(out: _PartFile, response: httpx.Response, written: int) -> None:
+    """A body without Content-Length that the connection cut looks complete to HTTP. api_tabular ends
+    every CSV and JSON export with a newline (JSON: after the closing bracket), so check that end."""
+    if not written:
+        return
+    out.handle.flush()
+    with open(out.part, "rb") as check:
+        check.seek(max(0, written - 16))
+        tail = check.read()
+    kind = response.headers.get("content-type", "")
+    cut = not tail.endswith(b"\n") or ("json" in kind and not tail.rstrip().endswith(b"]"))
+    if cut:
+        raise errors.ResponseDecodeError(
+            f"the export from {response.request.url} ended mid-record after {written} bytes (connection cut?)",
+            response=response,
+        )
 
 
 def iter_csv_rows(http: httpx.Client, url: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[dict[str, str]]:

@@ -1,0 +1,104 @@
+"""Interrupted exports never leave a file that looks finished: a local fault server that breaks the
+body, a mocked transport that dies mid-body (what no real server does on cue), Ctrl-C mid-export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from datagouv_sdk import DataGouv
+from datagouv_sdk.errors import ResponseDecodeError, ServerError
+from datagouv_sdk.retry import RetryPolicy
+from datagouv_sdk.tabular import MetricsModel, TabularResource
+from tests.overlay.fault_server import CloseDelimited, FaultServer, Reply, ResetMidBody, Truncated
+
+RID = "aaaaaaaa-1111-4bbb-8222-cccccccccccc"
+CSV_PATH = f"/api/resources/{RID}/data/csv/"
+CSV_BODY = b"__id,name\n" + b"".join(b"%d,row %d\n" % (i, i) for i in range(1, 2001))
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer(max_lifetime=30) as s:
+        yield s
+
+
+def export(server: FaultServer, dest: Path) -> object:
+    with DataGouv(tabular_url=server.url, retry=RetryPolicy.none()) as dg:
+        return TabularResource(dg, RID).export(dest, validate=False)
+
+
+def assert_untouched(dest: Path, before: bytes | None) -> None:
+    assert not dest.with_name(dest.name + ".part").exists()
+    if before is None:
+        assert not dest.exists()
+    else:
+        assert dest.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        ResetMidBody(sent=CSV_BODY[:5000], declared=len(CSV_BODY)),
+        Truncated(sent=CSV_BODY[:5000], declared=len(CSV_BODY)),
+        CloseDelimited(body=CSV_BODY[:5003]),  # looks complete to HTTP; ends mid-row
+    ],
+    ids=["reset", "truncated", "close-delimited"],
+)
+@pytest.mark.parametrize("existing", [None, b"previous complete export\n"], ids=["new", "overwrite"])
+def test_broken_body_leaves_no_final_file(server: FaultServer, tmp_path: Path, step: object, existing: bytes | None) -> None:
+    server.script(CSV_PATH, step)  # type: ignore[arg-type]
+    dest = tmp_path / "out.csv"
+    if existing is not None:
+        dest.write_bytes(existing)
+    with pytest.raises(ResponseDecodeError):
+        export(server, dest)
+    assert_untouched(dest, existing)
+
+
+def test_complete_body_is_renamed(server: FaultServer, tmp_path: Path) -> None:
+    server.script(CSV_PATH, Reply(200, CSV_BODY, content_type="text/csv"))
+    dest = tmp_path / "out.csv"
+    result = export(server, dest)
+    assert dest.read_bytes() == CSV_BODY and getattr(result, "rows") == 2000
+
+
+def test_error_status_creates_no_file(server: FaultServer, tmp_path: Path) -> None:
+    server.script(CSV_PATH, Reply.json(502, {"message": "bad gateway"}))
+    dest = tmp_path / "out.csv"
+    with pytest.raises(ServerError):
+        export(server, dest)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_mid_export_removes_the_part(server: FaultServer, tmp_path: Path) -> None:
+    server.script(CSV_PATH, Reply(200, CSV_BODY * 20, content_type="text/csv"))
+    dest = tmp_path / "out.csv"
+
+    def interrupt(done: int, rows: int | None) -> None:
+        assert dest.with_name("out.csv.part").exists() and not dest.exists()  # written as .part
+        raise KeyboardInterrupt
+
+    with DataGouv(tabular_url=server.url) as dg, pytest.raises(KeyboardInterrupt):
+        TabularResource(dg, RID).export(dest, validate=False, progress=interrupt)
+    assert list(tmp_path.iterdir()) == []
+
+
+class _DiesMidBody(httpx.SyncByteStream):
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"__id,monthly_visit\n1,2\n"
+        raise httpx.ReadError("connection lost")
+
+
+def test_mocked_transport_dying_mid_body(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/csv"}, stream=_DiesMidBody())
+
+    dest = tmp_path / "site.csv"
+    with DataGouv(metrics_url="http://metrics.test", transport=httpx.MockTransport(handler)) as dg:
+        with pytest.raises(ResponseDecodeError, match="broke off"):
+            MetricsModel(dg, "site").export(dest, validate=False)
+    assert list(tmp_path.iterdir()) == []
