@@ -48,9 +48,12 @@ def test_patch_files_parse_with_reasons(name: str) -> None:
     for patch in patch_set.patches:
         assert len(patch.reason) >= 15, patch  # a real sentence, not a placeholder
         if NULL_SEEN_REASON in patch.reason:  # the nullability section: one property pointer per patch
-            assert (patch.op == "add" and patch.path.endswith("/nullable") and patch.value is True) or (
+            nullable_flag = patch.op == "add" and patch.path.endswith("/nullable") and patch.value is True
+            null_in_enum = patch.op == "add" and patch.path.endswith("/enum/-") and patch.value is None
+            wrapped_ref = (
                 patch.op == "replace" and patch.value.get("nullable") is True and "allOf" in patch.value
-            ), patch
+            )
+            assert nullable_flag or null_in_enum or wrapped_ref, patch
 
 
 @pytest.mark.parametrize("name", list(PACKAGES))
@@ -225,7 +228,9 @@ def test_every_property_seen_null_is_nullable(name: str, prepared: dict[str, dic
         members = [schema, *(m for m in schema.get("allOf", []) if "properties" in m)]
         for prop in props:
             found = next(m["properties"][prop] for m in members if prop in m.get("properties", {}))
-            if found.get("nullable") is not True:
+            # OpenAPI 3.0: `nullable` lets null through, but an enum must also list it (else the
+            # generated Literal check rejects None).
+            if found.get("nullable") is not True or ("enum" in found and None not in found["enum"]):
                 missing.append(f"{definition}.{prop}")
     assert missing == []
     assert sum(len(v) for v in census.values()) > 100  # the census is the real one, not an empty stub
@@ -238,3 +243,17 @@ def test_nullability_patches_come_last(name: str) -> None:
     rest = patches[first:]
     # After the first nullability patch only nullability patches and their guards follow.
     assert all(NULL_SEEN_REASON in p.reason or (p.op == "test" and "bare $ref" in p.reason) for p in rest)
+
+
+@pytest.mark.parametrize("name", list(PACKAGES))
+def test_properties_the_server_omits_are_not_required(name: str, prepared: dict[str, dict[str, Any]]) -> None:
+    census = json.loads(NULL_CENSUS.read_text(encoding="utf-8"))["by_spec"][f"{name}.json"]
+    names = component_names(upstream_document(name)["definitions"])
+    schemas = prepared[name]["components"]["schemas"]
+    still_required = [
+        f"{definition}.{prop}"
+        for definition, props in census["required_properties_seen_missing"].items()
+        for prop in props
+        if prop in schemas[names[definition]].get("required", [])
+    ]
+    assert still_required == []
