@@ -362,7 +362,7 @@ def test_servers(fields: dict[str, Any], servers: list[str]) -> None:
     assert [s["url"] for s in convert(doc)["servers"]] == servers
 
 
-@pytest.mark.parametrize("name", ["parameters", "forms", "definitions", "security"])
+@pytest.mark.parametrize("name", ["parameters", "forms", "definitions", "security", "quirks"])
 def test_fixture_outputs_are_valid_openapi_30(name: str) -> None:
     out = convert(fixture(name))
     assert out["openapi"] == "3.0.3"
@@ -470,3 +470,19 @@ def test_main_v2_converts() -> None:
     assert out["servers"] == [{"url": "https://www.data.gouv.fr/api/2"}]
     for ref in iter_refs(out):
         resolve(out, ref)
+
+
+def test_third_party_quirks() -> None:
+    # A numeric `swagger: 2.0`, bare-name refs ("$ref": "Animal") and tuple-style `items`.
+    out = convert(fixture("quirks"))
+    schemas = out["components"]["schemas"]
+    assert schemas["NewAnimal"]["allOf"][0] == {"$ref": "#/components/schemas/Animal"}
+    assert schemas["AnimalList"]["properties"]["items"]["items"] == {"$ref": "#/components/schemas/Animal"}
+    add = out["paths"]["/animals"]["post"]
+    assert add["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/NewAnimal"
+    }
+    assert add["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Animal"
+    }
+    assert strict_errors(out) == []

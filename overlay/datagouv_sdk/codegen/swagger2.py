@@ -33,7 +33,7 @@ import copy
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from datagouv_sdk.codegen.errors import SpecInvalidError
 
@@ -398,7 +398,14 @@ class _Converter:
         out: dict[str, Any] = {}
         for key, value in schema.items():
             if key == "$ref" and isinstance(value, str):
-                out[key] = self._ref(value)
+                # A bare definition name ("$ref": "Pet", Swagger 1.2 style) means #/definitions/Pet.
+                local = value in self.schema_names and "#" not in value
+                out[key] = self._ref("#/definitions/" + quote(value, safe="") if local else value)
+            elif key == "items" and isinstance(value, list):
+                # Tuple-style items (invalid in Swagger 2.0, seen in the wild): one schema is meant
+                # as "every item"; several become a union, the closest OpenAPI 3.0 can say.
+                items = [self._schema(v) for v in value]
+                out[key] = items[0] if len(items) == 1 else {"anyOf": items}
             elif key in _SUBSCHEMA_KEYS:
                 out[key] = self._schema(value)
             elif key in _SUBSCHEMA_LIST_KEYS and isinstance(value, list):
