@@ -1,0 +1,28 @@
+"""Prints the Main API GET contract coverage at the end of a run that included test_main_contract.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAIN_GET_TEST = "test_main_contract.py::test_get_operation["
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    ran: dict[str, bool] = {}
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if MAIN_GET_TEST in nodeid and getattr(report, "when", "call") == "call":
+                ran[nodeid] = outcome == "passed"
+    if not ran:
+        return
+    # Imported here: walking the generated packages is only worth it when the contract tests ran.
+    from tests.contract.main_operations import discover, load_uncovered
+
+    total = len(discover())
+    covered = total - len(load_uncovered())
+    passed = sum(ran.values())
+    terminalreporter.write_line(
+        f"Main GET contract coverage: {covered}/{total} ({100 * covered / total:.1f} %) operations covered, "
+        f"{passed}/{len(ran)} passing in this run"
+    )
