@@ -49,6 +49,7 @@ from datagouv_main.api.datasets import (
     update_resource,
 )
 from datagouv_main.models import DataserviceRead, DataserviceWrite, Dataset, DatasetWrite, Resource
+from datagouv_sdk.codegen.pipeline import load_upstream, prepare
 
 from tests.contract.main_operations import GetOperation, call_arguments, discover, load_uncovered
 from tests.peers.udata_fixtures import UdataPeer
@@ -159,6 +160,30 @@ def _follow(peer: UdataPeer, key: str, response: Any, api_key: str) -> None:
     _check_raw(key, answer)
 
 
+# ---- the checkers themselves (no peer): they must be able to fail
+
+
+def test_round_trip_check_names_what_the_model_lost_or_reshaped() -> None:
+    assert _first_difference({"a": 1, "b": [1.0]}, {"a": 1, "b": [1]}) is None
+    assert _first_difference({"a": 1}, {"a": 1, "b": 2}) == "/b: sent by the server, lost by the model"
+    assert "model gives dict" in (_first_difference({"x": {}}, {"x": []}) or "")
+    assert "2 sent" in (_first_difference([1], [1, 2]) or "")
+    # What the unpatched /reports/reasons/ did: an array read as a one-pair object.
+    assert _first_difference({"Spam": "spam"}, [{"label": "Spam", "value": "spam"}]) is not None
+
+
+def test_type_and_raw_checks_reject_wrong_bodies() -> None:
+    with pytest.raises(AssertionError, match="documented"):
+        _assert_typed({"data": []}, list[Dataset], "k")
+    with pytest.raises(AssertionError, match="documented"):
+        _assert_typed([{"id": "x"}], list[Dataset], "k")
+    weird = httpx.Response(200, headers={"content-type": "application/octet-stream"}, content=b"x")
+    with pytest.raises(pytest.fail.Exception, match="unreviewed content type"):
+        _check_raw("k", weird)
+    with pytest.raises(json.JSONDecodeError):
+        _check_raw("k", httpx.Response(200, headers={"content-type": "application/json"}, content=b"<html>"))
+
+
 # ---- the reviewed list
 
 
@@ -198,30 +223,52 @@ def test_uncovered_operation_still_answers_as_listed(udata_peer: UdataPeer, key:
 
 @pytest.mark.parametrize("key", COVERED)
 def test_get_operation(udata_peer: UdataPeer, key: str) -> None:
-    operation: GetOperation = OPERATIONS[key]
+    _check_get(udata_peer, OPERATIONS[key])
+
+
+# udata swaps ids for embedded objects (spatial zones and granularity, v2 license and frequency) when
+# this header is sent: the patched id-or-object types must parse both.
+FULL_OBJECTS = {"X-Get-Datasets-Full-Objects": "true"}
+DATASET_READS = [
+    "datagouv_main.datasets.get_dataset",
+    "datagouv_main.datasets.list_datasets",
+    "datagouv_main.me.my_datasets",
+    "datagouv_main.organizations.list_organization_datasets",
+    "datagouv_main_v2.datasets.get_dataset",
+    "datagouv_main_v2.datasets.list_datasets",
+    "datagouv_main_v2.datasets.search_datasets",
+]
+
+
+@pytest.mark.parametrize("key", DATASET_READS)
+def test_get_operation_with_full_objects(udata_peer: UdataPeer, key: str) -> None:
+    assert key in COVERED, key
+    _check_get(udata_peer, OPERATIONS[key], FULL_OBJECTS)
+
+
+def _check_get(peer: UdataPeer, operation: GetOperation, headers: dict[str, str] | None = None) -> None:
+    """Each seeded variant answers 200 (or a redirect) and parses into the documented type, losslessly."""
+    key = operation.key
     try:
-        variants = call_arguments(operation, udata_peer.seed)
+        variants = call_arguments(operation, peer.seed)
     except LookupError as exc:
         pytest.fail(
             f"{key} ({operation.path}): {exc}. Teach the seed/census to fill it, or add it to "
             "tests/contract/main_uncovered.json with a reason"
         )
-    owner = _client(udata_peer, operation.package, udata_peer.api_key)
-    admin = _client(udata_peer, operation.package, udata_peer.admin_api_key)
-    answered = 0
+    owner = _client(peer, operation.package, peer.api_key).with_headers(headers or {})
+    admin = _client(peer, operation.package, peer.admin_api_key).with_headers(headers or {})
     for args, kwargs in variants:
         response = operation.sync_detailed(*args, client=owner, **kwargs)
-        api_key = udata_peer.api_key
+        api_key = peer.api_key
         if response.status_code in (401, 403):  # admin-only reads (reports, jobs, all transfers, ...)
             response = operation.sync_detailed(*args, client=admin, **kwargs)
-            api_key = udata_peer.admin_api_key
+            api_key = peer.admin_api_key
         where = f"{key} {operation.path} {args} {kwargs}"
         if response.status_code == 302 and not operation.has_model:
-            _follow(udata_peer, key, response, api_key)
-            answered += 1
+            _follow(peer, key, response, api_key)
             continue
         assert response.status_code == 200, f"{where}: {response.status_code} {response.content[:300]!r}"
-        answered += 1
         if not operation.has_model:
             _check_raw(key, response)
             continue
@@ -229,7 +276,17 @@ def test_get_operation(udata_peer: UdataPeer, key: str) -> None:
         _assert_typed(response.parsed, operation.response_200, key)
         difference = _first_difference(_as_json(response.parsed), json.loads(response.content))
         assert difference is None, f"{where}: round trip: {difference}"
-    assert answered, f"{key}: no variant answered"
+    assert variants, f"{key}: no argument variant to call it with"
+
+
+def test_discovery_matches_the_prepared_documents() -> None:
+    """Walking the generated packages finds exactly the GET operations of the documents they come from."""
+    expected = set()
+    for name, prefix in (("main", "/api/1"), ("main-v2", "/api/2")):
+        document = prepare(name, load_upstream(name))
+        expected |= {prefix + path for path, item in document["paths"].items() if "get" in item}
+    assert {op.path for op in OPERATIONS.values()} == expected
+    assert len(OPERATIONS) == len(expected)  # one generated function per GET, none merged
 
 
 # ---- writes
