@@ -292,11 +292,12 @@ class DataGouv:
         )
         self._owns_pool = True
         self._closed = False
-        self._pool: httpx.BaseTransport = transport if transport is not None else httpx.HTTPTransport()
+        # The connection pool; httpx builds a TLS context for it (~50 ms), so only on first use.
+        self._pool: httpx.BaseTransport | None = transport
         self._sleep = sleep
         self._http: dict[ApiName, httpx.Client] = {}
         self._generated: dict[ApiName, Any] = {}
-        self._lock = threading.Lock()  # lazy creation from several threads (prefetch, user threads)
+        self._lock = threading.RLock()  # lazy creation from several threads (prefetch, user threads)
         self.datasets = Datasets(self)
         self.resources = Resources(self)
         self.organizations = _ListGet(self, "organizations", "list_organizations", "get_organization")
@@ -323,7 +324,7 @@ class DataGouv:
                 client.close()
             self._http.clear()
             self._generated.clear()
-            if self._owns_pool:
+            if self._owns_pool and self._pool is not None:
                 self._pool.close()
 
     def with_options(
@@ -335,9 +336,16 @@ class DataGouv:
             changes["retry"] = retry
         if timeout is not None:
             changes["timeout"] = timeout
-        copy = DataGouv(attrs.evolve(self.config, **changes), transport=self._pool, sleep=self._sleep)
+        copy = DataGouv(attrs.evolve(self.config, **changes), transport=self._shared_pool(), sleep=self._sleep)
         copy._owns_pool = False
         return copy
+
+    def _shared_pool(self) -> httpx.BaseTransport:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = httpx.HTTPTransport()
+        return self._pool
 
     # raw and generated clients
     def http(self, api: ApiName = "main") -> httpx.Client:
@@ -353,7 +361,9 @@ class DataGouv:
     def _new_http(self, api: ApiName) -> httpx.Client:
         from datagouv_sdk.transport import DataGouvTransport
 
-        transport = DataGouvTransport.from_config(self.config, inner=_SharedTransport(self._pool), sleep=self._sleep)
+        transport = DataGouvTransport.from_config(
+            self.config, inner=_SharedTransport(self._shared_pool()), sleep=self._sleep
+        )
         client = httpx.Client(
             base_url=_api_url(self.config, api),
             transport=transport,
@@ -475,7 +485,7 @@ class AsyncDataGouv:
         )
         self._owns_pool = True
         self._closed = False
-        self._pool: httpx.AsyncBaseTransport = transport if transport is not None else httpx.AsyncHTTPTransport()
+        self._pool: httpx.AsyncBaseTransport | None = transport  # created on first use, as in DataGouv
         self._sleep = sleep
         self._http: dict[ApiName, httpx.AsyncClient] = {}
         self._generated: dict[ApiName, Any] = {}
@@ -502,7 +512,7 @@ class AsyncDataGouv:
             await client.aclose()
         self._http.clear()
         self._generated.clear()
-        if self._owns_pool:
+        if self._owns_pool and self._pool is not None:
             await self._pool.aclose()
 
     def with_options(
@@ -513,9 +523,14 @@ class AsyncDataGouv:
             changes["retry"] = retry
         if timeout is not None:
             changes["timeout"] = timeout
-        copy = AsyncDataGouv(attrs.evolve(self.config, **changes), transport=self._pool, sleep=self._sleep)
+        copy = AsyncDataGouv(attrs.evolve(self.config, **changes), transport=self._shared_pool(), sleep=self._sleep)
         copy._owns_pool = False
         return copy
+
+    def _shared_pool(self) -> httpx.AsyncBaseTransport:
+        if self._pool is None:
+            self._pool = httpx.AsyncHTTPTransport()  # one event loop thread: no lock needed
+        return self._pool
 
     def http(self, api: ApiName = "main") -> httpx.AsyncClient:
         client = self._http.get(api)
@@ -526,7 +541,7 @@ class AsyncDataGouv:
 
             base = _api_url(self.config, api)
             transport = AsyncDataGouvTransport.from_config(
-                self.config, inner=_AsyncSharedTransport(self._pool), sleep=self._sleep
+                self.config, inner=_AsyncSharedTransport(self._shared_pool()), sleep=self._sleep
             )
             client = httpx.AsyncClient(
                 base_url=base,

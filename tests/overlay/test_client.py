@@ -276,3 +276,26 @@ async def test_sync_and_async_functions_are_not_mixed_up() -> None:
                              transport=httpx.MockTransport(lambda r: httpx.Response(200, json={}))) as adg:
         with pytest.raises(errors.UsageError, match="not async"):
             await adg.call(list_datasets.sync_detailed)
+
+
+def test_clients_are_created_once_even_from_many_threads() -> None:
+    import threading
+
+    dg = DataGouv(Config(base_url="http://127.0.0.1:9"))
+    assert dg._pool is None  # nothing built before first use (the pool's TLS context costs ~50 ms)
+    got: list[httpx.Client] = []
+    barrier = threading.Barrier(8)
+
+    def grab() -> None:
+        barrier.wait()
+        got.append(dg.http("main"))
+
+    threads = [threading.Thread(target=grab) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(got) == 8 and len({id(c) for c in got}) == 1
+    copy = dg.with_options(timeout=3)
+    assert copy._pool is dg._pool is not None
+    dg.close()
