@@ -42,7 +42,14 @@ from datagouv_sdk.export.files import (
     stream_to_file,
     write_rows,
 )
-from datagouv_sdk.pagination import LINK_PAGE_SIZE_MAX, LinkPage, Page, PageInfo, SyncPager, check_link_page_size
+from datagouv_sdk.pagination import (
+    LINK_PAGE_SIZE_MAX,
+    LinkPage,
+    Page,
+    PageInfo,
+    SyncPager,
+    check_link_page_size,
+)
 from datagouv_sdk.query.builder import Query
 from datagouv_sdk.query.schema import AggregationPolicy, ColumnInfo, MetricsSchema, ResourceSchema
 
@@ -153,7 +160,9 @@ class TabularResource:
     def aggregation_policy(self) -> AggregationPolicy:
         cache = _cache(self._dg)
         if cache.aggregation is None:
-            cache.aggregation = AggregationPolicy.from_body(_get_json(self.http, "api/aggregation-exceptions/"))
+            cache.aggregation = AggregationPolicy.from_body(
+                _get_json(self.http, "api/aggregation-exceptions/")
+            )
         return cache.aggregation
 
     def schema(self) -> ResourceSchema:
@@ -208,7 +217,9 @@ class TabularResource:
         page = self.rows(q, page_size=1, validate=False).first_page()
         return page.total
 
-    def iter_csv(self, query: Query | None = None, *, typed: bool = False, validate: bool = True) -> Iterator[dict[str, Any]]:
+    def iter_csv(
+        self, query: Query | None = None, *, typed: bool = False, validate: bool = True
+    ) -> Iterator[dict[str, Any]]:
         """Rows read lazily from the CSV export (one request; subject to the export cap)."""
         q = self._checked(query, validate)
         schema = self.schema() if typed else None
@@ -247,11 +258,15 @@ class TabularResource:
         columns = list(q.selected) if q.selected else None
         if columns is None and not q.aggregates:
             columns = [c for c in self.schema().columns]
-        pager = _pager(self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict)
+        pager = _pager(
+            self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
+        )
         return write_rows(dest, pager, format, columns=columns, progress=progress)
 
     # --- typed client --------------------------------------------------------------------------
-    def generate_client(self, output_dir: str | os.PathLike[str], *, package: str | None = None) -> GenerationResult:
+    def generate_client(
+        self, output_dir: str | os.PathLike[str], *, package: str | None = None
+    ) -> GenerationResult:
         """Generate a typed client for this resource from its swagger, through the same pinned
         openapi-python-client driver as the main packages (needs the `codegen` extra)."""
         import yaml

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from datagouv_sdk import DataGouv
 from datagouv_sdk.errors import ResponseDecodeError, ServerError
 from datagouv_sdk.retry import RetryPolicy
 from datagouv_sdk.tabular import MetricsModel, TabularResource
+
 from tests.overlay.fault_server import CloseDelimited, FaultServer, Reply, ResetMidBody, Truncated
 
 RID = "aaaaaaaa-1111-4bbb-8222-cccccccccccc"
@@ -49,7 +49,9 @@ def assert_untouched(dest: Path, before: bytes | None) -> None:
     ids=["reset", "truncated", "close-delimited"],
 )
 @pytest.mark.parametrize("existing", [None, b"previous complete export\n"], ids=["new", "overwrite"])
-def test_broken_body_leaves_no_final_file(server: FaultServer, tmp_path: Path, step: object, existing: bytes | None) -> None:
+def test_broken_body_leaves_no_final_file(
+    server: FaultServer, tmp_path: Path, step: object, existing: bytes | None
+) -> None:
     server.script(CSV_PATH, step)  # type: ignore[arg-type]
     dest = tmp_path / "out.csv"
     if existing is not None:
@@ -63,7 +65,7 @@ def test_complete_body_is_renamed(server: FaultServer, tmp_path: Path) -> None:
     server.script(CSV_PATH, Reply(200, CSV_BODY, content_type="text/csv"))
     dest = tmp_path / "out.csv"
     result = export(server, dest)
-    assert dest.read_bytes() == CSV_BODY and getattr(result, "rows") == 2000
+    assert dest.read_bytes() == CSV_BODY and result.rows == 2000
 
 
 def test_error_status_creates_no_file(server: FaultServer, tmp_path: Path) -> None:
@@ -98,7 +100,9 @@ def test_mocked_transport_dying_mid_body(tmp_path: Path) -> None:
         return httpx.Response(200, headers={"content-type": "text/csv"}, stream=_DiesMidBody())
 
     dest = tmp_path / "site.csv"
-    with DataGouv(metrics_url="http://metrics.test", transport=httpx.MockTransport(handler)) as dg:
-        with pytest.raises(ResponseDecodeError, match="broke off"):
-            MetricsModel(dg, "site").export(dest, validate=False)
+    with (
+        DataGouv(metrics_url="http://metrics.test", transport=httpx.MockTransport(handler)) as dg,
+        pytest.raises(ResponseDecodeError, match="broke off"),
+    ):
+        MetricsModel(dg, "site").export(dest, validate=False)
     assert list(tmp_path.iterdir()) == []

@@ -73,10 +73,16 @@ def peak_rss_mb(url: str, model: str, dest: Path) -> tuple[float, str]:
     timer = ["/usr/bin/time", "-v"] if shutil.which("/usr/bin/time") else []
     proc = subprocess.run(
         [*timer, sys.executable, "-c", EXPORT_SCRIPT, url, model, str(dest)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert proc.returncode == 0, proc.stderr
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr) or re.match(r"(\d+)", proc.stderr)
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr) or re.match(
+        r"(\d+)", proc.stderr
+    )
     assert match, proc.stderr
     return int(match.group(1)) / 1024, proc.stdout.strip()
 

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from datagouv_sdk import DataGouv
 from datagouv_sdk.export import ExportTooLargeError
 from datagouv_sdk.query import Query, col
 from datagouv_sdk.tabular import MetricsModel, TabularResource
+
 from tests.peers.tabular import seed
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 from tests.query.test_query_peer import TYPED, rows_of
@@ -38,7 +38,9 @@ def no_leftovers(dest: Path) -> bool:
     return list(dest.parent.iterdir()) == ([dest] if dest.exists() else [])
 
 
-def test_streamed_csv_larger_than_a_page_has_the_filtered_total(dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path) -> None:
+def test_streamed_csv_larger_than_a_page_has_the_filtered_total(
+    dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path
+) -> None:
     resource = TabularResource(dg, tabular_peer.resources["paged"])
     q = Query().filter(col("n") >= 10).sort("-n")
     dest = tmp_path / "paged.csv"
@@ -57,13 +59,17 @@ def test_streamed_csv_larger_than_a_page_has_the_filtered_total(dg: DataGouv, ta
 def test_streamed_json(dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path) -> None:
     resource = TabularResource(dg, tabular_peer.resources["paged"])
     dest = tmp_path / "paged.json"
-    result = resource.export(dest, Query().filter(col("Code INSEE").contains("751")).columns("Code INSEE"), format="json")
+    result = resource.export(
+        dest, Query().filter(col("Code INSEE").contains("751")).columns("Code INSEE"), format="json"
+    )
     data = json.loads(dest.read_text(encoding="utf-8"))
     assert data == [{"Code INSEE": r["Code INSEE"]} for r in rows_of(PAGED) if "751" in r["Code INSEE"]]
     assert result.rows is None and result.bytes == dest.stat().st_size
 
 
-def test_csv_export_cap_is_explained_and_leaves_nothing(dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path) -> None:
+def test_csv_export_cap_is_explained_and_leaves_nothing(
+    dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path
+) -> None:
     resource = TabularResource(dg, tabular_peer.resources["big"])
     dest = tmp_path / "big.csv"
     with pytest.raises(ExportTooLargeError, match=r"Output is too long.*via='pages'") as info:
@@ -73,14 +79,21 @@ def test_csv_export_cap_is_explained_and_leaves_nothing(dg: DataGouv, tabular_pe
 
 
 @pytest.mark.parametrize("via", ["pages", "auto"])
-def test_paging_fallback_exports_every_row(dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path, via: str) -> None:
+def test_paging_fallback_exports_every_row(
+    dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path, via: str
+) -> None:
     resource = TabularResource(dg, tabular_peer.resources["big"])
     dest = tmp_path / "big.csv"
     result = resource.export(dest, Query().filter(col("n") > 99), via=via)  # type: ignore[arg-type]
     rows = read_csv(dest)
     assert result.via == "pages"
     assert [int(r["n"]) for r in rows] == list(range(100, tabular_peer.rows["big"] + 1))
-    assert result.rows == len(rows) == resource.count(Query().filter(col("n") > 99)) > tabular_peer.csv_export_cap
+    assert (
+        result.rows
+        == len(rows)
+        == resource.count(Query().filter(col("n") > 99))
+        > tabular_peer.csv_export_cap
+    )
     assert list(rows[0]) == ["__id", "n", "label", "half"]
     assert no_leftovers(dest)
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from datagouv_sdk import DataGouv
 from datagouv_sdk.tabular import TabularResource
+
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
 pytestmark = pytest.mark.peer
@@ -33,7 +33,9 @@ def test_generated_resource_client_is_typed_and_works(
     tabular_peer: TabularPeer, metrics_peer: MetricsPeer, on_path: Path
 ) -> None:
     with DataGouv(tabular_url=tabular_peer.base_url) as dg:
-        result = TabularResource(dg, tabular_peer.resources["paged"]).generate_client(on_path, package=PACKAGE)
+        result = TabularResource(dg, tabular_peer.resources["paged"]).generate_client(
+            on_path, package=PACKAGE
+        )
     assert (result.endpoint_functions, result.warnings) == (3, ())
     package = importlib.import_module(PACKAGE)
     data = importlib.import_module(f"{PACKAGE}.api.default.get_resource_data_from_id")

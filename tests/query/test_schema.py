@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-
 from datagouv_sdk.errors import ResponseDecodeError, UsageError
 from datagouv_sdk.query import AggregationPolicy, Query, ResourceSchema, col, convert_value
 

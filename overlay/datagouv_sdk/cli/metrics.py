@@ -25,7 +25,9 @@ def metrics() -> None:
 @metrics.command("get")
 @click.argument("model")
 @filter_options
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all).")
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all)."
+)
 @handle_errors
 def metrics_get(model: str, filters: tuple[str, ...], sort: str | None, limit: int) -> None:
     """Rows of a metrics model (JSON Lines with --json)."""
@@ -38,11 +40,29 @@ def metrics_get(model: str, filters: tuple[str, ...], sort: str | None, limit: i
 
 @metrics.command("export")
 @click.argument("model")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True), help="Destination file.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True,
-              help="json/jsonl need --via pages (the server exports CSV only).")
-@click.option("--via", type=click.Choice(["stream", "pages", "auto"]), default="stream", show_default=True,
-              help="stream: the server's CSV export (capped); pages: /data/ page by page; auto: both.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Destination file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="json/jsonl need --via pages (the server exports CSV only).",
+)
+@click.option(
+    "--via",
+    type=click.Choice(["stream", "pages", "auto"]),
+    default="stream",
+    show_default=True,
+    help="stream: the server's CSV export (capped); pages: /data/ page by page; auto: both.",
+)
 @filter_options
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @handle_errors

@@ -36,7 +36,9 @@ SORT_HELP = "Sort on one column: col, col:asc, col:desc or -col."
 
 def filter_options(command: F) -> F:
     command = click.option("--sort", "sort", default=None, help=SORT_HELP)(command)
-    command = click.option("--filter", "filters", multiple=True, metavar="COL__OP=VALUE", help=FILTER_HELP)(command)
+    command = click.option("--filter", "filters", multiple=True, metavar="COL__OP=VALUE", help=FILTER_HELP)(
+        command
+    )
     return command
 
 
@@ -130,16 +132,22 @@ def tabular_profile(rid: str) -> None:
     with client_from_ctx() as dg:
         schema = TabularResource(dg, rid).schema()
     if json_mode():
-        print_item({
-            "resource_id": schema.resource_id,
-            "aggregation_allowed": schema.aggregation_allowed,
-            "indexes": sorted(schema.indexes) if schema.indexes is not None else None,
-            "columns": {
-                c.name: {"type": c.python_type, "operators": list(c.operators), "sortable": c.sortable,
-                         "aggregates": list(c.aggregates)}
-                for c in schema.columns.values()
-            },
-        })
+        print_item(
+            {
+                "resource_id": schema.resource_id,
+                "aggregation_allowed": schema.aggregation_allowed,
+                "indexes": sorted(schema.indexes) if schema.indexes is not None else None,
+                "columns": {
+                    c.name: {
+                        "type": c.python_type,
+                        "operators": list(c.operators),
+                        "sortable": c.sortable,
+                        "aggregates": list(c.aggregates),
+                    }
+                    for c in schema.columns.values()
+                },
+            }
+        )
         return
     print_items(
         list(schema.columns.values()),
@@ -151,18 +159,33 @@ def tabular_profile(rid: str) -> None:
             ("aggregates", lambda c: " ".join(c.aggregates)),
         ],
     )
-    click.echo(f"aggregation: {'allowed' if schema.aggregation_allowed else 'not allowed'}"
-               + (f" (indexed columns: {', '.join(sorted(schema.indexes))})" if schema.indexes else ""), err=True)
+    click.echo(
+        f"aggregation: {'allowed' if schema.aggregation_allowed else 'not allowed'}"
+        + (f" (indexed columns: {', '.join(sorted(schema.indexes))})" if schema.indexes else ""),
+        err=True,
+    )
 
 
 @tabular.command("query")
 @click.argument("rid")
 @filter_options
 @click.option("--columns", default=None, help="Columns to return: a,b.")
-@click.option("--groupby", multiple=True, help="Group by this column (repeatable; aggregation resources only).")
-@click.option("--agg", "aggregates", multiple=True, metavar="COL:FN", help="Aggregate: amount:sum (count, sum, avg, min, max).")
-@click.option("--raw", "raw", multiple=True, metavar="KEY[=VALUE]", help="Extra query parameter, sent unchecked.")
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all).")
+@click.option(
+    "--groupby", multiple=True, help="Group by this column (repeatable; aggregation resources only)."
+)
+@click.option(
+    "--agg",
+    "aggregates",
+    multiple=True,
+    metavar="COL:FN",
+    help="Aggregate: amount:sum (count, sum, avg, min, max).",
+)
+@click.option(
+    "--raw", "raw", multiple=True, metavar="KEY[=VALUE]", help="Extra query parameter, sent unchecked."
+)
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all)."
+)
 @click.option("--typed", is_flag=True, help="Convert values per column type (JSON output shows ISO dates).")
 @click.option("--no-validate", is_flag=True, help="Skip the check against the resource's profile.")
 @handle_errors
@@ -189,18 +212,38 @@ def tabular_query(
 
 @tabular.command("export")
 @click.argument("rid")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True), help="Destination file.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True)
-@click.option("--via", type=click.Choice(["stream", "pages", "auto"]), default="stream", show_default=True,
-              help="stream: the server's export (capped: 50,000 rows on data.gouv.fr); pages: /data/ page "
-                   "by page; auto: stream, pages above the cap.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Destination file.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
+)
+@click.option(
+    "--via",
+    type=click.Choice(["stream", "pages", "auto"]),
+    default="stream",
+    show_default=True,
+    help="stream: the server's export (capped: 50,000 rows on data.gouv.fr); pages: /data/ page "
+    "by page; auto: stream, pages above the cap.",
+)
 @filter_options
 @click.option("--columns", default=None, help="Columns to export: a,b.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @handle_errors
 def tabular_export(
-    rid: str, output: str, fmt: str, via: str, filters: tuple[str, ...], sort: str | None,
-    columns: str | None, quiet: bool,
+    rid: str,
+    output: str,
+    fmt: str,
+    via: str,
+    filters: tuple[str, ...],
+    sort: str | None,
+    columns: str | None,
+    quiet: bool,
 ) -> None:
     """Write the matching rows to a file (written as FILE.part, renamed when complete)."""
     from datagouv_sdk.tabular import TabularResource

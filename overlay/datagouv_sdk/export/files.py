@@ -23,7 +23,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, Self
 
 import attrs
 import httpx
@@ -71,7 +71,7 @@ class _PartFile:
         self.dest = dest
         self.part = part_path(dest)
         self.dest.parent.mkdir(parents=True, exist_ok=True)
-        self.handle: BinaryIO = open(self.part, "wb")
+        self.handle: BinaryIO = open(self.part, "wb")  # noqa: SIM115 - closed by commit() or __exit__
         self.committed = False
 
     def commit(self) -> None:
@@ -81,7 +81,7 @@ class _PartFile:
         os.replace(self.part, self.dest)
         self.committed = True
 
-    def __enter__(self) -> _PartFile:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -143,6 +143,7 @@ def stream_to_file(
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
         _raise_export_status(response)
         with _PartFile(target) as out:
+
             def sink(chunk: bytes) -> None:
                 nonlocal written
                 out.handle.write(chunk)
@@ -193,8 +194,7 @@ def iter_csv_rows(http: httpx.Client, url: str, *, chunk_size: int = CHUNK_SIZE)
     generator (or exhaust it) to release the connection."""
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
         _raise_export_status(response)
-        for row in csv.DictReader(iter_csv_lines(response.iter_bytes(chunk_size))):
-            yield row
+        yield from csv.DictReader(iter_csv_lines(response.iter_bytes(chunk_size)))
 
 
 def _csv_cell(value: Any) -> str:

@@ -7,7 +7,13 @@
 """
 
 from datagouv_sdk.query.builder import Aggregate, Col, Filter, Query, Sort, col
-from datagouv_sdk.query.schema import AggregationPolicy, ColumnInfo, MetricsSchema, ResourceSchema, convert_value
+from datagouv_sdk.query.schema import (
+    AggregationPolicy,
+    ColumnInfo,
+    MetricsSchema,
+    ResourceSchema,
+    convert_value,
+)
 
 __all__ = [
     "Aggregate",

@@ -38,7 +38,16 @@ from datagouv_sdk.query.operators import (
     encode_sort,
 )
 
-__all__ = ["Aggregate", "Col", "Filter", "Query", "Sort", "col", "parse_filter_expression", "parse_filter_key"]
+__all__ = [
+    "Aggregate",
+    "Col",
+    "Filter",
+    "Query",
+    "Sort",
+    "col",
+    "parse_filter_expression",
+    "parse_filter_key",
+]
 
 
 def _check_name(name: str) -> str:
@@ -62,7 +71,9 @@ class Filter:
         op = operator.lower()
         what = f"{column}__{op}"
         if op not in FILTER_OPERATORS:
-            raise UsageError(f"unknown operator {operator!r} in {what!r}; operators: {', '.join(FILTER_OPERATORS)}")
+            raise UsageError(
+                f"unknown operator {operator!r} in {what!r}; operators: {', '.join(FILTER_OPERATORS)}"
+            )
         if op in NO_VALUE_OPERATORS:
             if value not in (None, True):
                 raise UsageError(f"{what} takes no value (got {value!r})")
@@ -109,7 +120,9 @@ class Aggregate:
     def make(cls, column: str, function: str) -> Aggregate:
         fn = function.lower()
         if fn not in AGGREGATES:
-            raise UsageError(f"unknown aggregation {function!r} on {column!r}; aggregations: {', '.join(AGGREGATES)}")
+            raise UsageError(
+                f"unknown aggregation {function!r} on {column!r}; aggregations: {', '.join(AGGREGATES)}"
+            )
         return cls(_check_name(column), fn)
 
 
@@ -217,7 +230,9 @@ def parse_filter_expression(text: str) -> Filter:
     if not sep:
         if op in NO_VALUE_OPERATORS:
             return Filter.make(column, op)
-        raise UsageError(f"filter {text!r}: expected column__operator=value (only isnull/isnotnull take no value)")
+        raise UsageError(
+            f"filter {text!r}: expected column__operator=value (only isnull/isnotnull take no value)"
+        )
     if op in ("in", "notin"):
         items = next(csv.reader([value], skipinitialspace=True), [])
         return Filter.make(column, op, items)

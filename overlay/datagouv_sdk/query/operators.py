@@ -20,6 +20,7 @@ does not exist: date ~~* unknown``), so it is not offered here.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from collections.abc import Iterable
 from decimal import Decimal
@@ -88,7 +89,7 @@ def encode_scalar(value: object, *, what: str) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, int | float | Decimal):
-        if isinstance(value, float) and value != value:
+        if isinstance(value, float) and math.isnan(value):
             raise UsageError(f"{what}: NaN cannot be compared")
         text = str(value)
     elif isinstance(value, _dt.datetime):

@@ -101,7 +101,9 @@ class ResourceSchema:
         order += [c for c in columns if c not in order]
         raw_indexes = body.get("indexes")
         indexes = frozenset(str(i) for i in raw_indexes) if isinstance(raw_indexes, list) else None
-        infos = {"__id": _column("__id", "int", aggregation_allowed and (indexes is None or "__id" in indexes))}
+        infos = {
+            "__id": _column("__id", "int", aggregation_allowed and (indexes is None or "__id" in indexes))
+        }
         for name in order:
             spec = columns[name]
             python_type = str(spec.get("python_type", "string")) if isinstance(spec, Mapping) else "string"
@@ -119,20 +121,29 @@ class ResourceSchema:
             props = doc["components"]["schemas"]["Resource"]["properties"]
             paths = doc["paths"]
         except (yaml.YAMLError, KeyError, TypeError) as exc:
-            raise ResponseDecodeError(f"the swagger of resource {resource_id} is not the expected OpenAPI: {exc!r}") from exc
+            raise ResponseDecodeError(
+                f"the swagger of resource {resource_id} is not the expected OpenAPI: {exc!r}"
+            ) from exc
         params: list[str] = []
         for item in paths.values():
-            params += [p["name"] for p in item.get("parameters", []) if isinstance(p, Mapping) and "name" in p]
+            params += [
+                p["name"] for p in item.get("parameters", []) if isinstance(p, Mapping) and "name" in p
+            ]
             break  # every path lists the same parameters
         names = set(params)
         infos: dict[str, ColumnInfo] = {}
         any_aggregate = False
         for name, prop in props.items():
             python_type = _OPENAPI_TO_PYTHON.get(str((prop or {}).get("type")), "string")
-            ops = tuple(op for op in TABULAR_OPERATORS["string"][0] + TABULAR_OPERATORS["int"][0]
-                        if f"{name}__{op}" in names)
+            ops = tuple(
+                op
+                for op in TABULAR_OPERATORS["string"][0] + TABULAR_OPERATORS["int"][0]
+                if f"{name}__{op}" in names
+            )
             ops = tuple(dict.fromkeys(ops))
-            aggs = tuple(a for a in ("groupby", "count", "avg", "min", "max", "sum") if f"{name}__{a}" in names)
+            aggs = tuple(
+                a for a in ("groupby", "count", "avg", "min", "max", "sum") if f"{name}__{a}" in names
+            )
             any_aggregate = any_aggregate or bool(aggs)
             infos[str(name)] = ColumnInfo(str(name), python_type, ops, f"{name}__sort" in names, aggs)
         return cls(resource_id, infos, None, any_aggregate)
@@ -202,7 +213,7 @@ def convert_value(python_type: str, value: Any, *, column: str = "?") -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        if value == "" :
+        if value == "":
             return None
         try:
             if python_type == "int":
@@ -223,7 +234,9 @@ def convert_value(python_type: str, value: Any, *, column: str = "?") -> Any:
             if python_type == "json":
                 return json.loads(value)
         except ValueError as exc:
-            raise ResponseDecodeError(f"column {column!r}: cannot read {value!r} as {python_type}: {exc}") from exc
+            raise ResponseDecodeError(
+                f"column {column!r}: cannot read {value!r} as {python_type}: {exc}"
+            ) from exc
         return value
     return value
 
