@@ -117,6 +117,11 @@ def _getter(key: str) -> Callable[[Any], Any]:
     return lambda row: row.get(key)
 
 
+# The profile table abbreviates (cells are cut at 60 characters); --json lists the API names.
+_SHORT = {"less": "<=", "greater": ">=", "strictly_less": "<", "strictly_greater": ">"}
+_EVERYWHERE = ("isnull", "isnotnull")
+
+
 @click.group()
 def tabular() -> None:
     """Rows of CSV resources (Tabular API): profile, query, export."""
@@ -155,9 +160,16 @@ def tabular_profile(rid: str) -> None:
             ("column", "name"),
             ("type", "python_type"),
             ("sort", lambda c: "yes" if c.sortable else "no"),
-            ("operators", lambda c: " ".join(c.operators)),
+            (
+                "operators",
+                lambda c: " ".join(_SHORT.get(op, op) for op in c.operators if op not in _EVERYWHERE),
+            ),
             ("aggregates", lambda c: " ".join(c.aggregates)),
         ],
+    )
+    click.echo(
+        "every column: isnull isnotnull; <= is less, >= greater, < strictly_less, > strictly_greater",
+        err=True,
     )
     click.echo(
         f"aggregation: {'allowed' if schema.aggregation_allowed else 'not allowed'}"
