@@ -50,6 +50,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from contextvars import ContextVar
 from enum import Enum
 from functools import cache, lru_cache
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
@@ -240,6 +241,12 @@ def _raise_for(response: httpx.Response) -> None:
         errors.raise_for_status(response)
 
 
+def _cookieless_jar() -> CookieJar:
+    """A jar that stores nothing. udata answers API-key calls with a session cookie; kept, it would
+    silently authenticate later calls (even ones meant to run without the key)."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
 def _result(response: httpx.Response, detailed: Any, raw: bool) -> Any:
     _raise_for(response)
     if raw or getattr(detailed, "parsed", None) is None:
@@ -369,6 +376,7 @@ class DataGouv:
             transport=transport,
             timeout=self.config.timeout,
             follow_redirects=True,
+            cookies=_cookieless_jar(),
             event_hooks={"response": [_capture]},
         )
         self._http[api] = client
@@ -548,6 +556,7 @@ class AsyncDataGouv:
                 transport=transport,
                 timeout=self.config.timeout,
                 follow_redirects=True,
+                cookies=_cookieless_jar(),
                 event_hooks={"response": [_acapture]},
             )
             self._http[api] = client
