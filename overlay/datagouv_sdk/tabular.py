@@ -20,6 +20,8 @@ client) gives the columns and types, ``/api/aggregation-exceptions/`` (cached pe
 aggregations are allowed. `via`: "stream" (the server's CSV/JSON export; capped, see
 `export.files.ExportTooLargeError`), "pages" (``/data/`` page by page, 50 rows a request), "auto"
 (stream, and pages when the cap is hit).
+
+`AsyncTabularResource` / `AsyncMetricsModel` are the async twins (an `AsyncDataGouv`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,12 +40,16 @@ from datagouv_sdk.export.files import (
     ExportResult,
     ExportTooLargeError,
     Progress,
+    aiter_csv_rows,
+    astream_to_file,
+    awrite_rows,
     iter_csv_rows,
     stream_to_file,
     write_rows,
 )
 from datagouv_sdk.pagination import (
     LINK_PAGE_SIZE_MAX,
+    AsyncPager,
     LinkPage,
     Page,
     PageInfo,
@@ -54,10 +60,17 @@ from datagouv_sdk.query.builder import Query
 from datagouv_sdk.query.schema import AggregationPolicy, ColumnInfo, MetricsSchema, ResourceSchema
 
 if TYPE_CHECKING:
-    from datagouv_sdk.client import DataGouv
+    from datagouv_sdk.client import AsyncDataGouv, DataGouv
     from datagouv_sdk.codegen.generate import GenerationResult
 
-__all__ = ["ExportVia", "MetricsModel", "TabularResource", "clear_cache"]
+__all__ = [
+    "AsyncMetricsModel",
+    "AsyncTabularResource",
+    "ExportVia",
+    "MetricsModel",
+    "TabularResource",
+    "clear_cache",
+]
 
 ExportVia = Literal["stream", "pages", "auto"]
 
@@ -75,7 +88,7 @@ _CACHES: weakref.WeakKeyDictionary[Any, _ClientCache] = weakref.WeakKeyDictionar
 _CACHES_LOCK = threading.Lock()
 
 
-def _cache(dg: DataGouv) -> _ClientCache:
+def _cache(dg: DataGouv | AsyncDataGouv) -> _ClientCache:
     with _CACHES_LOCK:
         cache = _CACHES.get(dg)
         if cache is None:
@@ -83,7 +96,7 @@ def _cache(dg: DataGouv) -> _ClientCache:
         return cache
 
 
-def clear_cache(dg: DataGouv) -> None:
+def clear_cache(dg: DataGouv | AsyncDataGouv) -> None:
     """Forget the profiles and aggregation list cached for `dg`."""
     with _CACHES_LOCK:
         _CACHES.pop(dg, None)
@@ -123,6 +136,37 @@ def _pager(
         return LinkPage.from_body(_get_json(http, url), convert)
 
     return SyncPager(fetch, start=PageInfo(page=1), limit=limit)
+
+
+async def _aget_json(http: httpx.AsyncClient, url: str) -> Any:
+    response = await http.get(url)
+    await errors.araise_for_status(response)
+    return errors.decode_json(response)
+
+
+def _apager(
+    http: httpx.AsyncClient,
+    path: str,
+    query: Query,
+    *,
+    page_size: int,
+    limit: int | None,
+    convert: Any,
+) -> AsyncPager[Any]:
+    check_link_page_size(page_size)
+
+    async def fetch(info: PageInfo) -> Page[Any]:
+        url = f"{path}?{query.query_string(page=_page_of(info), page_size=page_size)}"
+        return LinkPage.from_body(await _aget_json(http, url), convert)
+
+    return AsyncPager(fetch, start=PageInfo(page=1), limit=limit)
+
+
+def _check_export(via: str, format: str) -> None:
+    if via not in ("stream", "pages", "auto"):
+        raise errors.UsageError(f"via must be 'stream', 'pages' or 'auto', got {via!r}")
+    if format not in ("csv", "json", "jsonl"):
+        raise errors.UsageError(f"format must be csv, json or jsonl, got {format!r}")
 
 
 def _url(path: str, query: Query) -> str:
@@ -238,10 +282,7 @@ class TabularResource:
     ) -> ExportResult:
         """Write the matching rows to `dest` (see the module docstring for `via`). CSV rows are
         counted as they stream; "jsonl" exists only through pages."""
-        if via not in ("stream", "pages", "auto"):
-            raise errors.UsageError(f"via must be 'stream', 'pages' or 'auto', got {via!r}")
-        if format not in ("csv", "json", "jsonl"):
-            raise errors.UsageError(f"format must be csv, json or jsonl, got {format!r}")
+        _check_export(via, format)
         q = self._checked(query, validate)
         if via != "pages" and format != "jsonl":
             try:
@@ -360,8 +401,7 @@ class MetricsModel:
         validate: bool = True,
     ) -> ExportResult:
         """CSV streamed from ``/data/csv/`` (the only export Metrics has), or any format through pages."""
-        if via not in ("stream", "pages", "auto"):
-            raise errors.UsageError(f"via must be 'stream', 'pages' or 'auto', got {via!r}")
+        _check_export(via, format)
         q = self._checked(query, validate)
         if format != "csv" and via == "stream":
             raise errors.UsageError("the Metrics API exports CSV only; use via='pages' for json/jsonl")
@@ -376,3 +416,201 @@ class MetricsModel:
         columns = list(q.selected) if q.selected else (self.column_names() or None)
         pager = _pager(self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict)
         return write_rows(dest, pager, format, columns=columns, progress=progress)
+
+
+# --- async twins ---------------------------------------------------------------------------------
+
+
+class AsyncTabularResource:
+    """The async twin of `TabularResource` (an `AsyncDataGouv`): the same names, awaited;
+    ``rows()`` and ``iter_csv()`` are async iterators (``async for row in res.rows(q)``) that
+    validate before their first request."""
+
+    def __init__(self, dg: AsyncDataGouv, resource_id: str) -> None:
+        if not resource_id or "/" in resource_id:
+            raise errors.UsageError(f"not a resource id: {resource_id!r}")
+        self._dg = dg
+        self.resource_id = resource_id
+        self._base = f"api/resources/{resource_id}"
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._dg.http("tabular")
+
+    async def profile(self) -> Mapping[str, Any]:
+        cache = _cache(self._dg)
+        body = cache.profiles.get(self.resource_id)
+        if body is None:
+            fetched = await _aget_json(self.http, f"{self._base}/profile/")
+            if not isinstance(fetched, Mapping):
+                raise errors.ResponseDecodeError(f"the profile of {self.resource_id} is not a JSON object")
+            body = cache.profiles.setdefault(self.resource_id, fetched)
+        return body
+
+    async def aggregation_policy(self) -> AggregationPolicy:
+        cache = _cache(self._dg)
+        if cache.aggregation is None:
+            cache.aggregation = AggregationPolicy.from_body(
+                await _aget_json(self.http, "api/aggregation-exceptions/")
+            )
+        return cache.aggregation
+
+    async def schema(self) -> ResourceSchema:
+        profile = await self.profile()
+        policy = await self.aggregation_policy()
+        return ResourceSchema.from_profile(
+            self.resource_id, profile, aggregation_allowed=policy.allows(self.resource_id)
+        )
+
+    async def swagger_text(self) -> str:
+        response = await self.http.get(f"{self._base}/swagger/")
+        await errors.araise_for_status(response)
+        return response.text
+
+    async def _checked(self, query: Query | None, validate: bool) -> Query:
+        q = query if query is not None else Query()
+        if validate:
+            (await self.schema()).validate(q)
+        else:
+            q.check_shape()
+        return q
+
+    async def rows(
+        self,
+        query: Query | None = None,
+        *,
+        typed: bool = False,
+        page_size: int = LINK_PAGE_SIZE_MAX,
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> AsyncIterator[dict[str, Any]]:
+        q = await self._checked(query, validate)
+        convert: Any = (await self.schema()).convert_row if typed else dict
+        pager = _apager(
+            self.http, f"{self._base}/data/", q, page_size=page_size, limit=limit, convert=convert
+        )
+        async for row in pager:
+            yield row
+
+    async def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
+        q = await self._checked(query, validate)
+        pager = _apager(self.http, f"{self._base}/data/", q, page_size=1, limit=None, convert=dict)
+        return (await pager.first_page()).total
+
+    async def iter_csv(
+        self, query: Query | None = None, *, typed: bool = False, validate: bool = True
+    ) -> AsyncIterator[dict[str, Any]]:
+        q = await self._checked(query, validate)
+        schema = await self.schema() if typed else None
+        async for row in aiter_csv_rows(self.http, _url(f"{self._base}/data/csv/", q)):
+            yield schema.convert_row(row) if schema is not None else dict(row)
+
+    async def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        format: Literal["csv", "json", "jsonl"] = "csv",
+        via: ExportVia = "stream",
+        progress: Progress | None = None,
+        validate: bool = True,
+    ) -> ExportResult:
+        _check_export(via, format)
+        q = await self._checked(query, validate)
+        if via != "pages" and format != "jsonl":
+            try:
+                return await astream_to_file(
+                    self.http,
+                    _url(f"{self._base}/data/{format}/", q),
+                    dest,
+                    progress=progress,
+                    count_rows=format == "csv",
+                )
+            except ExportTooLargeError:
+                if via == "stream":
+                    raise
+        columns = list(q.selected) if q.selected else None
+        if columns is None and not q.aggregates:
+            columns = list((await self.schema()).columns)
+        pager = _apager(
+            self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
+        )
+        return await awrite_rows(dest, pager, format, columns=columns, progress=progress)
+
+
+class AsyncMetricsModel:
+    """The async twin of `MetricsModel`."""
+
+    def __init__(self, dg: AsyncDataGouv, model: str) -> None:
+        if not model or "/" in model:
+            raise errors.UsageError(f"not a metrics model name: {model!r}")
+        self._dg = dg
+        self.model = model
+        self._base = f"api/{model}/data"
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._dg.http("metrics")
+
+    async def column_names(self) -> list[str]:
+        cache = _cache(self._dg)
+        names = cache.metrics_columns.get(self.model)
+        if names is None:
+            body = await _aget_json(self.http, f"{self._base}/?page_size=1")
+            data = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(data, list):
+                raise errors.ResponseDecodeError(f"metrics model {self.model}: no 'data' list in the answer")
+            names = list(data[0]) if data else []
+            if names:
+                cache.metrics_columns[self.model] = names
+        return names
+
+    async def _checked(self, query: Query | None, validate: bool) -> Query:
+        q = query if query is not None else Query()
+        if validate:
+            MetricsSchema(self.model, (await self.column_names()) or None).validate(q)
+        else:
+            q.check_shape()
+        return q
+
+    async def rows(
+        self,
+        query: Query | None = None,
+        *,
+        page_size: int = LINK_PAGE_SIZE_MAX,
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> AsyncIterator[dict[str, Any]]:
+        q = await self._checked(query, validate)
+        async for row in _apager(
+            self.http, f"{self._base}/", q, page_size=page_size, limit=limit, convert=dict
+        ):
+            yield row
+
+    async def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        format: Literal["csv", "json", "jsonl"] = "csv",
+        via: ExportVia = "stream",
+        progress: Progress | None = None,
+        validate: bool = True,
+    ) -> ExportResult:
+        _check_export(via, format)
+        q = await self._checked(query, validate)
+        if format != "csv" and via == "stream":
+            raise errors.UsageError("the Metrics API exports CSV only; use via='pages' for json/jsonl")
+        if format == "csv" and via != "pages":
+            try:
+                return await astream_to_file(
+                    self.http, _url(f"{self._base}/csv/", q), dest, progress=progress, count_rows=True
+                )
+            except ExportTooLargeError:
+                if via == "stream":
+                    raise
+        columns = list(q.selected) if q.selected else ((await self.column_names()) or None)
+        pager = _apager(
+            self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
+        )
+        return await awrite_rows(dest, pager, format, columns=columns, progress=progress)

@@ -4,11 +4,12 @@
   client's base URL) with the transport's streaming extension (the body is never buffered), write it
   chunk by chunk to ``dest.part``, fsync, rename to `dest`. Any failure (HTTP error, broken body,
   Ctrl-C) removes the ``.part``: an interrupted export never leaves a file that looks finished.
-  ``count_rows`` parses the CSV as it goes (quoted newlines counted right) to report rows.
+  ``count_rows`` counts CSV records as bytes pass (quoted newlines counted right) to report rows.
 - `iter_csv_rows(http, url)`: a lazy iterator of dicts over a CSV export (csv module over an
   incremental UTF-8 decoder; memory bounded by one row).
 - `write_rows(dest, rows, fmt, ...)`: a CSV / JSON / JSON Lines file built from row dicts (the paging
   fallback), with the same ``.part`` discipline.
+- `astream_to_file`, `aiter_csv_rows`, `awrite_rows`: the async twins (httpx.AsyncClient).
 - `ExportTooLargeError`: the server's export cap (api_tabular's BATCH_SIZE, 50 000 rows in production)
   was hit: a 403 "Output is too long"; the message says how to page instead.
 
@@ -21,7 +22,8 @@ import codecs
 import csv
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, Self
 
@@ -36,6 +38,9 @@ __all__ = [
     "ExportResult",
     "ExportTooLargeError",
     "Progress",
+    "aiter_csv_rows",
+    "astream_to_file",
+    "awrite_rows",
     "iter_csv_lines",
     "iter_csv_rows",
     "part_path",
@@ -97,9 +102,20 @@ def _raise_export_status(response: httpx.Response) -> None:
     if response.status_code < 400:
         return
     response.read()
+    raise _export_error(response)
+
+
+async def _araise_export_status(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    await response.aread()
+    raise _export_error(response)
+
+
+def _export_error(response: httpx.Response) -> errors.APIStatusError:
     error = errors.error_from_response(response)
     if response.status_code == 403 and "too long" in error.message.lower():
-        raise ExportTooLargeError(
+        return ExportTooLargeError(
             f"{error.message}. The server exports at most its BATCH_SIZE rows in one file (50,000 on "
             "data.gouv.fr): narrow the filters, or page through /data/ instead "
             "(export(..., via='pages'), dgv ... export --via pages)",
@@ -107,24 +123,110 @@ def _raise_export_status(response: httpx.Response) -> None:
             body=error.body,
             details=error.details,
         )
-    raise error
+    return error
 
 
-def iter_csv_lines(chunks: Iterable[bytes], sink: Callable[[bytes], None] | None = None) -> Iterator[str]:
-    """Lines (with their "\\n") of a UTF-8 byte stream; `sink` sees every chunk first (a tee)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    pending = ""
+def iter_csv_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Lines (with their "\\n") of a UTF-8 byte stream, decoded incrementally."""
+    splitter = _LineSplitter()
     for chunk in chunks:
-        if sink is not None:
-            sink(chunk)
-        text = pending + decoder.decode(chunk)
-        lines = text.split("\n")
-        pending = lines.pop()
-        for line in lines:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
+        yield from splitter.feed(chunk)
+    yield from splitter.close()
+
+
+class _LineSplitter:
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._pending = ""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        lines = (self._pending + self._decoder.decode(chunk)).split("\n")
+        self._pending = lines.pop()
+        return [line + "\n" for line in lines]
+
+    def close(self) -> list[str]:
+        rest = self._pending + self._decoder.decode(b"", final=True)
+        self._pending = ""
+        return [rest] if rest else []
+
+
+class _RecordCounter:
+    """CSV records in a byte stream, counted as it passes (push-based, for sync and async alike). A
+    newline ends a record unless it is inside quotes; RFC 4180 doubles quotes inside quoted fields,
+    so quote parity says which. Bytes suffice: in UTF-8, '"' and '\\n' never occur inside a
+    multi-byte character."""
+
+    def __init__(self) -> None:
+        self.newlines = 0
+        self.in_quotes = False
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        if not self.in_quotes and b'"' not in chunk:
+            self.newlines += chunk.count(b"\n")
+        else:
+            for match in _QUOTE_OR_NEWLINE.finditer(chunk):
+                if match.group() == b'"':
+                    self.in_quotes = not self.in_quotes
+                elif not self.in_quotes:
+                    self.newlines += 1
+        self.tail = (self.tail + chunk)[-2:]
+
+    def data_rows(self) -> int:
+        """Records after the header; the blank line api_tabular may append is not a row."""
+        records = self.newlines
+        if self.tail and not self.tail.endswith(b"\n"):
+            records += 1  # an unterminated last record
+        elif self.tail == b"\n\n":
+            records -= 1
+        return max(0, records - 1)
+
+
+_QUOTE_OR_NEWLINE = re.compile(rb'["\n]')
+
+
+class _StreamSink:
+    """Chunks of a streamed export into ``dest.part``: bytes, CSV records, the last bytes (to check the
+    end), progress; `finish` checks the end and renames."""
+
+    def __init__(
+        self, dest: Path, response: httpx.Response, progress: Progress | None, count_rows: bool
+    ) -> None:
+        self.out = _PartFile(dest)
+        self.response = response
+        self.progress = progress
+        self.counter = _RecordCounter() if count_rows else None
+        self.written = 0
+        self.tail = b""
+
+    def write(self, chunk: bytes) -> None:
+        self.out.handle.write(chunk)
+        self.written += len(chunk)
+        self.tail = (self.tail + chunk)[-16:]
+        rows = None
+        if self.counter is not None:
+            self.counter.feed(chunk)
+            rows = self.counter.data_rows()
+        if self.progress is not None:
+            self.progress(self.written, rows)
+
+    def finish(self) -> ExportResult:
+        # A body without Content-Length that the connection cut looks complete to HTTP. api_tabular
+        # ends every CSV and JSON export with a newline (JSON: after the closing bracket).
+        kind = self.response.headers.get("content-type", "")
+        if self.written and (
+            not self.tail.endswith(b"\n") or ("json" in kind and not self.tail.rstrip().endswith(b"]"))
+        ):
+            raise errors.ResponseDecodeError(
+                f"the export from {self.response.request.url} ended mid-record after {self.written} bytes "
+                "(connection cut?)",
+                response=self.response,
+            )
+        self.out.commit()
+        rows = self.counter.data_rows() if self.counter is not None else None
+        return ExportResult(self.out.dest, self.written, rows, "stream")
 
 
 def stream_to_file(
@@ -137,56 +239,32 @@ def stream_to_file(
     chunk_size: int = CHUNK_SIZE,
 ) -> ExportResult:
     """Stream GET `url` into `dest` (see the module docstring). Returns bytes and rows written."""
-    target = Path(dest)
-    written = 0
-    rows: int | None = None
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
         _raise_export_status(response)
-        with _PartFile(target) as out:
-
-            def sink(chunk: bytes) -> None:
-                nonlocal written
-                out.handle.write(chunk)
-                written += len(chunk)
-                if progress is not None:
-                    progress(written, rows)
-
-            chunks = response.iter_bytes(chunk_size)
-            if count_rows:
-                rows = 0
-                records = csv.reader(iter_csv_lines(chunks, sink))
-                header = next(records, None)
-                for record in records:
-                    if record:  # the blank line api_tabular appends
-                        rows += 1
-                if header is None:
-                    rows = 0
-                if progress is not None:
-                    progress(written, rows)
-            else:
-                for chunk in chunks:
-                    sink(chunk)
-            _check_complete(out, response, written)
-            out.commit()
-    return ExportResult(target, written, rows, "stream")
+        sink = _StreamSink(Path(dest), response, progress, count_rows)
+        with sink.out:
+            for chunk in response.iter_bytes(chunk_size):
+                sink.write(chunk)
+            return sink.finish()
 
 
-def _check_complete(out: _PartFile, response: httpx.Response, written: int) -> None:
-    """A body without Content-Length that the connection cut looks complete to HTTP. api_tabular ends
-    every CSV and JSON export with a newline (JSON: after the closing bracket), so check that end."""
-    if not written:
-        return
-    out.handle.flush()
-    with open(out.part, "rb") as check:
-        check.seek(max(0, written - 16))
-        tail = check.read()
-    kind = response.headers.get("content-type", "")
-    cut = not tail.endswith(b"\n") or ("json" in kind and not tail.rstrip().endswith(b"]"))
-    if cut:
-        raise errors.ResponseDecodeError(
-            f"the export from {response.request.url} ended mid-record after {written} bytes (connection cut?)",
-            response=response,
-        )
+async def astream_to_file(
+    http: httpx.AsyncClient,
+    url: str,
+    dest: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+    count_rows: bool = False,
+    chunk_size: int = CHUNK_SIZE,
+) -> ExportResult:
+    """The async twin of `stream_to_file` (file writes stay blocking: they are local and short)."""
+    async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
+        await _araise_export_status(response)
+        sink = _StreamSink(Path(dest), response, progress, count_rows)
+        with sink.out:
+            async for chunk in response.aiter_bytes(chunk_size):
+                sink.write(chunk)
+            return sink.finish()
 
 
 def iter_csv_rows(http: httpx.Client, url: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[dict[str, str]]:
@@ -195,6 +273,44 @@ def iter_csv_rows(http: httpx.Client, url: str, *, chunk_size: int = CHUNK_SIZE)
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
         _raise_export_status(response)
         yield from csv.DictReader(iter_csv_lines(response.iter_bytes(chunk_size)))
+
+
+async def aiter_csv_rows(
+    http: httpx.AsyncClient, url: str, *, chunk_size: int = CHUNK_SIZE
+) -> AsyncIterator[dict[str, str]]:
+    """The async twin of `iter_csv_rows`. The csv module pulls lines, so each chunk's complete
+    records are handed to it; a record whose quoted field spans chunks waits for the rest."""
+    async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
+        await _araise_export_status(response)
+        splitter = _LineSplitter()
+        pending: list[str] = []
+        header: list[str] | None = None
+        async for chunk in response.aiter_bytes(chunk_size):
+            pending.extend(splitter.feed(chunk))
+            for record in _complete_records(pending):
+                if header is None:
+                    header = record
+                elif record:
+                    yield dict(zip(header, record, strict=False))
+        pending.extend(splitter.close())
+        for record in csv.reader(pending):
+            if header is None:
+                header = record
+            elif record:
+                yield dict(zip(header, record, strict=False))
+
+
+def _complete_records(pending: list[str]) -> list[list[str]]:
+    """Parse and remove the leading lines of `pending` that form whole records (quote parity even
+    at a line end: RFC 4180 doubles quotes inside quoted fields); keep an open record."""
+    quotes, cut = 0, 0
+    for i, line in enumerate(pending):
+        quotes += line.count('"')
+        if quotes % 2 == 0:
+            cut = i + 1
+    lines = pending[:cut]
+    del pending[:cut]
+    return list(csv.reader(lines))
 
 
 def _csv_cell(value: Any) -> str:
@@ -207,16 +323,64 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-class _Counter:
-    def __init__(self, out: _PartFile) -> None:
-        self.out = out
-        self.bytes = 0
+class _RowWriter:
+    """Row dicts into ``dest.part`` as CSV, a JSON array or JSON Lines; one row in memory at a time."""
 
-    def write(self, text: str) -> int:
+    def __init__(
+        self,
+        dest: Path,
+        fmt: RowFormat,
+        columns: Sequence[str] | None,
+        progress: Progress | None,
+        progress_every: int,
+    ) -> None:
+        if fmt not in ("csv", "json", "jsonl"):
+            raise errors.UsageError(f"unknown export format {fmt!r}; expected csv, json or jsonl")
+        self.fmt = fmt
+        self.columns = list(columns) if columns else None
+        self.progress = progress
+        self.progress_every = progress_every
+        self.out = _PartFile(dest)
+        self.bytes = 0
+        self.count = 0
+        self.csv: Any = None
+        if fmt == "json":
+            self._text("[")
+
+    def write(self, text: str) -> int:  # the file-like side the csv module writes to
+        return self._text(text)
+
+    def _text(self, text: str) -> int:
         data = text.encode("utf-8")
         self.out.handle.write(data)
         self.bytes += len(data)
         return len(text)
+
+    def row(self, row: Mapping[str, Any]) -> None:
+        if self.fmt == "csv":
+            if self.csv is None:
+                self.columns = self.columns or list(row)
+                self.csv = csv.writer(self, lineterminator="\n")
+                self.csv.writerow(self.columns)
+            assert self.columns is not None
+            self.csv.writerow([_csv_cell(row.get(c)) for c in self.columns])
+        elif self.fmt == "json":
+            self._text(("," if self.count else "") + "\n" + json.dumps(row, ensure_ascii=False, default=str))
+        else:
+            self._text(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        self.count += 1
+        if self.progress is not None and self.count % self.progress_every == 0:
+            self.progress(self.bytes, self.count)
+
+    def finish(self) -> ExportResult:
+        if self.fmt == "csv" and self.csv is None and self.columns:
+            csv.writer(self, lineterminator="\n").writerow(self.columns)  # no rows: the header alone
+        if self.fmt == "json":
+            self._text("\n]\n" if self.count else "]\n")
+        self.out.commit()
+        if self.progress is not None:
+            self.progress(self.bytes, self.count)
+        return ExportResult(self.out.dest, self.bytes, self.count, "pages")
 
 
 def write_rows(
@@ -230,34 +394,25 @@ def write_rows(
 ) -> ExportResult:
     """Write row dicts as CSV (header = `columns`, else the first row's keys), a JSON array, or
     JSON Lines; ``.part`` then rename. Memory: one row at a time."""
-    if fmt not in ("csv", "json", "jsonl"):
-        raise errors.UsageError(f"unknown export format {fmt!r}; expected csv, json or jsonl")
-    target = Path(dest)
-    count = 0
-    with _PartFile(target) as out:
-        sink = _Counter(out)
-        writer: Any = None
-        if fmt == "json":
-            sink.write("[")
+    writer = _RowWriter(Path(dest), fmt, columns, progress, progress_every)
+    with writer.out:
         for row in rows:
-            if fmt == "csv":
-                if writer is None:
-                    header = list(columns) if columns else list(row)
-                    writer = csv.writer(sink, lineterminator="\n")
-                    writer.writerow(header)
-                writer.writerow([_csv_cell(row.get(c)) for c in header])
-            elif fmt == "json":
-                sink.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False, default=str))
-            else:
-                sink.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-            count += 1
-            if progress is not None and count % progress_every == 0:
-                progress(sink.bytes, count)
-        if fmt == "csv" and writer is None and columns:
-            csv.writer(sink, lineterminator="\n").writerow(list(columns))
-        if fmt == "json":
-            sink.write("\n]\n" if count else "]\n")
-        out.commit()
-    if progress is not None:
-        progress(sink.bytes, count)
-    return ExportResult(target, sink.bytes, count, "pages")
+            writer.row(row)
+        return writer.finish()
+
+
+async def awrite_rows(
+    dest: str | os.PathLike[str],
+    rows: AsyncIterable[Mapping[str, Any]],
+    fmt: RowFormat = "csv",
+    *,
+    columns: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    progress_every: int = 50,
+) -> ExportResult:
+    """The async twin of `write_rows` (rows from an async pager)."""
+    writer = _RowWriter(Path(dest), fmt, columns, progress, progress_every)
+    with writer.out:
+        async for row in rows:
+            writer.row(row)
+        return writer.finish()
