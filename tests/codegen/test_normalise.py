@@ -57,3 +57,15 @@ def _reverse_keys(value: object) -> object:
     if isinstance(value, list):
         return [_reverse_keys(v) for v in value]
     return value
+
+
+def test_enum_lists_are_sorted_so_set_order_never_moves_the_hash() -> None:
+    # udata renders some enums from Python sets: the same spec comes out in a different order.
+    one = {"definitions": {"X": {"type": "string", "enum": ["b", "a", "c"]}}}
+    two = {"definitions": {"X": {"enum": ["c", "b", "a"], "type": "string"}}}
+    assert normalise(one) == normalise(two)
+    assert sha256_hex(normalise(one)) == sha256_hex(normalise(two))
+    assert normalise(one)["definitions"]["X"]["enum"] == ["a", "b", "c"]
+    # nullable enums hold None beside strings; other lists keep their order
+    assert normalise({"enum": ["b", None, "a"]})["enum"] == ['a', 'b', None]
+    assert normalise({"required": ["b", "a"]})["required"] == ["b", "a"]

@@ -13,10 +13,12 @@ __all__ = ["canonical_bytes", "normalise", "sha256_hex"]
 
 
 def normalise(doc: Any) -> Any:
-    """A copy of `doc` with every mapping key a string and keys sorted.
+    """A copy of `doc` with every mapping key a string, keys sorted, and `enum` value lists sorted.
 
     YAML turns unquoted status codes (`200:` in the Tabular spec) into integer keys; OpenAPI requires
     strings, and JSON would stringify them anyway, so this is the one place they become "200".
+    Enum order means nothing in JSON Schema, and udata renders some enums from Python sets, so their
+    order (and the document's hash) changes from one render to the next with nothing else changed.
     """
     if isinstance(doc, dict):
         out: dict[str, Any] = {}
@@ -26,7 +28,10 @@ def normalise(doc: Any) -> Any:
                 raise SpecInvalidError(
                     f"duplicate key {key!r} once keys are strings (e.g. both 200 and '200')"
                 )
-            out[key] = normalise(doc[raw])
+            value = normalise(doc[raw])
+            if key == "enum" and isinstance(value, list):
+                value = sorted(value, key=_enum_order)
+            out[key] = value
         return dict(sorted(out.items()))
     if isinstance(doc, (list, tuple)):
         return [normalise(item) for item in doc]
@@ -42,6 +47,11 @@ def canonical_bytes(doc: Any) -> bytes:
 def sha256_hex(doc: Any) -> str:
     """sha256 of the canonical bytes of `doc` (normalise it first if it may hold non-string keys)."""
     return hashlib.sha256(canonical_bytes(doc)).hexdigest()
+
+
+def _enum_order(value: Any) -> str:
+    # Mixed types (e.g. a nullable enum's None among strings) sort by their JSON text.
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def _key(key: Any) -> str:
