@@ -123,24 +123,33 @@ def bench_typed_page(runs: int) -> list[Row]:
 
 # --- 3. streaming export ------------------------------------------------------------------------
 
-_CHUNK = (b"id,label,value,flag\n" + b"".join(b"%d,label %d,%d.5,t\n" % (i, i, i) for i in range(3000)))
+_HEADER = b"id,label,value,flag\n"
+_ROWS = b"".join(b"%d,label %d,%d.5,t\n" % (i, i, i) for i in range(3000))  # ~80 KB of whole records
 
 
 class _CsvHandler(BaseHTTPRequestHandler):
+    """Serves a header and whole blocks of rows, at least `min_bytes` in all (an export must end on a
+    record boundary: the SDK rejects a body cut mid-record)."""
+
     protocol_version = "HTTP/1.1"
-    total_bytes = 0
+    min_bytes = 0
+
+    @classmethod
+    def blocks(cls) -> int:
+        return -(-cls.min_bytes // len(_ROWS))
+
+    @classmethod
+    def body_size(cls) -> int:
+        return len(_HEADER) + cls.blocks() * len(_ROWS)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        size = self.total_bytes
         self.send_response(200)
         self.send_header("Content-Type", "text/csv; charset=utf-8")
-        self.send_header("Content-Length", str(size))
+        self.send_header("Content-Length", str(self.body_size()))
         self.end_headers()
-        sent = 0
-        while sent < size:
-            piece = _CHUNK[: size - sent]
-            self.wfile.write(piece)
-            sent += len(piece)
+        self.wfile.write(_HEADER)
+        for _ in range(self.blocks()):
+            self.wfile.write(_ROWS)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -171,27 +180,40 @@ with httpx.Client(timeout=60) as c, c.stream("GET", url) as r, open(out, "wb") a
 _OUR_EXPORT = """
 import sys
 from datagouv_sdk import DataGouv
-from datagouv_sdk.export import export_tabular
+from datagouv_sdk.tabular import TabularResource
 base, rid, out = sys.argv[1], sys.argv[2], sys.argv[3]
 with DataGouv(tabular_url=base) as dg:
-    export_tabular(dg, rid, out, format="csv")
+    # validate=False: the bench server serves only the CSV body, no profile to validate against.
+    result = TabularResource(dg, rid).export(out, validate=False)
+    print(f"exported {result.bytes} bytes, {result.rows} rows", file=sys.stderr)
 """
 
 
-def bench_export(megabytes: int) -> list[Row]:
-    _CsvHandler.total_bytes = megabytes * 1024 * 1024
+def bench_export(megabytes: int, runs: int) -> list[Row]:
+    import statistics
+
+    _CsvHandler.min_bytes = megabytes * 1024 * 1024
     rid = "aaaaaaaa-1111-bbbb-2222-cccccccccccc"
+    raw_walls, our_walls, raw_rss, our_rss, complete = [], [], [], [], True
     with _serve(_CsvHandler) as base, tempfile.TemporaryDirectory(prefix="dgv-bench-") as tmp:
         url = f"{base}/api/resources/{rid}/data/csv/"
         raw_out, our_out = os.path.join(tmp, "raw.csv"), os.path.join(tmp, "ours.csv")
-        raw_wall, raw_rss = child_peak_rss_mib([VENV_PY, "-c", _RAW_EXPORT, url, raw_out])
-        our_wall, our_rss = child_peak_rss_mib([VENV_PY, "-c", _OUR_EXPORT, base, rid, our_out])
-        complete = os.path.exists(our_out) and os.path.getsize(our_out) == _CsvHandler.total_bytes
+        for _ in range(runs):  # alternated, so load drift hits both alike
+            wall, rss = child_peak_rss_mib([VENV_PY, "-c", _RAW_EXPORT, url, raw_out])
+            raw_walls.append(wall)
+            raw_rss.append(rss)
+            wall, rss = child_peak_rss_mib([VENV_PY, "-c", _OUR_EXPORT, base, rid, our_out])
+            our_walls.append(wall)
+            our_rss.append(rss)
+            complete = complete and os.path.getsize(our_out) == _CsvHandler.body_size()
+            os.unlink(our_out)
     note = "" if complete else "our export did not produce the full file"
-    mb = _CsvHandler.total_bytes / 1024 / 1024
+    mb = _CsvHandler.body_size() / 1024 / 1024
     return [
-        Row(f"3. export {mb:.0f} MB: peak RSS (MiB, raw loop as context)", our_rss, raw_rss, "MiB", "abs_lt", 80, note),
-        Row(f"3. export {mb:.0f} MB: throughput vs raw iter_bytes", mb / our_wall, mb / raw_wall, "MB/s", "ge_ratio", 0.9, note),
+        Row(f"3. export {mb:.0f} MB: peak RSS, max of runs (raw loop: context)", max(our_rss), max(raw_rss), "MiB",
+            "abs_lt", 80, note),
+        Row(f"3. export {mb:.0f} MB: throughput vs raw iter_bytes (median)", mb / statistics.median(our_walls),
+            mb / statistics.median(raw_walls), "MB/s", "ge_ratio", 0.9, note),
     ]
 
 
@@ -272,7 +294,7 @@ def main() -> int:
     steps = {
         1: lambda: bench_imports(args.runs),
         2: lambda: bench_typed_page(args.runs),
-        3: lambda: bench_export(args.export_mb),
+        3: lambda: bench_export(args.export_mb, max(5, args.runs // 2)),
         4: lambda: bench_prefetch(args.runs),
         5: bench_regenerate,
     }

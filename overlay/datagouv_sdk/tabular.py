@@ -162,6 +162,12 @@ def _apager(
     return AsyncPager(fetch, start=PageInfo(page=1), limit=limit)
 
 
+def _counting(count_rows: bool | None, progress: Progress | None) -> bool:
+    # Counting CSV rows while streaming scans every byte again (~15 % of throughput on large
+    # exports): by default only when someone watches the progress.
+    return count_rows if count_rows is not None else progress is not None
+
+
 def _check_export(via: str, format: str) -> None:
     if via not in ("stream", "pages", "auto"):
         raise errors.UsageError(f"via must be 'stream', 'pages' or 'auto', got {via!r}")
@@ -279,9 +285,12 @@ class TabularResource:
         via: ExportVia = "stream",
         progress: Progress | None = None,
         validate: bool = True,
+        count_rows: bool | None = None,
+        durable: bool = False,
     ) -> ExportResult:
-        """Write the matching rows to `dest` (see the module docstring for `via`). CSV rows are
-        counted as they stream; "jsonl" exists only through pages."""
+        """Write the matching rows to `dest` (see the module docstring for `via`); "jsonl" exists only
+        through pages. Streamed CSV rows are counted (`result.rows`) when `count_rows` is true, or
+        when it is None and a `progress` callback is given; `durable` fsyncs before the final rename."""
         _check_export(via, format)
         q = self._checked(query, validate)
         if via != "pages" and format != "jsonl":
@@ -291,7 +300,8 @@ class TabularResource:
                     _url(f"{self._base}/data/{format}/", q),
                     dest,
                     progress=progress,
-                    count_rows=format == "csv",
+                    count_rows=format == "csv" and _counting(count_rows, progress),
+                    durable=durable,
                 )
             except ExportTooLargeError:
                 if via == "stream":
@@ -302,7 +312,7 @@ class TabularResource:
         pager = _pager(
             self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
         )
-        return write_rows(dest, pager, format, columns=columns, progress=progress)
+        return write_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
 
     # --- typed client --------------------------------------------------------------------------
     def generate_client(
@@ -399,6 +409,8 @@ class MetricsModel:
         via: ExportVia = "stream",
         progress: Progress | None = None,
         validate: bool = True,
+        count_rows: bool | None = None,
+        durable: bool = False,
     ) -> ExportResult:
         """CSV streamed from ``/data/csv/`` (the only export Metrics has), or any format through pages."""
         _check_export(via, format)
@@ -408,14 +420,19 @@ class MetricsModel:
         if format == "csv" and via != "pages":
             try:
                 return stream_to_file(
-                    self.http, _url(f"{self._base}/csv/", q), dest, progress=progress, count_rows=True
+                    self.http,
+                    _url(f"{self._base}/csv/", q),
+                    dest,
+                    progress=progress,
+                    count_rows=_counting(count_rows, progress),
+                    durable=durable,
                 )
             except ExportTooLargeError:
                 if via == "stream":
                     raise
         columns = list(q.selected) if q.selected else (self.column_names() or None)
         pager = _pager(self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict)
-        return write_rows(dest, pager, format, columns=columns, progress=progress)
+        return write_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
 
 
 # --- async twins ---------------------------------------------------------------------------------
@@ -514,6 +531,8 @@ class AsyncTabularResource:
         via: ExportVia = "stream",
         progress: Progress | None = None,
         validate: bool = True,
+        count_rows: bool | None = None,
+        durable: bool = False,
     ) -> ExportResult:
         _check_export(via, format)
         q = await self._checked(query, validate)
@@ -524,7 +543,8 @@ class AsyncTabularResource:
                     _url(f"{self._base}/data/{format}/", q),
                     dest,
                     progress=progress,
-                    count_rows=format == "csv",
+                    count_rows=format == "csv" and _counting(count_rows, progress),
+                    durable=durable,
                 )
             except ExportTooLargeError:
                 if via == "stream":
@@ -535,7 +555,7 @@ class AsyncTabularResource:
         pager = _apager(
             self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
         )
-        return await awrite_rows(dest, pager, format, columns=columns, progress=progress)
+        return await awrite_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
 
 
 class AsyncMetricsModel:
@@ -596,6 +616,8 @@ class AsyncMetricsModel:
         via: ExportVia = "stream",
         progress: Progress | None = None,
         validate: bool = True,
+        count_rows: bool | None = None,
+        durable: bool = False,
     ) -> ExportResult:
         _check_export(via, format)
         q = await self._checked(query, validate)
@@ -604,7 +626,12 @@ class AsyncMetricsModel:
         if format == "csv" and via != "pages":
             try:
                 return await astream_to_file(
-                    self.http, _url(f"{self._base}/csv/", q), dest, progress=progress, count_rows=True
+                    self.http,
+                    _url(f"{self._base}/csv/", q),
+                    dest,
+                    progress=progress,
+                    count_rows=_counting(count_rows, progress),
+                    durable=durable,
                 )
             except ExportTooLargeError:
                 if via == "stream":
@@ -613,4 +640,4 @@ class AsyncMetricsModel:
         pager = _apager(
             self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
         )
-        return await awrite_rows(dest, pager, format, columns=columns, progress=progress)
+        return await awrite_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)

@@ -42,7 +42,7 @@ async def test_async_exports(tabular_peer: TabularPeer, tmp_path: Path) -> None:
         result = await big.export(tmp_path / "big.csv", via="auto")
         assert (result.via, result.rows) == ("pages", tabular_peer.rows["big"])
         paged = AsyncTabularResource(dg, tabular_peer.resources["paged"])
-        streamed = await paged.export(tmp_path / "paged.csv", Query().filter(col("n") > 7))
+        streamed = await paged.export(tmp_path / "paged.csv", Query().filter(col("n") > 7), count_rows=True)
         rows = list(csv.DictReader(io.StringIO((tmp_path / "paged.csv").read_text())))
         assert streamed.rows == len(rows) == tabular_peer.rows["paged"] - 7
         assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "paged.csv"]

@@ -3,6 +3,7 @@ body, a mocked transport that dies mid-body (what no real server does on cue), C
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def server() -> Iterator[FaultServer]:
 
 def export(server: FaultServer, dest: Path) -> object:
     with DataGouv(tabular_url=server.url, retry=RetryPolicy.none()) as dg:
-        return TabularResource(dg, RID).export(dest, validate=False)
+        return TabularResource(dg, RID).export(dest, validate=False, count_rows=True)
 
 
 def assert_untouched(dest: Path, before: bytes | None) -> None:
@@ -66,6 +67,24 @@ def test_complete_body_is_renamed(server: FaultServer, tmp_path: Path) -> None:
     dest = tmp_path / "out.csv"
     result = export(server, dest)
     assert dest.read_bytes() == CSV_BODY and result.rows == 2000
+
+
+def test_rows_and_fsync_are_opt_in(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both cost throughput on large exports: counted only on request (or with a progress callback),
+    # fsynced only when durable.
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+    server.script(CSV_PATH, Reply(200, CSV_BODY, content_type="text/csv"))
+    with DataGouv(tabular_url=server.url) as dg:
+        plain = TabularResource(dg, RID).export(tmp_path / "plain.csv", validate=False)
+        assert (plain.rows, fsyncs) == (None, [])
+        watched = TabularResource(dg, RID).export(tmp_path / "w.csv", validate=False, progress=lambda b, r: None)
+        assert watched.rows == 2000 and fsyncs == []
+        TabularResource(dg, RID).export(tmp_path / "d.csv", validate=False, durable=True)
+        assert len(fsyncs) == 1 and (tmp_path / "d.csv").read_bytes() == CSV_BODY
 
 
 def test_error_status_creates_no_file(server: FaultServer, tmp_path: Path) -> None:

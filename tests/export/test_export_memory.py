@@ -27,7 +27,7 @@ import resource, sys
 from datagouv_sdk import DataGouv
 from datagouv_sdk.tabular import MetricsModel
 with DataGouv(metrics_url=sys.argv[1]) as dg:
-    result = MetricsModel(dg, sys.argv[2]).export(sys.argv[3], validate=False)
+    result = MetricsModel(dg, sys.argv[2]).export(sys.argv[3], validate=False, count_rows=True)
 print(result.rows, result.bytes)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)  # KiB on Linux
 """

@@ -124,7 +124,7 @@ def test_lazy_csv_rows_can_stop_early(dg: DataGouv, tabular_peer: TabularPeer) -
 def test_metrics_export_stream_and_pages(dg: DataGouv, metrics_peer: MetricsPeer, tmp_path: Path) -> None:
     model = MetricsModel(dg, "datasets")
     q = Query().filter(dataset_id="5d0b7a5e8b4c41597a1b2c02").sort("-metric_month")
-    streamed = model.export(tmp_path / "m.csv", q)
+    streamed = model.export(tmp_path / "m.csv", q, count_rows=True)
     paged = model.export(tmp_path / "m.jsonl", q, format="jsonl", via="pages")
     rows = read_csv(tmp_path / "m.csv")
     assert streamed.rows == paged.rows == len(rows) == model.count(q) == len(metrics_peer.months)

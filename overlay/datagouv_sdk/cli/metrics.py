@@ -80,5 +80,6 @@ def metrics_export(
             format=cast(Any, fmt),
             via=cast(Any, via),
             progress=None if quiet else export_progress(f"exporting {model}"),
+            count_rows=True,  # the summary line reports rows
         )
     print_export(result)

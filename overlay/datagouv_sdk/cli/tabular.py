@@ -268,5 +268,6 @@ def tabular_export(
             format=cast(Any, fmt),
             via=cast(Any, via),
             progress=None if quiet else export_progress(f"exporting {rid}"),
+            count_rows=True,  # the summary line reports rows
         )
     print_export(result)
