@@ -336,7 +336,12 @@ class TabularResource:
             package=name,
             output_dir=Path(output_dir) / name,
             config=load_config(None, package=name),
-            stamp=document_stamp(f"tabular resource {self.resource_id}", document, sha256_hex(document)),
+            stamp=document_stamp(
+                f"tabular resource {self.resource_id}",
+                document,
+                sha256_hex(document),
+                regenerate="`TabularResource.generate_client()`",
+            ),
         )
 
 

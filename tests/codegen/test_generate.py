@@ -71,6 +71,16 @@ def test_every_file_is_stamped(generated: GeneratedRun, package: str) -> None:
         match = HEADER.match(path.read_text(encoding="utf-8"))
         assert match, f"{path} has no DO-NOT-EDIT header"
         assert match.groups() == (generator_version(), EXPECTED[package][0], result.stamp.spec_sha256[:12])
+    assert (result.output_dir / "py.typed").is_file()  # PEP 561: installed, its types are used
+
+
+@pytest.mark.parametrize("package", sorted(EXPECTED))
+def test_custom_templates_are_applied(generated: GeneratedRun, package: str) -> None:
+    # models load lazily (import cost) and the client's context managers type-check (mypy)
+    models = (generated.first[package].output_dir / "models" / "__init__.py").read_text(encoding="utf-8")
+    assert "def __getattr__(name: str) -> Any:" in models and "if TYPE_CHECKING:" in models
+    client = (generated.first[package].output_dir / "client.py").read_text(encoding="utf-8")
+    assert "exc_type: type[BaseException] | None = None" in client
 
 
 @pytest.mark.parametrize("package", sorted(EXPECTED))

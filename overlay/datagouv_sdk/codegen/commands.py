@@ -164,7 +164,6 @@ def generate_all(
     sources = select_sources(list(names), layout)
     lock = load_lock(layout)
     root = output_root or layout.generated_dir
-    templates = layout.specs_dir / "templates"
 
     def one(source: Source) -> GenerationResult | SpecError:
         try:
@@ -177,7 +176,6 @@ def generate_all(
                 output_dir=root / source.package,
                 config=load_config(layout.config_path(source.name), package=source.package),
                 stamp=document_stamp(source.name, prepared, entry.sha256),
-                templates=templates if templates.is_dir() else None,
             )
         except SpecError as exc:
             return exc

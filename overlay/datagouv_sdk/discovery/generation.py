@@ -34,7 +34,6 @@ def generate_package(document: OpenAPIDocument, output_dir: Path, *, package: st
         raise UsageError(f"{package!r} is not a valid Python package name (lower case letters, digits, _)")
     try:
         from datagouv_sdk.codegen.generate import document_stamp, generate_client, load_config
-        from datagouv_sdk.codegen.layout import default_layout
         from datagouv_sdk.codegen.normalise import normalise, sha256_hex
     except ImportError as exc:  # openapi-python-client and friends are the `codegen` extra
         raise UsageError(f"client generation needs the codegen extra (pip install 'datagouv-sdk[codegen]'): {exc}") from exc
@@ -44,13 +43,13 @@ def generate_package(document: OpenAPIDocument, output_dir: Path, *, package: st
     info = spec.setdefault("info", {})
     info.setdefault("title", package)
     info.setdefault("version", "")
-    templates = default_layout().specs_dir / "templates"
     result = generate_client(
         spec,
         package=package,
         output_dir=Path(output_dir) / package,
         config=load_config(None, package=package),
-        stamp=document_stamp(package, spec, sha256_hex(normalise(document.original))),
-        templates=templates if templates.is_dir() else None,
+        stamp=document_stamp(
+            package, spec, sha256_hex(normalise(document.original)), regenerate="`dgv dataservices generate`"
+        ),
     )
     return result.output_dir
