@@ -26,7 +26,8 @@ class Row:
     baseline: float
     unit: str
     # "le": ours/baseline <= limit (times); "ge": baseline/ours >= limit (a speed-up: ours is a time);
-    # "ge_ratio": ours/baseline >= limit (throughputs); "abs_lt": ours < limit (baseline is context).
+    # "ge_ratio": ours/baseline >= limit (throughputs); "abs_lt": ours < limit (baseline is context);
+    # "info": no target, shown to explain another row.
     kind: str
     limit: float
     note: str = ""
@@ -39,6 +40,8 @@ class Row:
 
     @property
     def passed(self) -> bool:
+        if self.kind == "info":
+            return True
         if self.kind == "le":
             return self.ratio <= self.limit
         if self.kind in ("ge", "ge_ratio"):
@@ -104,13 +107,15 @@ def print_table(rows: Sequence[Row]) -> None:
     print(header)
     print("-" * len(header))
     for row in rows:
-        if row.kind == "abs_lt":
+        if row.kind == "info":
+            limit = "-"
+        elif row.kind == "abs_lt":
             limit = f"<{row.limit:g} {row.unit}"
         elif row.kind in ("ge", "ge_ratio"):
             limit = f">={row.limit:g}x"
         else:
             limit = f"<={row.limit:g}x"
         ours, base = f"{row.ours:.3f} {row.unit}", f"{row.baseline:.3f} {row.unit}"
-        verdict = "PASS" if row.passed else "FAIL"
+        verdict = "info" if row.kind == "info" else ("PASS" if row.passed else "FAIL")
         note = f"  ({row.note})" if row.note else ""
         print(f"{row.target:<62} {ours:>12} {base:>12} {row.ratio:>6.2f}x {limit:>9}  {verdict}{note}")
