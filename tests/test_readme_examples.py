@@ -1,4 +1,5 @@
-"""Run the README's Quickstart examples against the local udata peer, so they cannot rot.
+"""Run the README's examples against the local peers, so they cannot rot: the Quickstart against the
+udata peer, "Metrics and Tabular" against the api_tabular peers.
 
 Every ```python block is executed (fresh namespace, temporary working directory) and every ```sh
 block is run by bash, with DATAGOUV_BASE_URL / DATAGOUV_API_KEY pointed at the peer. A block preceded
@@ -40,10 +41,10 @@ class Block:
         return f"{self.lang}@README.md:{self.line}"
 
 
-def quickstart_blocks() -> list[Block]:
+def section_blocks(title: str) -> list[Block]:
     text = README.read_text(encoding="utf-8")
-    match = re.search(r"^## Quickstart\n(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
-    assert match is not None, "README.md has no '## Quickstart' section"
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    assert match is not None, f"README.md has no '## {title}' section"
     section, offset = match.group(1), text[: match.start(1)].count("\n")
     blocks = []
     for m in re.finditer(r"(<!-- readme-test: skip \(([^)]*)\) -->\n)?```(\w+)\n(.*?)```", section, re.DOTALL):
@@ -52,7 +53,8 @@ def quickstart_blocks() -> list[Block]:
     return blocks
 
 
-BLOCKS = quickstart_blocks()
+BLOCKS = section_blocks("Quickstart")
+TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
 
 
@@ -71,7 +73,7 @@ def test_the_quickstart_has_the_examples_it_promises() -> None:
 def test_install_line_names_this_package() -> None:
     name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
     install = [b for b in BLOCKS if b.skip_reason and "pip install" in b.code]
-    assert install and install[0].code.split()[-1] == name
+    assert install and f"pip install ./{name}" in install[0].code
 
 
 @pytest.fixture
@@ -119,3 +121,26 @@ def test_shell_example(block: Block, peer_env: dict[str, str], udata_peer: Any) 
     finally:
         with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
             dg.datasets.delete(dataset)
+
+
+@pytest.mark.parametrize("block", TABULAR_BLOCKS, ids=lambda b: b.id)
+def test_metrics_and_tabular_example(
+    block: Block, tabular_peer: Any, metrics_peer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert block.lang == "python" and block.skip_reason is None
+    monkeypatch.setenv("DATAGOUV_TABULAR_URL", tabular_peer.base_url)
+    monkeypatch.setenv("DATAGOUV_METRICS_URL", metrics_peer.base_url)
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    code = compile("\n" * (block.line) + block.code, str(README), "exec")
+    with contextlib.redirect_stdout(out):
+        exec(code, {"__name__": "__readme__"})  # noqa: S102 - running the README's own examples is the point
+    printed = out.getvalue()
+    assert printed.strip(), f"{block.id} printed nothing"
+    assert "None" not in printed.split(), f"{block.id} printed a None: {printed}"
+
+
+def test_metrics_and_tabular_section_shows_query_validation_and_export() -> None:
+    joined = "\n".join(b.code for b in TABULAR_BLOCKS)
+    for needle in ("Query()", "col(", ".export(", "errors.UsageError", "MetricsModel("):
+        assert needle in joined, needle
