@@ -23,6 +23,7 @@ __all__ = [
     "fetch_document",
     "parse_document",
     "resolve_mirror",
+    "spec_client",
 ]
 
 MIRROR_ENV = "DATAGOUV_SPECS_MIRROR"
@@ -69,6 +70,16 @@ def fetch_document(
     return parse_document(data, origin=source.url)
 
 
+def spec_client(purpose: str, *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT) -> httpx.Client:
+    """The httpx client that reads spec documents (fetch, diff, live check): sane timeouts, redirects
+    followed, a user agent naming the purpose. Never carries an API key: specs are public."""
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        headers={"User-Agent": f"datagouv-sdk/{__version__} ({purpose})"},
+    )
+
+
 def _get_with_retries(
     source: Source,
     *,
@@ -78,11 +89,7 @@ def _get_with_retries(
     sleep: Callable[[float], None],
 ) -> bytes:
     own_client = client is None
-    http = client or httpx.Client(
-        timeout=DEFAULT_TIMEOUT,
-        follow_redirects=True,
-        headers={"User-Agent": f"datagouv-sdk/{__version__} (spec fetcher)"},
-    )
+    http = client or spec_client("spec fetcher")
     try:
         last = ""
         for attempt in range(retries + 1):

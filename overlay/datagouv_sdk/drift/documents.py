@@ -15,9 +15,8 @@ from typing import Any
 import attrs
 import httpx
 
-from datagouv_sdk._version import __version__
 from datagouv_sdk.codegen.errors import SpecFetchError, SpecInvalidError
-from datagouv_sdk.codegen.fetch import DEFAULT_TIMEOUT, MAX_DOCUMENT_BYTES, parse_document
+from datagouv_sdk.codegen.fetch import MAX_DOCUMENT_BYTES, parse_document, spec_client
 from datagouv_sdk.codegen.normalise import normalise, sha256_hex
 from datagouv_sdk.codegen.swagger2 import component_names, convert, is_swagger2
 from datagouv_sdk.drift.changes import ApiDiff
@@ -76,11 +75,7 @@ def diff_specs(old: SpecDocument, new: SpecDocument) -> ApiDiff:
 
 def _get(url: str, client: httpx.Client | None) -> bytes:
     own = client is None
-    http = client or httpx.Client(
-        timeout=DEFAULT_TIMEOUT,
-        follow_redirects=True,
-        headers={"User-Agent": f"datagouv-sdk/{__version__} (spec diff)"},
-    )
+    http = client or spec_client("spec diff")
     try:
         response = http.get(url)
     except httpx.HTTPError as exc:

@@ -21,9 +21,8 @@ from types import ModuleType
 import attrs
 import httpx
 
-from datagouv_sdk._version import __version__
 from datagouv_sdk.codegen.errors import SpecError
-from datagouv_sdk.codegen.fetch import MAX_DOCUMENT_BYTES, parse_document
+from datagouv_sdk.codegen.fetch import MAX_DOCUMENT_BYTES, parse_document, spec_client
 from datagouv_sdk.codegen.normalise import normalise, sha256_hex
 from datagouv_sdk.errors import UsageError
 
@@ -104,11 +103,7 @@ def _fetch_status(
 ) -> LiveSpecStatus:
     status = LiveSpecStatus(package, url, version, sha)
     own = client is None
-    http = client or httpx.Client(
-        timeout=DEFAULT_TIMEOUT,
-        follow_redirects=True,
-        headers={"User-Agent": f"datagouv-sdk/{__version__} (spec check)"},
-    )
+    http = client or spec_client("spec check", timeout=DEFAULT_TIMEOUT)
     try:
         response = http.get(url)
         if response.status_code >= 400:
