@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_PY = os.path.join(ROOT, ".venv", "bin", "python")
+TIME_BIN = "/usr/bin/time"
 
 
 @dataclass
@@ -85,17 +86,22 @@ def interleaved_process_seconds(
 
 
 def child_peak_rss_mib(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one child process, from the kernel's rusage accounting."""
+    """(wall seconds, peak RSS MiB) of one child process.
+
+    Measured by /usr/bin/time (GNU time, `%M`), not by our own wait4(): Linux keeps the (v)forked
+    parent's memory high-water mark in the child's maxrss across exec, so a child of this (large)
+    process would report at least our own size. time's child is forked from the small `time`.
+    """
+    if not os.path.exists(TIME_BIN):
+        raise RuntimeError(f"{TIME_BIN} is missing (Debian package `time`): it measures peak memory")
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    _, _, usage = os.wait4(proc.pid, 0)
+    done = subprocess.run([TIME_BIN, "-f", "%M", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          env=env, check=False)
     wall = time.perf_counter() - start
-    proc.returncode = 0
-    if proc.stderr is not None:
-        err = proc.stderr.read().decode(errors="replace")
-        if err.strip():
-            print(err, file=sys.stderr)
-    return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+    lines = done.stderr.decode(errors="replace").strip().splitlines()
+    if done.returncode != 0 or not lines or not lines[-1].isdigit():
+        raise RuntimeError(f"{argv[:3]} failed ({done.returncode}): {' / '.join(lines[-5:])}")
+    return wall, int(lines[-1]) / 1024  # %M is KiB
 
 
 def self_peak_rss_mib() -> float:
