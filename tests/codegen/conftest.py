@@ -23,7 +23,7 @@ from datagouv_sdk.codegen.layout import RepoLayout
 REPO = Path(__file__).resolve().parents[2]
 MIRROR = Path(os.environ.get("DATAGOUV_TEST_SPECS_MIRROR", REPO.parent / "shared" / "specs"))
 # Committed pipeline inputs a test layout needs (specs/upstream is rebuilt from the mirror).
-_SPEC_INPUTS = ("sources.json", "lock.json", "patches", "config", "templates")
+_SPEC_INPUTS = ("sources.json", "lock.json", "patches", "config")
 
 
 def copy_layout(root: Path) -> RepoLayout:

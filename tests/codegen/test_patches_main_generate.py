@@ -36,7 +36,6 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
             output_dir=root / package,
             config=load_config(layout.config_path(name), package=package),
             stamp=document_stamp(name, document, upstream_sha256="0" * 64),  # not under test here
-            templates=layout.specs_dir / "templates",
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -131,7 +131,11 @@ def generate_client(
     stamp: Stamp,
     templates: Path | None = TEMPLATES_DIR,
 ) -> GenerationResult:
-    """Generate `package` from the prepared OAS 3 `document` into `output_dir` (replaced on success)."""
+    """Generate `package` from the prepared OAS 3 `document` into `output_dir` (replaced on success).
+    `templates`: our template overrides (default), or None for openapi-python-client's own."""
+    if templates is not None and not templates.is_dir():
+        # the generator silently falls back to its own templates for a missing folder
+        raise GenerationError(f"custom templates folder {templates} does not exist")
     started = time.perf_counter()
     output_dir = output_dir.resolve()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
