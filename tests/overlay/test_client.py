@@ -4,7 +4,6 @@ the API key, the call helper over generated functions, the raw clients, with_opt
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -13,24 +12,6 @@ from datagouv_main.api.datasets import get_dataset, list_datasets
 from datagouv_sdk import AsyncDataGouv, Config, DataGouv, RetryPolicy, errors
 
 pytestmark = pytest.mark.peer
-
-
-@pytest.fixture
-def dg(udata_peer: Any) -> Iterator[DataGouv]:
-    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
-        yield client
-
-
-@pytest.fixture
-def anon(udata_peer: Any) -> Iterator[DataGouv]:
-    with DataGouv(base_url=udata_peer.base_url, api_key=None) as client:
-        yield client
-
-
-@pytest.fixture
-async def adg(udata_peer: Any) -> AsyncIterator[AsyncDataGouv]:
-    async with AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
-        yield client
 
 
 # --- errors, from the peer's real bodies -----------------------------------------------------------

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import httpx
-
 from datagouv_sdk import AsyncDataGouv, DataGouv
+
 from tests.peers.udata_fixtures import UdataPeer
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -11,36 +10,30 @@ from datagouv_metrics.api.metrics_data_retrieval import get_metrics_by_model
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_tabular.api.data_retrieval import get_resource_data
 
+from tests.overlay.conftest import MAIN_UNUSED
+
 pytestmark = pytest.mark.peer
 
-MAIN_UNUSED = "http://127.0.0.1:9"  # these tests never call the Main API
 
 
-@pytest.fixture
-def dg(tabular_peer: Any, metrics_peer: Any) -> Iterator[DataGouv]:
-    with DataGouv(base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url,
-                  tabular_url=tabular_peer.base_url) as client:
-        yield client
-
-
-def test_metrics_typed_page(dg: DataGouv, metrics_peer: Any) -> None:
-    page = dg.call(get_metrics_by_model.sync_detailed, "site", page_size=5)
+def test_metrics_typed_page(tabular_dg: DataGouv, metrics_peer: Any) -> None:
+    page = tabular_dg.call(get_metrics_by_model.sync_detailed, "site", page_size=5)
     assert type(page).__module__.startswith("datagouv_metrics.models")
     assert len(page.data) == 5
-    raw = dg.call(get_metrics_by_model.sync_detailed, "site", page_size=5, raw=True)
+    raw = tabular_dg.call(get_metrics_by_model.sync_detailed, "site", page_size=5, raw=True)
     assert raw["meta"]["total"] == metrics_peer.rows["site"] and raw["links"]["next"]
-    assert str(dg.metrics.get_httpx_client().base_url).rstrip("/") == metrics_peer.base_url.rstrip("/")
+    assert str(tabular_dg.metrics.get_httpx_client().base_url).rstrip("/") == metrics_peer.base_url.rstrip("/")
 
 
-def test_tabular_typed_page_and_errors(dg: DataGouv, tabular_peer: Any) -> None:
-    page = dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["paged"]), page_size=3)
+def test_tabular_typed_page_and_errors(tabular_dg: DataGouv, tabular_peer: Any) -> None:
+    page = tabular_dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["paged"]), page_size=3)
     assert type(page).__module__.startswith("datagouv_tabular.models") and len(page.data) == 3
     with pytest.raises(errors.NotFoundError):
-        dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["missing"]))
+        tabular_dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["missing"]))
     with pytest.raises(errors.GoneError):
-        dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["deleted"]))
+        tabular_dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["deleted"]))
     with pytest.raises(errors.BadRequestError) as caught:  # the server's own refusal of page_size > 50
-        dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["paged"]), page_size=51)
+        tabular_dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["paged"]), page_size=51)
     assert caught.value.details  # api_tabular's {"errors": [...]} list
 
 

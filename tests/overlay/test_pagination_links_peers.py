@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -10,22 +9,16 @@ import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.pagination import LinkPage, async_link_pager, iter_link_pages, link_pager
 
+from tests.overlay.conftest import MAIN_UNUSED
+
 pytestmark = pytest.mark.peer
 
-MAIN_UNUSED = "http://127.0.0.1:9"  # these tests never call the Main API
 
 
-@pytest.fixture
-def dg(tabular_peer: Any, metrics_peer: Any) -> Iterator[DataGouv]:
-    with DataGouv(base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url,
-                  tabular_url=tabular_peer.base_url) as client:
-        yield client
-
-
-def test_tabular_rows_across_pages_each_once(dg: DataGouv, tabular_peer: Any) -> None:
+def test_tabular_rows_across_pages_each_once(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]
     expected = tabular_peer.rows["paged"]
-    pages = list(iter_link_pages(dg.http("tabular"), f"/api/resources/{rid}/data/", {"page_size": 7}))
+    pages = list(iter_link_pages(tabular_dg.http("tabular"), f"/api/resources/{rid}/data/", {"page_size": 7}))
     assert all(isinstance(p, LinkPage) for p in pages)
     assert len(pages) == -(-expected // 7)
     last = pages[-1]
@@ -35,9 +28,9 @@ def test_tabular_rows_across_pages_each_once(dg: DataGouv, tabular_peer: Any) ->
     assert len(ids) == expected == len(set(ids))
 
 
-def test_tabular_limit_start_page_and_filters(dg: DataGouv, tabular_peer: Any) -> None:
+def test_tabular_limit_start_page_and_filters(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]
-    http = dg.http("tabular")
+    http = tabular_dg.http("tabular")
     assert len(list(link_pager(http, f"/api/resources/{rid}/data/", {"page_size": 5}, limit=12))) == 12
     rows = list(link_pager(http, f"/api/resources/{rid}/data/", {"page_size": 5, "page": 2}))
     assert len(rows) == tabular_peer.rows["paged"] - 5
@@ -55,17 +48,17 @@ def test_page_size_over_50_is_refused_before_any_request(tabular_peer: Any) -> N
     assert response.status_code == 400 and len(sent) == 1
 
 
-def test_tabular_errors_come_through_typed(dg: DataGouv, tabular_peer: Any) -> None:
+def test_tabular_errors_come_through_typed(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     with pytest.raises(errors.NotFoundError):
-        list(link_pager(dg.http("tabular"), f"/api/resources/{tabular_peer.resources['missing']}/data/"))
+        list(link_pager(tabular_dg.http("tabular"), f"/api/resources/{tabular_peer.resources['missing']}/data/"))
     with pytest.raises(errors.GoneError):
-        list(link_pager(dg.http("tabular"), f"/api/resources/{tabular_peer.resources['deleted']}/data/"))
+        list(link_pager(tabular_dg.http("tabular"), f"/api/resources/{tabular_peer.resources['deleted']}/data/"))
 
 
-def test_metrics_rows_across_pages(dg: DataGouv, metrics_peer: Any) -> None:
+def test_metrics_rows_across_pages(tabular_dg: DataGouv, metrics_peer: Any) -> None:
     model = "site" if "site" in metrics_peer.rows else next(iter(metrics_peer.rows))
     expected = metrics_peer.rows[model]
-    pager = link_pager(dg.http("metrics"), f"/api/{model}/data/", {"page_size": 10, "metric_month__sort": "asc"})
+    pager = link_pager(tabular_dg.http("metrics"), f"/api/{model}/data/", {"page_size": 10, "metric_month__sort": "asc"})
     first = pager.first_page()
     assert first.total == expected
     pages = list(pager.iter_pages())
@@ -87,13 +80,13 @@ async def test_async_links_tabular_and_metrics(tabular_peer: Any, metrics_peer: 
             async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 100})
 
 
-def test_prefetch_over_links_keeps_order(dg: DataGouv, tabular_peer: Any, metrics_peer: Any) -> None:
+def test_prefetch_over_links_keeps_order(tabular_dg: DataGouv, tabular_peer: Any, metrics_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]
     path, params = f"/api/resources/{rid}/data/", {"page_size": 10, "__id__sort": "asc"}
-    sequential = [r["__id"] for r in link_pager(dg.http("tabular"), path, params)]
-    prefetched = [r["__id"] for r in link_pager(dg.http("tabular"), path, params, prefetch=4)]
+    sequential = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), path, params)]
+    prefetched = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), path, params, prefetch=4)]
     assert prefetched == sequential and len(prefetched) == tabular_peer.rows["paged"] == len(set(prefetched))
-    limited = [r["__id"] for r in link_pager(dg.http("tabular"), path, params, prefetch=4, limit=25)]
+    limited = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), path, params, prefetch=4, limit=25)]
     assert limited == sequential[:25]
 
 

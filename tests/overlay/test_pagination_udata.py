@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -11,18 +10,6 @@ from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.pagination import NumberedPage, PageInfo
 
 pytestmark = pytest.mark.peer
-
-
-@pytest.fixture
-def dg(udata_peer: Any) -> Iterator[DataGouv]:
-    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
-        yield client
-
-
-@pytest.fixture
-async def adg(udata_peer: Any) -> AsyncIterator[AsyncDataGouv]:
-    async with AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
-        yield client
 
 
 def test_all_datasets_across_pages_of_5_each_once(dg: DataGouv, udata_peer: Any) -> None:

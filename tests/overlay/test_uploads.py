@@ -16,12 +16,6 @@ pytestmark = pytest.mark.peer
 
 
 @pytest.fixture
-def dg(udata_peer: Any) -> Iterator[DataGouv]:
-    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as client:
-        yield client
-
-
-@pytest.fixture
 def dataset(dg: DataGouv) -> Iterator[str]:
     ident: str = dg.datasets.create({"title": "uploads", "description": "test_uploads"}, raw=True)["id"]
     yield ident
