@@ -10,7 +10,6 @@ import os
 import resource
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -95,8 +94,9 @@ def child_peak_rss_mib(argv: Sequence[str], env: dict[str, str] | None = None) -
     if not os.path.exists(TIME_BIN):
         raise RuntimeError(f"{TIME_BIN} is missing (Debian package `time`): it measures peak memory")
     start = time.perf_counter()
-    done = subprocess.run([TIME_BIN, "-f", "%M", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          env=env, check=False)
+    done = subprocess.run(
+        [TIME_BIN, "-f", "%M", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False
+    )
     wall = time.perf_counter() - start
     lines = done.stderr.decode(errors="replace").strip().splitlines()
     if done.returncode != 0 or not lines or not lines[-1].isdigit():

@@ -26,11 +26,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (  # noqa: E402
+from harness import (
     ROOT,
     VENV_PY,
     Row,
@@ -98,7 +97,7 @@ class _ReplayHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     body = b""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(self.body)))
@@ -113,10 +112,10 @@ def bench_typed_page(runs: int) -> list[Row]:
     import httpx
 
     sys.path.insert(0, ROOT)
-    from tests.peers.udata_fixtures import start_udata_peer
-
     from datagouv_main.api.datasets import list_datasets
     from datagouv_sdk import DataGouv
+
+    from tests.peers.udata_fixtures import start_udata_peer
 
     params = {"page": 1, "page_size": 100}  # exactly what the generated function sends
 
@@ -138,7 +137,11 @@ def bench_typed_page(runs: int) -> list[Row]:
             # counted anonymously, as the measured calls are (the owner also sees private/deleted ones)
             total = httpx.get(peer.api_v1 + "/datasets/", params={"page_size": 1}).json()["total"]
             for index in range(max(0, 100 - total)):  # the page must really hold 100 items
-                payload = {"title": f"bench dataset {index}", "description": "benchmark filler", "private": False}
+                payload = {
+                    "title": f"bench dataset {index}",
+                    "description": "benchmark filler",
+                    "private": False,
+                }
                 setup.post(peer.api_v1 + "/datasets/", json=payload).raise_for_status()
         on_peer = measure(peer.base_url)
         _ReplayHandler.body = httpx.get(peer.api_v1 + "/datasets/", params=params).content
@@ -146,11 +149,31 @@ def bench_typed_page(runs: int) -> list[Row]:
         replayed = measure(replay)
     kb = len(_ReplayHandler.body) / 1024
     return [
-        Row("2. typed 100-item datasets page (fetch + parse), udata peer", on_peer["typed"], on_peer["raw"], "s", "le", 1.5),
+        Row(
+            "2. typed 100-item datasets page (fetch + parse), udata peer",
+            on_peer["typed"],
+            on_peer["raw"],
+            "s",
+            "le",
+            1.5,
+        ),
         Row("2. raw/untyped mode, same page, udata peer", on_peer["untyped"], on_peer["raw"], "s", "le", 1.1),
-        Row(f"2. info: typed, page replayed locally ({kb:.0f} KB, no server cost)", replayed["typed"], replayed["raw"],
-            "s", "info", 0),
-        Row("2. info: raw/untyped, page replayed locally", replayed["untyped"], replayed["raw"], "s", "info", 0),
+        Row(
+            f"2. info: typed, page replayed locally ({kb:.0f} KB, no server cost)",
+            replayed["typed"],
+            replayed["raw"],
+            "s",
+            "info",
+            0,
+        ),
+        Row(
+            "2. info: raw/untyped, page replayed locally",
+            replayed["untyped"],
+            replayed["raw"],
+            "s",
+            "info",
+            0,
+        ),
     ]
 
 
@@ -175,7 +198,7 @@ class _CsvHandler(BaseHTTPRequestHandler):
     def body_size(cls) -> int:
         return len(_HEADER) + cls.blocks() * len(_ROWS)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/csv; charset=utf-8")
         self.send_header("Content-Length", str(self.body_size()))
@@ -243,10 +266,24 @@ def bench_export(megabytes: int, runs: int) -> list[Row]:
     note = "" if complete else "our export did not produce the full file"
     mb = _CsvHandler.body_size() / 1024 / 1024
     return [
-        Row(f"3. export {mb:.0f} MB: peak RSS, max of runs (raw loop: context)", max(our_rss), max(raw_rss), "MiB",
-            "abs_lt", 80, note),
-        Row(f"3. export {mb:.0f} MB: throughput vs raw iter_bytes (median)", mb / statistics.median(our_walls),
-            mb / statistics.median(raw_walls), "MB/s", "ge_ratio", 0.9, note),
+        Row(
+            f"3. export {mb:.0f} MB: peak RSS, max of runs (raw loop: context)",
+            max(our_rss),
+            max(raw_rss),
+            "MiB",
+            "abs_lt",
+            80,
+            note,
+        ),
+        Row(
+            f"3. export {mb:.0f} MB: throughput vs raw iter_bytes (median)",
+            mb / statistics.median(our_walls),
+            mb / statistics.median(raw_walls),
+            "MB/s",
+            "ge_ratio",
+            0.9,
+            note,
+        ),
     ]
 
 
@@ -259,13 +296,15 @@ class _PagesHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     base_url = ""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         query = parse_qs(urlsplit(self.path).query)
         page = int(query.get("page", ["1"])[0])
         size = int(query.get("page_size", [str(_PAGE)])[0])
         time.sleep(_LATENCY)
         start = (page - 1) * size
-        data = [{"id": f"item-{i:05d}", "title": f"Item {i}"} for i in range(start, min(start + size, _ITEMS))]
+        data = [
+            {"id": f"item-{i:05d}", "title": f"Item {i}"} for i in range(start, min(start + size, _ITEMS))
+        ]
         if not data:
             body = json.dumps({"message": "Not Found"}).encode()
             self.send_response(404)
@@ -273,7 +312,14 @@ class _PagesHandler(BaseHTTPRequestHandler):
             last = start + size >= _ITEMS
             nxt = None if last else f"{self.base_url}/api/1/datasets/?page={page + 1}&page_size={size}"
             body = json.dumps(
-                {"data": data, "page": page, "page_size": size, "total": _ITEMS, "next_page": nxt, "previous_page": None}
+                {
+                    "data": data,
+                    "page": page,
+                    "page_size": size,
+                    "total": _ITEMS,
+                    "next_page": nxt,
+                    "previous_page": None,
+                }
             ).encode()
             self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -301,7 +347,16 @@ def bench_prefetch(runs: int) -> list[Row]:
 
             sequential = median_seconds(lambda: listing(0), max(3, runs // 2))
             prefetched = median_seconds(lambda: listing(8), max(3, runs // 2))
-    return [Row("4. 2,000 items / pages of 50 / 50 ms: prefetch=8 speed-up", prefetched, sequential, "s", "ge", 3.0)]
+    return [
+        Row(
+            "4. 2,000 items / pages of 50 / 50 ms: prefetch=8 speed-up",
+            prefetched,
+            sequential,
+            "s",
+            "ge",
+            3.0,
+        )
+    ]
 
 
 # --- 5. regeneration --------------------------------------------------------------------------------
@@ -309,20 +364,26 @@ def bench_prefetch(runs: int) -> list[Row]:
 
 def bench_regenerate() -> list[Row]:
     start = time.perf_counter()
-    subprocess.run([VENV_PY, os.path.join(ROOT, "scripts", "generate.py")], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [VENV_PY, os.path.join(ROOT, "scripts", "generate.py")], check=True, stdout=subprocess.DEVNULL
+    )
     wall = time.perf_counter() - start
     return [Row("5. regenerate all four packages (wall, s)", wall, 30.0, "s", "abs_lt", 30.0)]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=9, help="repetitions per median (default 9)")
     parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated row numbers")
     parser.add_argument("--export-mb", type=int, default=512, help="size of the export body (default 512)")
     args = parser.parse_args()
     only = {int(x) for x in args.only.split(",")}
-    print(f"make bench — {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs, python {sys.version.split()[0]}, "
-          f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '(unset)')}, runs={args.runs}")
+    print(
+        f"make bench — {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs, python {sys.version.split()[0]}, "
+        f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '(unset)')}, runs={args.runs}"
+    )
     rows: list[Row] = []
     steps = {
         1: lambda: bench_imports(args.runs),

@@ -33,8 +33,11 @@ def install(name: str, requirements: Path) -> None:
         [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)],
         check=True,
     )
-    subprocess.run([str(target / "bin" / "python"), "-m", "compileall", "-q", "-j", "0", str(target)],
-                   check=False, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(target / "bin" / "python"), "-m", "compileall", "-q", "-j", "0", str(target)],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
     stamp.write_text(digest + "\n")
 
 

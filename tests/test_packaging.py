@@ -14,9 +14,21 @@ PACKAGES = ("datagouv_sdk", "datagouv_main", "datagouv_main_v2", "datagouv_metri
 
 def test_wheel_contains_overlay_and_generated_clients(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(ROOT),
-         "-w", str(tmp_path)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            str(ROOT),
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (wheel,) = tmp_path.glob("datagouv_sdk-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

@@ -47,7 +47,9 @@ def section_blocks(title: str) -> list[Block]:
     assert match is not None, f"README.md has no '## {title}' section"
     section, offset = match.group(1), text[: match.start(1)].count("\n")
     blocks = []
-    for m in re.finditer(r"(<!-- readme-test: skip \(([^)]*)\) -->\n)?```(\w+)\n(.*?)```", section, re.DOTALL):
+    for m in re.finditer(
+        r"(<!-- readme-test: skip \(([^)]*)\) -->\n)?```(\w+)\n(.*?)```", section, re.DOTALL
+    ):
         line = offset + section[: m.start(3)].count("\n") + 1
         blocks.append(Block(lang=m.group(3), code=m.group(4), line=line, skip_reason=m.group(2)))
     return blocks
@@ -63,8 +65,14 @@ def test_the_quickstart_has_the_examples_it_promises() -> None:
     sh = [b for b in RUNNABLE if b.lang == "sh"]
     assert len(python) >= 5 and len(sh) >= 1
     joined = "\n".join(b.code for b in RUNNABLE)
-    for needle in ("datasets.list(", "iter_pages()", "datasets.create(", "errors.NotFoundError",
-                   "RetryPolicy(", "dgv "):
+    for needle in (
+        "datasets.list(",
+        "iter_pages()",
+        "datasets.create(",
+        "errors.NotFoundError",
+        "RetryPolicy(",
+        "dgv ",
+    ):
         assert needle in joined, needle
     assert all(b.skip_reason for b in BLOCKS if b not in RUNNABLE)
     assert {b.lang for b in BLOCKS} <= {"python", "sh"}, "a block in a language this test cannot run"
@@ -92,7 +100,7 @@ def test_python_example(block: Block, peer_env: dict[str, str]) -> None:
     out = io.StringIO()
     code = compile("\n" * (block.line) + block.code, str(README), "exec")
     with contextlib.redirect_stdout(out):
-        exec(code, {"__name__": "__readme__"})  # noqa: S102 - running the README's own examples is the point
+        exec(code, {"__name__": "__readme__"})
     printed = out.getvalue()
     if "print(" in block.code:
         assert printed.strip(), f"{block.id} printed nothing"
@@ -110,8 +118,14 @@ def test_shell_example(block: Block, peer_env: dict[str, str], udata_peer: Any) 
         **peer_env,
     }
     try:
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", block.code], check=False, capture_output=True,
-                              text=True, env=env, timeout=120)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block.code],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
         assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
         assert "error:" not in done.stderr
         assert "Qualité de l'air en Bretagne" in done.stdout
@@ -134,7 +148,7 @@ def test_metrics_and_tabular_example(
     out = io.StringIO()
     code = compile("\n" * (block.line) + block.code, str(README), "exec")
     with contextlib.redirect_stdout(out):
-        exec(code, {"__name__": "__readme__"})  # noqa: S102 - running the README's own examples is the point
+        exec(code, {"__name__": "__readme__"})
     printed = out.getvalue()
     assert printed.strip(), f"{block.id} printed nothing"
     assert "None" not in printed.split(), f"{block.id} printed a None: {printed}"

@@ -207,7 +207,9 @@ def _coerce(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
                     value = enum_cls(value)
                 except ValueError:
                     allowed = ", ".join(str(m.value) for m in enum_cls)
-                    raise errors.UsageError(f"{name}={value!r} is not accepted; expected one of: {allowed}") from None
+                    raise errors.UsageError(
+                        f"{name}={value!r} is not accepted; expected one of: {allowed}"
+                    ) from None
             elif wants_list and str not in options:
                 value = [value]
             else:
@@ -219,7 +221,9 @@ def _coerce(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _raw_request(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+def _raw_request(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any] | None:
     """The request a generated function would send, built by its module's ``_get_kwargs`` (every
     openapi-python-client endpoint module has one), so raw mode skips model parsing altogether.
     None when the module has no such builder: the function then runs and raw mode decodes its
@@ -255,7 +259,9 @@ def _result(response: httpx.Response, detailed: Any, raw: bool) -> Any:
     return detailed.parsed
 
 
-def _decode_failure(response: httpx.Response | None, exc: Exception, fn: Callable[..., Any]) -> errors.DataGouvError:
+def _decode_failure(
+    response: httpx.Response | None, exc: Exception, fn: Callable[..., Any]
+) -> errors.DataGouvError:
     if response is not None and response.status_code >= 400:
         try:
             errors.raise_for_status(response)
@@ -343,7 +349,9 @@ class DataGouv:
             changes["retry"] = retry
         if timeout is not None:
             changes["timeout"] = timeout
-        copy = DataGouv(attrs.evolve(self.config, **changes), transport=self._shared_pool(), sleep=self._sleep)
+        copy = DataGouv(
+            attrs.evolve(self.config, **changes), transport=self._shared_pool(), sleep=self._sleep
+        )
         copy._owns_pool = False
         return copy
 
@@ -419,7 +427,9 @@ class DataGouv:
     def call(self, fn: Callable[..., Any], /, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
         """Run a generated ``sync_detailed`` function; map the status; return the parsed result."""
         if inspect.iscoroutinefunction(fn):
-            raise errors.UsageError(f"{fn.__qualname__} is async: use AsyncDataGouv.call, or pass sync_detailed")
+            raise errors.UsageError(
+                f"{fn.__qualname__} is async: use AsyncDataGouv.call, or pass sync_detailed"
+            )
         kwargs = _coerce(fn, kwargs)
         if "client" not in kwargs:
             kwargs["client"] = self._generated_client(_api_of(fn))
@@ -531,7 +541,9 @@ class AsyncDataGouv:
             changes["retry"] = retry
         if timeout is not None:
             changes["timeout"] = timeout
-        copy = AsyncDataGouv(attrs.evolve(self.config, **changes), transport=self._shared_pool(), sleep=self._sleep)
+        copy = AsyncDataGouv(
+            attrs.evolve(self.config, **changes), transport=self._shared_pool(), sleep=self._sleep
+        )
         copy._owns_pool = False
         return copy
 
@@ -591,10 +603,14 @@ class AsyncDataGouv:
         client: datagouv_tabular.Client = self._generated_client("tabular")
         return client
 
-    async def call(self, fn: Callable[..., Awaitable[Any]], /, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
+    async def call(
+        self, fn: Callable[..., Awaitable[Any]], /, *args: Any, raw: bool = False, **kwargs: Any
+    ) -> Any:
         """Run a generated ``asyncio_detailed`` function; map the status; return the parsed result."""
         if not inspect.iscoroutinefunction(fn):
-            raise errors.UsageError(f"{fn.__qualname__} is not async: use DataGouv.call, or pass asyncio_detailed")
+            raise errors.UsageError(
+                f"{fn.__qualname__} is not async: use DataGouv.call, or pass asyncio_detailed"
+            )
         kwargs = _coerce(fn, kwargs)
         if "client" not in kwargs:
             kwargs["client"] = self._generated_client(_api_of(fn))
@@ -743,7 +759,9 @@ class Resources:
         """The resources of a dataset, paginated (Main API v2)."""
         fn = self._dg._op("datasets", "list_resources", api="main_v2")
         params = _list_params(page_size, limit, filters)
-        return self._dg._numbered_pager(fn, (dataset,), params, page=page, limit=limit, prefetch=prefetch, raw=raw)
+        return self._dg._numbered_pager(
+            fn, (dataset,), params, page=page, limit=limit, prefetch=prefetch, raw=raw
+        )
 
     def get(self, dataset: str, resource: str, *, raw: bool = False) -> Any:
         return self._dg.call(self._dg._op("datasets", "get_resource"), dataset, resource, raw=raw)
@@ -774,7 +792,9 @@ class Resources:
         see `datagouv_sdk.uploads.upload_resource`."""
         from datagouv_sdk.uploads import upload_resource
 
-        return upload_resource(self._dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress)
+        return upload_resource(
+            self._dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress
+        )
 
 
 class _AsyncListGet:
@@ -833,13 +853,17 @@ class AsyncResources:
     ) -> AsyncPager[Any]:
         fn = self._dg._op("datasets", "list_resources", api="main_v2")
         params = _list_params(page_size, limit, filters)
-        return self._dg._numbered_pager(fn, (dataset,), params, page=page, limit=limit, prefetch=prefetch, raw=raw)
+        return self._dg._numbered_pager(
+            fn, (dataset,), params, page=page, limit=limit, prefetch=prefetch, raw=raw
+        )
 
     async def get(self, dataset: str, resource: str, *, raw: bool = False) -> Any:
         return await self._dg.call(self._dg._op("datasets", "get_resource"), dataset, resource, raw=raw)
 
     async def create(self, dataset: str, payload: Any, *, raw: bool = False) -> Any:
-        return await self._dg.call(self._dg._op("datasets", "create_resource"), dataset, body=payload, raw=raw)
+        return await self._dg.call(
+            self._dg._op("datasets", "create_resource"), dataset, body=payload, raw=raw
+        )
 
     async def update(self, dataset: str, resource: str, payload: Any, *, raw: bool = False) -> Any:
         return await self._dg.call(

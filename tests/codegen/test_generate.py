@@ -182,5 +182,11 @@ def test_missing_templates_folder_is_an_error(tmp_path: Path) -> None:
     # openapi-python-client would silently fall back to its own templates (eager models, mypy errors)
     doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}
     with pytest.raises(GenerationError, match="templates folder"):
-        generate_client(doc, package="t", output_dir=tmp_path / "t", config={}, stamp=document_stamp("t", doc, "0" * 64),
-                        templates=tmp_path / "nowhere")
+        generate_client(
+            doc,
+            package="t",
+            output_dir=tmp_path / "t",
+            config={},
+            stamp=document_stamp("t", doc, "0" * 64),
+            templates=tmp_path / "nowhere",
+        )

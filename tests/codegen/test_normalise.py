@@ -67,5 +67,5 @@ def test_enum_lists_are_sorted_so_set_order_never_moves_the_hash() -> None:
     assert sha256_hex(normalise(one)) == sha256_hex(normalise(two))
     assert normalise(one)["definitions"]["X"]["enum"] == ["a", "b", "c"]
     # nullable enums hold None beside strings; other lists keep their order
-    assert normalise({"enum": ["b", None, "a"]})["enum"] == ['a', 'b', None]
+    assert normalise({"enum": ["b", None, "a"]})["enum"] == ["a", "b", None]
     assert normalise({"required": ["b", "a"]})["required"] == ["b", "a"]

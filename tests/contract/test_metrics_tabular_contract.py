@@ -65,6 +65,7 @@ def _rid(peer: TabularPeer, name: str) -> UUID:
 
 # ---- Tabular
 
+
 def test_tabular_health(tabular_peer: TabularPeer) -> None:
     response = get_health.sync_detailed(client=_tabular(tabular_peer))
     assert response.status_code == 200
@@ -107,7 +108,9 @@ def test_resource_data_pages(tabular_peer: TabularPeer) -> None:
     client = _tabular(tabular_peer)
     seen = 0
     for page in (1, 2, 3):
-        response = get_resource_data.sync_detailed(_rid(tabular_peer, "paged"), client=client, page=page, page_size=50)
+        response = get_resource_data.sync_detailed(
+            _rid(tabular_peer, "paged"), client=client, page=page, page_size=50
+        )
         assert response.status_code == 200
         parsed = response.parsed
         assert isinstance(parsed, DataPage)
@@ -118,7 +121,9 @@ def test_resource_data_pages(tabular_peer: TabularPeer) -> None:
 
 
 def test_resource_data_typed_values(tabular_peer: TabularPeer) -> None:
-    response = get_resource_data.sync_detailed(_rid(tabular_peer, "typed"), client=_tabular(tabular_peer), page_size=50)
+    response = get_resource_data.sync_detailed(
+        _rid(tabular_peer, "typed"), client=_tabular(tabular_peer), page_size=50
+    )
     assert response.status_code == 200
     assert isinstance(response.parsed, DataPage)
     _round_trips(response.parsed, response.content)
@@ -148,7 +153,9 @@ def test_resource_data_csv_is_text(tabular_peer: TabularPeer) -> None:
 
 
 def test_resource_data_json_export(tabular_peer: TabularPeer) -> None:
-    response = get_resource_data_json.sync_detailed(_rid(tabular_peer, "paged"), client=_tabular(tabular_peer))
+    response = get_resource_data_json.sync_detailed(
+        _rid(tabular_peer, "paged"), client=_tabular(tabular_peer)
+    )
     assert response.status_code == 200
     assert len(json.loads(response.content)) == tabular_peer.rows["paged"]
 
@@ -174,7 +181,9 @@ OPERATIONS = {
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_documented_404(tabular_peer: TabularPeer, operation: str) -> None:
-    response = OPERATIONS[operation].sync_detailed(_rid(tabular_peer, "missing"), client=_tabular(tabular_peer, strict=True))
+    response = OPERATIONS[operation].sync_detailed(
+        _rid(tabular_peer, "missing"), client=_tabular(tabular_peer, strict=True)
+    )
     assert response.status_code == 404
     assert response.parsed is None
     assert response.content == b"404: Not Found"
@@ -191,13 +200,17 @@ def test_undocumented_statuses(tabular_peer: TabularPeer, operation: str, name: 
 
 
 def test_page_size_above_max_is_a_documented_400(tabular_peer: TabularPeer) -> None:
-    response = get_resource_data.sync_detailed(_rid(tabular_peer, "paged"), client=_tabular(tabular_peer, strict=True),
-                                               page_size=tabular_peer.page_size_max + 1)
+    response = get_resource_data.sync_detailed(
+        _rid(tabular_peer, "paged"),
+        client=_tabular(tabular_peer, strict=True),
+        page_size=tabular_peer.page_size_max + 1,
+    )
     assert response.status_code == 400
     assert response.parsed is None
 
 
 # ---- Metrics
+
 
 def test_metrics_health(metrics_peer: MetricsPeer) -> None:
     response = metrics_get_health.sync_detailed(client=_metrics(metrics_peer))
@@ -206,7 +219,9 @@ def test_metrics_health(metrics_peer: MetricsPeer) -> None:
     _round_trips(response.parsed, response.content)
 
 
-@pytest.mark.parametrize("model", ["site", "datasets", "organizations", "reuses", "resources", "dataservices"])
+@pytest.mark.parametrize(
+    "model", ["site", "datasets", "organizations", "reuses", "resources", "dataservices"]
+)
 def test_metrics_pages(metrics_peer: MetricsPeer, model: str) -> None:
     client = _metrics(metrics_peer)
     seen, page = 0, 1
@@ -235,15 +250,19 @@ def test_metrics_documented_errors(metrics_peer: MetricsPeer) -> None:
     client = _metrics(metrics_peer, strict=True)
     missing = get_metrics_by_model.sync_detailed("no_such_model", client=client)
     assert missing.status_code == 404 and missing.parsed is None
-    too_big = get_metrics_by_model.sync_detailed("site", client=client, page_size=metrics_peer.page_size_max + 1)
+    too_big = get_metrics_by_model.sync_detailed(
+        "site", client=client, page_size=metrics_peer.page_size_max + 1
+    )
     assert too_big.status_code == 400 and too_big.parsed is None
 
 
 # ---- the async twins parse the same way
 
+
 async def test_async_twins(tabular_peer: TabularPeer, metrics_peer: MetricsPeer) -> None:
-    tabular = await get_resource_data.asyncio_detailed(_rid(tabular_peer, "typed"), client=_tabular(tabular_peer),
-                                                       page_size=5)
+    tabular = await get_resource_data.asyncio_detailed(
+        _rid(tabular_peer, "typed"), client=_tabular(tabular_peer), page_size=5
+    )
     assert tabular.status_code == 200 and isinstance(tabular.parsed, DataPage)
     _round_trips(tabular.parsed, tabular.content)
     metrics = await get_metrics_by_model.asyncio_detailed("site", client=_metrics(metrics_peer), page_size=5)

@@ -27,7 +27,14 @@ def openapi30(servers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
                     "operationId": "getItem",
                     "summary": "One item",
                     "parameters": [{"name": "verbose", "in": "query", "schema": {"type": "boolean"}}],
-                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}},
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Item"}}
+                            },
+                        }
+                    },
                 },
             },
             "/items": {
@@ -36,25 +43,60 @@ def openapi30(servers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
                     "summary": "Items",
                     "parameters": [
                         {"$ref": "#/components/parameters/Limit"},
-                        {"name": "tags", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
-                        {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"]}},
+                        {
+                            "name": "tags",
+                            "in": "query",
+                            "schema": {"type": "array", "items": {"type": "string"}},
+                        },
+                        {
+                            "name": "order",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["asc", "desc"]},
+                        },
                     ],
-                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
                 },
                 "post": {
                     "operationId": "createItem",
                     "summary": "Create an item",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}},
-                    "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}},
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "created",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Item"}}
+                            },
+                        }
+                    },
                 },
             },
-            "/missing": {"get": {"operationId": "getMissing", "responses": {"404": {"description": "never there"}}}},
+            "/missing": {
+                "get": {"operationId": "getMissing", "responses": {"404": {"description": "never there"}}}
+            },
             "/away": {"get": {"operationId": "goAway", "responses": {"200": {"description": "elsewhere"}}}},
             "/flaky": {"get": {"operationId": "flaky", "responses": {"200": {"description": "second time"}}}},
             "/slow": {"get": {"operationId": "slow", "responses": {"200": {"description": "trickles"}}}},
             "/huge": {"get": {"operationId": "huge", "responses": {"200": {"description": "11 MB"}}}},
             "/to-file": {"get": {"operationId": "toFile", "responses": {"302": {"description": "file://"}}}},
-            "/text": {"get": {"operationId": "getText", "responses": {"200": {"description": "text", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/text": {
+                "get": {
+                    "operationId": "getText",
+                    "responses": {
+                        "200": {
+                            "description": "text",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": {
             "schemas": {"Item": _ITEM},
@@ -69,7 +111,10 @@ def openapi30(servers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
 def openapi31_yaml() -> bytes:
     doc = openapi30()
     doc["openapi"] = "3.1.0"
-    doc["paths"]["/items"]["get"]["parameters"][2]["schema"] = {"type": ["string", "null"], "enum": ["asc", "desc", None]}
+    doc["paths"]["/items"]["get"]["parameters"][2]["schema"] = {
+        "type": ["string", "null"],
+        "enum": ["asc", "desc", None],
+    }
     # anchors and aliases of modest size are legitimate YAML and must load
     text = yaml.safe_dump(doc, sort_keys=False)
     return (text + "x-shared: &shared {note: reused}\nx-again: *shared\n").encode()
@@ -90,7 +135,9 @@ def swagger20(host: str) -> dict[str, Any]:
                         {"name": "item_id", "in": "path", "required": True, "type": "string"},
                         {"name": "verbose", "in": "query", "type": "boolean"},
                     ],
-                    "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Item (read)"}}},
+                    "responses": {
+                        "200": {"description": "ok", "schema": {"$ref": "#/definitions/Item (read)"}}
+                    },
                 }
             },
             "/items": {
@@ -101,7 +148,14 @@ def swagger20(host: str) -> dict[str, Any]:
                 },
                 "post": {
                     "operationId": "createItem",
-                    "parameters": [{"name": "payload", "in": "body", "required": True, "schema": {"$ref": "#/definitions/Item (read)"}}],
+                    "parameters": [
+                        {
+                            "name": "payload",
+                            "in": "body",
+                            "required": True,
+                            "schema": {"$ref": "#/definitions/Item (read)"},
+                        }
+                    ],
                     "responses": {"201": {"description": "created"}},
                 },
             },
@@ -116,7 +170,7 @@ def install_api(server: RecordingServer, *, other: RecordingServer | None = None
 
     def item(h: Handler) -> None:
         raw = urlsplit(h.path)
-        ident = unquote(raw.path[len("/v1/items/"):])
+        ident = unquote(raw.path[len("/v1/items/") :])
         h.send_json({"id": ident, "raw_path": raw.path, "query": parse_qs(raw.query)})
 
     def items(h: Handler) -> None:

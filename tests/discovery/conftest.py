@@ -32,7 +32,7 @@ def api_server(other_server: RecordingServer) -> Iterator[RecordingServer]:
 
 def install_documents(server: RecordingServer, other: RecordingServer) -> None:
     host = server.origin.split("//", 1)[1]
-    json_doc = lambda doc: (lambda h: h.send_json(doc))
+    json_doc = lambda doc: lambda h: h.send_json(doc)
     etag = '"v1"'
     servers.gzip_bomb_bytes()  # compressed now, not inside a timed test
 
@@ -50,14 +50,18 @@ def install_documents(server: RecordingServer, other: RecordingServer) -> None:
             "/docs/openapi31.yaml": lambda h: h.send_bytes(apidocs.openapi31_yaml(), "application/yaml"),
             "/docs/swagger20.json": json_doc(apidocs.swagger20(host)),
             "/docs/not-openapi.json": json_doc({"name": "my api", "endpoints": ["/a", "/b"]}),
-            "/docs/page.html": lambda h: h.send_bytes(b"<!DOCTYPE html><html><title>Docs</title></html>", "text/html"),
+            "/docs/page.html": lambda h: h.send_bytes(
+                b"<!DOCTYPE html><html><title>Docs</title></html>", "text/html"
+            ),
             "/docs/huge.json": servers.oversized_unsized,
             "/docs/huge-declared.json": servers.oversized_declared,
             "/docs/gzip-bomb.json": servers.gzip_bomb,
             "/docs/slow.json": servers.trickle_body,
             "/docs/slow-headers.json": servers.trickle_headers,
             "/docs/bomb.yaml": lambda h: h.send_bytes(servers.BILLION_LAUGHS.encode(), "application/yaml"),
-            "/docs/recursive.yaml": lambda h: h.send_bytes(b"openapi: 3.0.3\npaths: {}\nx: &a [*a]\n", "application/yaml"),
+            "/docs/recursive.yaml": lambda h: h.send_bytes(
+                b"openapi: 3.0.3\npaths: {}\nx: &a [*a]\n", "application/yaml"
+            ),
             "/docs/deep.json": lambda h: h.send_bytes(b"[" * 200_000 + b"]" * 200_000, "application/json"),
             "/docs/redirect.json": lambda h: h.redirect(other.url("/docs/openapi30.json")),
             "/docs/redirect-file": lambda h: h.redirect("file:///etc/passwd"),
@@ -67,7 +71,9 @@ def install_documents(server: RecordingServer, other: RecordingServer) -> None:
             "/docs/set-cookie.json": lambda h: h.send_json(
                 apidocs.openapi30([{"url": "/v1"}]), headers={"Set-Cookie": "session=secret; Path=/"}
             ),
-            "/docs/latin1.json": lambda h: h.send_bytes('{"openapi": "3.0.3", "x": "é"}'.encode("latin-1"), "application/json"),
+            "/docs/latin1.json": lambda h: h.send_bytes(
+                '{"openapi": "3.0.3", "x": "é"}'.encode("latin-1"), "application/json"
+            ),
             "/docs/list.json": json_doc([{"openapi": "3.0.3"}]),
             "/docs/wms.xml": lambda h: h.send_bytes(b'<?xml version="1.0"?><WMS_Capabilities/>', "text/xml"),
             "/docs/swagger12.json": json_doc({"swaggerVersion": "1.2", "apis": []}),
@@ -79,7 +85,9 @@ def install_documents(server: RecordingServer, other: RecordingServer) -> None:
     )
     # The cross-host copy names the API's absolute URL (relative servers would point at 127.0.0.2).
     other.routes["/docs/openapi30.json"] = json_doc(apidocs.openapi30([{"url": server.url("/v1")}]))
-    other.routes["/docs/not-found"] = lambda h: h.send_bytes(json.dumps({"message": "x"}).encode(), "application/json", status=404)
+    other.routes["/docs/not-found"] = lambda h: h.send_bytes(
+        json.dumps({"message": "x"}).encode(), "application/json", status=404
+    )
 
 
 # -- dataservices in the real udata peer ---------------------------------------------------------
@@ -127,5 +135,3 @@ def services(peer_dg: DataGouv, udata_peer: Any, api_server: RecordingServer) ->
         assert response.status_code == 201, response.text
         created[kind] = response.json()["id"]
     return created
-
-

@@ -65,15 +65,22 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         with self.server.lock:
             self.server.requests.append(
-                {"method": self.command, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                 "body": body}
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": body,
+                }
             )
             self.server.hits[path] = self.server.hits.get(path, 0) + 1
         self.body = body
         route = self.server.routes.get(f"{self.command} {path}") or self.server.routes.get(path)
         if route is None:
-            prefix = max((p for p in self.server.routes if p.endswith("*") and path.startswith(p[:-1])), default=None,
-                         key=len)
+            prefix = max(
+                (p for p in self.server.routes if p.endswith("*") and path.startswith(p[:-1])),
+                default=None,
+                key=len,
+            )
             route = self.server.routes.get(prefix) if prefix else None
         if route is None:
             self.send_json({"message": f"no route {path}"}, status=404)
@@ -86,7 +93,9 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
     # helpers for routes
-    def send_bytes(self, data: bytes, content_type: str, *, status: int = 200, headers: dict[str, str] | None = None) -> None:
+    def send_bytes(
+        self, data: bytes, content_type: str, *, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

@@ -53,7 +53,9 @@ async def test_documents_and_hostile_cases(adisco: AsyncDiscovery, api_server: R
         assert 1.4 <= time.monotonic() - started < 2.5  # 1.5 s deadline; slack for a loaded CI machine
 
 
-async def test_calls(adisco: AsyncDiscovery, api_server: RecordingServer, other_server: RecordingServer) -> None:
+async def test_calls(
+    adisco: AsyncDiscovery, api_server: RecordingServer, other_server: RecordingServer
+) -> None:
     api = await adisco.api_at(api_server.url("/docs/openapi30.json"))
     got = await adisco.call(api, "getItem", {"item_id": "async/1"}, headers={"X-Partner-Token": "a-mine"})
     assert got.data["raw_path"] == "/v1/items/async%2F1"
@@ -73,8 +75,13 @@ async def test_calls(adisco: AsyncDiscovery, api_server: RecordingServer, other_
 
 
 @pytest.mark.peer
-async def test_catalog_through_async_client(udata_peer: Any, services: dict[str, str], api_server: RecordingServer) -> None:
-    async with AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as adg, AsyncDiscovery(adg) as d:
+async def test_catalog_through_async_client(
+    udata_peer: Any, services: dict[str, str], api_server: RecordingServer
+) -> None:
+    async with (
+        AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as adg,
+        AsyncDiscovery(adg) as d,
+    ):
         found = [s.id async for s in d.search(tag=TAG)]
         assert set(found) == set(services.values())
         info = await d.get(services["openapi31"])

@@ -34,7 +34,9 @@ def api(disco: Discovery, api_server: RecordingServer) -> DiscoveredAPI:
     return disco.api_at(api_server.url("/docs/openapi30.json"))
 
 
-def test_path_parameter_is_percent_encoded(disco: Discovery, api: DiscoveredAPI, api_server: RecordingServer) -> None:
+def test_path_parameter_is_percent_encoded(
+    disco: Discovery, api: DiscoveredAPI, api_server: RecordingServer
+) -> None:
     result = disco.call(api, "getItem", {"item_id": "a/b c?d", "verbose": True})
     assert result.status_code == 200
     assert result.data["id"] == "a/b c?d"
@@ -47,7 +49,9 @@ def test_query_arrays_and_coercion_from_strings(disco: Discovery, api: Discovere
     assert result.data["query"] == {"limit": ["5"], "tags": ["x", "y"], "order": ["asc"]}
 
 
-def test_every_argument_problem_listed_before_sending(disco: Discovery, api: DiscoveredAPI, api_server: RecordingServer) -> None:
+def test_every_argument_problem_listed_before_sending(
+    disco: Discovery, api: DiscoveredAPI, api_server: RecordingServer
+) -> None:
     before = len(api_server.requests)
     with pytest.raises(UsageError) as info:
         disco.call(api, "listItems", {"limit": "ten", "colour": "red", "order": "sideways"})
@@ -77,7 +81,9 @@ def test_status_mapped_to_typed_error(disco: Discovery, api: DiscoveredAPI) -> N
         disco.call(api, "getMissing")
 
 
-def test_retries_through_our_transport(disco: Discovery, api: DiscoveredAPI, api_server: RecordingServer) -> None:
+def test_retries_through_our_transport(
+    disco: Discovery, api: DiscoveredAPI, api_server: RecordingServer
+) -> None:
     result = disco.call(api, "flaky")
     assert result.data["ok"] is True and result.data["calls"] >= 2
 

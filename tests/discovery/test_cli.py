@@ -18,7 +18,9 @@ pytestmark = pytest.mark.peer
 
 def dgv(udata_peer: Any, *args: str, as_json: bool = False) -> Result:
     base = ["--base-url", udata_peer.base_url, "--api-key", udata_peer.api_key]
-    return CliRunner().invoke(cli, [*base, *(["--json"] if as_json else []), "dataservices", *args], catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, [*base, *(["--json"] if as_json else []), "dataservices", *args], catch_exceptions=False
+    )
 
 
 def test_list_and_search(udata_peer: Any, services: dict[str, str]) -> None:
@@ -49,15 +51,31 @@ def test_operations(udata_peer: Any, services: dict[str, str], api_server: Recor
     as_json = dgv(udata_peer, "operations", services["openapi31"], as_json=True)
     first = json.loads(as_json.output.splitlines()[0])
     assert first["operation_id"] == "getItem" and first["parameters"][0] == {
-        "name": "item_id", "in": "path", "type": "string", "required": True
+        "name": "item_id",
+        "in": "path",
+        "type": "string",
+        "required": True,
     }
 
 
 def test_call_with_params_header_and_body(
     udata_peer: Any, services: dict[str, str], api_server: RecordingServer, tmp_path: Path
 ) -> None:
-    got = dgv(udata_peer, "call", services["openapi30"], "listItems", "--param", "limit=3", "--param", "tags=a",
-              "--param", "tags=b", "--header", "X-Partner-Token: cli-mine", as_json=True)
+    got = dgv(
+        udata_peer,
+        "call",
+        services["openapi30"],
+        "listItems",
+        "--param",
+        "limit=3",
+        "--param",
+        "tags=a",
+        "--param",
+        "tags=b",
+        "--header",
+        "X-Partner-Token: cli-mine",
+        as_json=True,
+    )
     assert got.exit_code == 0, got.output
     assert json.loads(got.output) == {"query": {"limit": ["3"], "tags": ["a", "b"]}}
     sent = api_server.headers_for("/v1/items?limit=3")[-1]
@@ -82,7 +100,9 @@ def test_call_errors_are_one_line_with_exit_codes(udata_peer: Any, services: dic
 
 
 def test_generate(udata_peer: Any, services: dict[str, str], tmp_path: Path) -> None:
-    done = dgv(udata_peer, "generate", services["openapi30"], "-o", str(tmp_path), "--package", "rec30", as_json=True)
+    done = dgv(
+        udata_peer, "generate", services["openapi30"], "-o", str(tmp_path), "--package", "rec30", as_json=True
+    )
     assert done.exit_code == 0, done.output
     out = json.loads(done.output.strip().splitlines()[-1])
     assert out["package"] == "rec30" and (Path(out["path"]) / "api").is_dir()

@@ -30,13 +30,16 @@ from tests.discovery.servers import RecordingServer
 
 pytestmark = pytest.mark.peer
 
+
 @pytest.fixture
 def disco(peer_dg: DataGouv) -> Iterator[Discovery]:
     with Discovery(peer_dg, fetch_limits=FetchLimits(deadline=2.0), retry=RetryPolicy.none()) as d:
         yield d
 
 
-def test_search_by_tag_text_and_organization(disco: Discovery, services: dict[str, str], udata_peer: Any) -> None:
+def test_search_by_tag_text_and_organization(
+    disco: Discovery, services: dict[str, str], udata_peer: Any
+) -> None:
     by_tag = {s.id for s in disco.search(tag=TAG)}
     assert by_tag == set(services.values())
     swagger = list(disco.search(tag="swagger20", limit=5))
@@ -65,13 +68,15 @@ def test_show_fields_that_matter_for_calling(
     assert "raw" not in summary and summary["id"] == services["openapi30"]
 
 
-def test_each_document_kind_from_the_catalog(disco: Discovery, services: dict[str, str], api_server: RecordingServer) -> None:
+def test_each_document_kind_from_the_catalog(
+    disco: Discovery, services: dict[str, str], api_server: RecordingServer
+) -> None:
     outcomes: dict[str, str] = {}
     for kind, ident in services.items():
         try:
             api = disco.api(ident)
             outcomes[kind] = f"ok {api.document.version} {len(api.operations)} ops via {api.base_url.source}"
-        except Exception as exc:  # noqa: BLE001 - each kind's outcome is checked below
+        except Exception as exc:
             outcomes[kind] = f"{type(exc).__name__}"
     assert outcomes == {
         "openapi30": "ok 3.0.3 10 ops via servers",
@@ -86,17 +91,23 @@ def test_each_document_kind_from_the_catalog(disco: Discovery, services: dict[st
 
 
 def test_call_sends_user_header_and_never_the_datagouv_key(
-    disco: Discovery, services: dict[str, str], api_server: RecordingServer, other_server: RecordingServer, udata_peer: Any
+    disco: Discovery,
+    services: dict[str, str],
+    api_server: RecordingServer,
+    other_server: RecordingServer,
+    udata_peer: Any,
 ) -> None:
     start = (len(api_server.requests), len(other_server.requests))
     for kind in ("openapi30", "openapi31", "swagger20"):
-        result = disco.call(services[kind], "getItem", {"item_id": f"{kind}-1"}, headers={"X-Partner-Token": "mine"})
+        result = disco.call(
+            services[kind], "getItem", {"item_id": f"{kind}-1"}, headers={"X-Partner-Token": "mine"}
+        )
         assert result.data["id"] == f"{kind}-1"
         sent = api_server.headers_for(f"/v1/items/{kind}-1")[-1]
         assert sent["x-partner-token"] == "mine"
     disco.call(services["openapi30"], "goAway", headers={"X-Partner-Token": "mine"})
     # this test's requests (documents, calls, the cross-host redirect): no key header, no cookie
-    mine = api_server.all_headers()[start[0]:] + other_server.all_headers()[start[1]:]
+    mine = api_server.all_headers()[start[0] :] + other_server.all_headers()[start[1] :]
     assert len(mine) >= 9 and any(h["host"].startswith("127.0.0.2") for h in mine)
     for headers in mine:
         assert not {"x-api-key", "cookie"} & set(headers)
@@ -116,14 +127,20 @@ def test_generated_client_imports_and_calls(
         import json
         from recording_client import Client
         from recording_client.api.default import get_item
-        client = Client(base_url={api_server.url('/v1')!r})
+        client = Client(base_url={api_server.url("/v1")!r})
         response = get_item.sync_detailed(item_id="gen 1", client=client)
         print(json.dumps({{"status": int(response.status_code), "body": json.loads(response.content)}}))
         """
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])

@@ -32,13 +32,24 @@ def disco() -> Iterator[Discovery]:
         yield d
 
 
-def test_openapi30_json_relative_server_resolved_against_document(disco: Discovery, api_server: RecordingServer) -> None:
+def test_openapi30_json_relative_server_resolved_against_document(
+    disco: Discovery, api_server: RecordingServer
+) -> None:
     api = disco.api_at(api_server.url("/docs/openapi30.json"), base_api_url="http://127.0.0.1:9/ignored")
     assert api.document.version == "3.0.3"
     assert (api.base_url.url, api.base_url.source) == (api_server.url("/v1"), "servers")
     names = [op.name for op in api.operations]
     assert names == [
-        "getItem", "listItems", "createItem", "getMissing", "goAway", "flaky", "slow", "huge", "toFile", "getText"
+        "getItem",
+        "listItems",
+        "createItem",
+        "getMissing",
+        "goAway",
+        "flaky",
+        "slow",
+        "huge",
+        "toFile",
+        "getText",
     ]
     get_item = api.operation("getItem")
     assert [(p.name, p.location, p.type, p.required) for p in get_item.parameters] == [
@@ -52,7 +63,9 @@ def test_openapi30_json_relative_server_resolved_against_document(disco: Discove
     assert create.request_body.content_types == ("application/json",)
 
 
-def test_openapi31_yaml_without_servers_falls_back_to_base_api_url(disco: Discovery, api_server: RecordingServer) -> None:
+def test_openapi31_yaml_without_servers_falls_back_to_base_api_url(
+    disco: Discovery, api_server: RecordingServer
+) -> None:
     api = disco.api_at(api_server.url("/docs/openapi31.yaml"), base_api_url=api_server.url("/v1"))
     assert api.document.version == "3.1.0"
     assert api.base_url.source == "base_api_url"
@@ -105,7 +118,9 @@ def test_hostile_documents_are_refused_clearly(
 
 
 @pytest.mark.parametrize("path", ["/docs/slow.json", "/docs/slow-headers.json"])
-def test_trickling_server_stopped_by_total_deadline(disco: Discovery, api_server: RecordingServer, path: str) -> None:
+def test_trickling_server_stopped_by_total_deadline(
+    disco: Discovery, api_server: RecordingServer, path: str
+) -> None:
     started = time.monotonic()
     with pytest.raises(DocumentDeadlineError, match="longer than its 2 s deadline"):
         disco.document_at(api_server.url(path))
@@ -124,7 +139,9 @@ def test_redirect_to_another_host_followed_without_credentials(
         assert not {"x-api-key", "authorization", "cookie"} & set(headers)
 
 
-def test_cookies_set_by_a_document_host_are_never_replayed(disco: Discovery, api_server: RecordingServer) -> None:
+def test_cookies_set_by_a_document_host_are_never_replayed(
+    disco: Discovery, api_server: RecordingServer
+) -> None:
     disco.document_at(api_server.url("/docs/set-cookie.json"))
     disco.document_at(api_server.url("/docs/openapi30.json"))
     disco.document_at(api_server.url("/docs/set-cookie.json"))

@@ -17,21 +17,40 @@ DOC_URL = "https://docs.example.org/specs/v2/openapi.json"
 @pytest.mark.parametrize(
     ("original", "expected"),
     [
-        ({"openapi": "3.0.0", "servers": [{"url": "https://api.example.org/v1"}]}, ("https://api.example.org/v1", "servers")),
-        ({"openapi": "3.0.0", "servers": [{"url": "../api"}]}, ("https://docs.example.org/specs/api", "servers")),
-        ({"openapi": "3.1.0", "servers": [{"url": "https://{region}.example.org/{v}",
-                                           "variables": {"region": {"default": "eu"}, "v": {"default": "v3"}}}]},
-         ("https://eu.example.org/v3", "servers")),
+        (
+            {"openapi": "3.0.0", "servers": [{"url": "https://api.example.org/v1"}]},
+            ("https://api.example.org/v1", "servers"),
+        ),
+        (
+            {"openapi": "3.0.0", "servers": [{"url": "../api"}]},
+            ("https://docs.example.org/specs/api", "servers"),
+        ),
+        (
+            {
+                "openapi": "3.1.0",
+                "servers": [
+                    {
+                        "url": "https://{region}.example.org/{v}",
+                        "variables": {"region": {"default": "eu"}, "v": {"default": "v3"}},
+                    }
+                ],
+            },
+            ("https://eu.example.org/v3", "servers"),
+        ),
         ({"openapi": "3.0.0", "servers": [{"url": "/"}]}, ("https://fallback.example.org", "base_api_url")),
         ({"openapi": "3.0.0"}, ("https://fallback.example.org", "base_api_url")),
-        ({"swagger": "2.0", "host": "api.example.org", "basePath": "/v2/", "schemes": ["http", "https"]},
-         ("https://api.example.org/v2", "host")),
+        (
+            {"swagger": "2.0", "host": "api.example.org", "basePath": "/v2/", "schemes": ["http", "https"]},
+            ("https://api.example.org/v2", "host"),
+        ),
         ({"swagger": "2.0", "basePath": "/base"}, ("https://docs.example.org/base", "host")),
         ({"swagger": "2.0"}, ("https://fallback.example.org", "base_api_url")),
     ],
 )
 def test_base_url_choice(original: dict[str, Any], expected: tuple[str, str]) -> None:
-    chosen = choose_base_url(original, original, document_url=DOC_URL, base_api_url="https://fallback.example.org")
+    chosen = choose_base_url(
+        original, original, document_url=DOC_URL, base_api_url="https://fallback.example.org"
+    )
     assert (chosen.url, chosen.source) == expected
 
 
@@ -81,7 +100,11 @@ SPEC: dict[str, Any] = {
                 "parameters": [
                     {"name": "id", "in": "path", "schema": {"type": "integer"}},  # required even if not said
                     {"name": "when", "in": "query", "schema": {"type": ["string", "null"]}},
-                    {"name": "mode", "in": "query", "schema": {"oneOf": [{"type": "integer"}, {"enum": ["auto"]}]}},
+                    {
+                        "name": "mode",
+                        "in": "query",
+                        "schema": {"oneOf": [{"type": "integer"}, {"enum": ["auto"]}]},
+                    },
                     {"name": "ratio", "in": "query", "schema": {"$ref": "#/components/schemas/Ratio"}},
                     {"name": "X-Trace", "in": "header", "required": True, "schema": {"type": "boolean"}},
                 ],
@@ -96,7 +119,10 @@ def test_argument_checks_on_31_types_refs_and_combinators() -> None:
     op = list_operations(SPEC)[0]
     assert [p.required for p in op.parameters] == [True, False, False, False, True]
     checked = check_arguments(
-        SPEC, op, {"id": "7", "when": "2024", "mode": "auto", "ratio": "0.5", "X-Trace": "yes"}, from_strings=True
+        SPEC,
+        op,
+        {"id": "7", "when": "2024", "mode": "auto", "ratio": "0.5", "X-Trace": "yes"},
+        from_strings=True,
     )
     assert checked == {"id": 7, "when": "2024", "mode": "auto", "ratio": 0.5, "X-Trace": True}
     assert check_arguments(SPEC, op, {"id": 1, "when": None, "mode": 3, "X-Trace": False})["mode"] == 3

@@ -47,8 +47,15 @@ def udata_17_10_spec() -> Path:
     if cached.is_file():
         return cached
     version = subprocess.run(
-        [str(OLD_UDATA / "bin" / "python"), "-c", "import importlib.metadata as m; print(m.version('udata'))"],
-        capture_output=True, text=True, check=True, timeout=_RENDER_TIMEOUT,
+        [
+            str(OLD_UDATA / "bin" / "python"),
+            "-c",
+            "import importlib.metadata as m; print(m.version('udata'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=_RENDER_TIMEOUT,
     ).stdout.strip()
     if version != OLD_UDATA_VERSION:
         raise RuntimeError(f"{OLD_UDATA} holds udata {version}, expected {OLD_UDATA_VERSION}")
@@ -58,8 +65,15 @@ def udata_17_10_spec() -> Path:
         out = Path(tmp) / "swagger.json"
         # udata lists some enums from sets: a fixed hash seed makes the rendered bytes reproducible.
         env = {**os.environ, "UDATA_SETTINGS": str(settings), "PYTHONHASHSEED": "0"}
-        done = subprocess.run([str(udata), "api", "swagger", str(out)], env=env, cwd=tmp, check=False,
-                              capture_output=True, text=True, timeout=_RENDER_TIMEOUT)
+        done = subprocess.run(
+            [str(udata), "api", "swagger", str(out)],
+            env=env,
+            cwd=tmp,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=_RENDER_TIMEOUT,
+        )
         if done.returncode != 0 or not out.is_file():
             raise RuntimeError(f"`udata api swagger` failed ({done.returncode}): {done.stderr[-2000:]}")
         os.replace(out, cached)  # same filesystem: atomic, and concurrent sessions agree

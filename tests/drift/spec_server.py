@@ -42,8 +42,9 @@ def running_spec_server(max_seconds: float = 120.0) -> Iterator[SpecServer]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
     # A short poll interval: shutdown() waits for it, once per test.
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="drift-spec-server", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="drift-spec-server", daemon=True
+    )
     thread.start()
     deadline = threading.Timer(max_seconds, httpd.shutdown)
     deadline.daemon = True

@@ -31,8 +31,11 @@ def _snapshot(folder: Path) -> dict[str, str]:
     """sha256 of every file under `folder` (absent folder: empty)."""
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _mirror(tmp_path: Path, spec_mirror: Path, **replace: Path | bytes) -> Path:
@@ -92,11 +95,17 @@ def test_check_exits_1_when_tabular_went_back_a_release(
     assert code == 1, output
     apis = {a["api"]: a for a in json.loads(output)["apis"]}
     assert {name: a["status"] for name, a in apis.items()} == {
-        "main": "unchanged", "main-v2": "unchanged", "metrics": "unchanged", "tabular": "changed"}
+        "main": "unchanged",
+        "main-v2": "unchanged",
+        "metrics": "unchanged",
+        "tabular": "changed",
+    }
     assert apis["tabular"]["new"]["origin"] == str(mirror / "tabular.yaml")
 
 
-def test_check_exits_2_on_an_invalid_document(tmp_path: Path, spec_mirror: Path, specs_unchanged: None) -> None:
+def test_check_exits_2_on_an_invalid_document(
+    tmp_path: Path, spec_mirror: Path, specs_unchanged: None
+) -> None:
     mirror = _mirror(tmp_path, spec_mirror, metrics_yaml=b"openapi: 3.0.3\ninfo: {title: x}\npaths: 7\n")
     code, output = _check("--mirror", str(mirror))
     assert code == 2, output
@@ -115,8 +124,15 @@ def test_check_exits_2_when_a_mirror_file_is_missing(
 
 def test_make_check_specs_runs_the_check(spec_mirror: Path, specs_unchanged: None) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATAGOUV_SPECS_MIRROR": str(spec_mirror)}
-    done = subprocess.run(["make", "-s", "check-specs"], cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-                          timeout=120)
+    done = subprocess.run(
+        ["make", "-s", "check-specs"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "tabular: unchanged" in done.stdout
 
@@ -146,7 +162,9 @@ def test_check_diffs_against_the_previously_fetched_document(
     assert diff is not None
     # Going back a release: uptime_since disappears (breaking), uptime_seconds comes back.
     assert [(c.severity.value, c.property) for c in diff.changes] == [
-        ("non-breaking", "uptime_seconds"), ("breaking", "uptime_since")]
+        ("non-breaking", "uptime_seconds"),
+        ("breaking", "uptime_since"),
+    ]
     assert _snapshot(repo.root) == before
 
 
@@ -167,7 +185,9 @@ def test_update_accepts_changes_and_writes_a_changelog_entry(
 ) -> None:
     first = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
     assert first.changelog_entry == "" and not (repo.root / "CHANGELOG.md").exists()
-    assert set(first.written) == {f"specs/upstream/{n}.json" for n in ("main", "main-v2", "metrics", "tabular")}
+    assert set(first.written) == {
+        f"specs/upstream/{n}.json" for n in ("main", "main-v2", "metrics", "tabular")
+    }
     locked = load_lock(repo)
 
     history = _mirror(tmp_path, spec_mirror, tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml")
@@ -178,15 +198,23 @@ def test_update_accepts_changes_and_writes_a_changelog_entry(
     lock = load_lock(repo)
     for name, entry in lock.items():  # coherent: each lock hash is the sha256 of the written document
         assert hashlib.sha256(repo.upstream_path(name).read_bytes()).hexdigest() == entry.sha256
-    assert {n: e for n, e in lock.items() if n != "tabular"} == {n: e for n, e in locked.items() if n != "tabular"}
+    assert {n: e for n, e in lock.items() if n != "tabular"} == {
+        n: e for n, e in locked.items() if n != "tabular"
+    }
     assert lock["tabular"].sha256 != locked["tabular"].sha256
     assert lock["tabular"].fetched_at != locked["tabular"].fetched_at
 
     changelog = (repo.root / "CHANGELOG.md").read_text()
     assert changelog.startswith("# Changelog\n\n## ")
-    assert f"### tabular: 1.0.0 (sha256:{locked['tabular'].sha256[:12]}) → 1.0.0 (sha256:{lock['tabular'].sha256[:12]})" in changelog
+    assert (
+        f"### tabular: 1.0.0 (sha256:{locked['tabular'].sha256[:12]}) → 1.0.0 (sha256:{lock['tabular'].sha256[:12]})"
+        in changelog
+    )
     assert "1 breaking, 1 non-breaking changes" in changelog
-    assert "- response Health.uptime_since: property removed [GET /health/] (response-property-removed)" in changelog
+    assert (
+        "- response Health.uptime_since: property removed [GET /health/] (response-property-removed)"
+        in changelog
+    )
     assert "metrics" not in changelog
 
     # Back to the current specs: a second entry, above the first; the check is then clean.
@@ -202,8 +230,12 @@ def test_update_accepts_changes_and_writes_a_changelog_entry(
 def test_update_writes_nothing_when_a_spec_fails(repo: RepoLayout, tmp_path: Path, spec_mirror: Path) -> None:
     update_specs(repo, spec_mirror)
     before = _snapshot(repo.root)
-    broken = _mirror(tmp_path, spec_mirror, tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml",
-                     main_json=b'{"swagger": "2.0", "paths": ')
+    broken = _mirror(
+        tmp_path,
+        spec_mirror,
+        tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml",
+        main_json=b'{"swagger": "2.0", "paths": ',
+    )
     with pytest.raises(SpecFetchError, match="nothing updated.*main"):
         update_specs(repo, broken)
     assert _snapshot(repo.root) == before
@@ -219,7 +251,8 @@ def test_changelog_entries_go_above_the_newest_below_the_preamble(tmp_path: Path
     path.write_text("# Changelog\n\nPreamble.\n\n## 2026-01-01: first\n\n- a\n")
     prepend_entry(path, "## 2026-02-01: second\n\n- b\n")
     assert path.read_text() == (
-        "# Changelog\n\nPreamble.\n\n## 2026-02-01: second\n\n- b\n\n## 2026-01-01: first\n\n- a\n")
+        "# Changelog\n\nPreamble.\n\n## 2026-02-01: second\n\n- b\n\n## 2026-01-01: first\n\n- a\n"
+    )
     prepend_entry(path, "")
     assert path.read_text().count("## ") == 2
     fresh = tmp_path / "NOENTRY.md"
@@ -228,7 +261,9 @@ def test_changelog_entries_go_above_the_newest_below_the_preamble(tmp_path: Path
     assert fresh.read_text() == "# Changelog\n\nPreamble only.\n\n## 2026-03-01: third\n"
 
 
-def test_a_hash_change_without_semantic_change_says_so(repo: RepoLayout, tmp_path: Path, spec_mirror: Path) -> None:
+def test_a_hash_change_without_semantic_change_says_so(
+    repo: RepoLayout, tmp_path: Path, spec_mirror: Path
+) -> None:
     update_specs(repo, spec_mirror)
     doc = yaml.safe_load((spec_mirror / "tabular.yaml").read_text())
     doc["info"]["description"] = "Reworded upstream."
@@ -258,13 +293,21 @@ def test_live_check_and_update_against_a_local_server(
 ) -> None:
     monkeypatch.delenv("DATAGOUV_SPECS_MIRROR", raising=False)  # live: the URLs of sources.json
     with running_spec_server() as server:
+
         def publish(name: str, source: Path) -> str:
             # The live Metrics/Tabular servers serve their YAML spec as JSON.
-            return server.serve(f"/{name}/swagger.json", json.dumps(yaml.safe_load(source.read_text())).encode())
+            return server.serve(
+                f"/{name}/swagger.json", json.dumps(yaml.safe_load(source.read_text())).encode()
+            )
 
         sources = [
-            {"name": name, "url": publish(name, spec_mirror / f"{name}.yaml"), "format": "openapi-3.0",
-             "mirror": f"{name}.yaml", "package": f"datagouv_{name}"}
+            {
+                "name": name,
+                "url": publish(name, spec_mirror / f"{name}.yaml"),
+                "format": "openapi-3.0",
+                "mirror": f"{name}.yaml",
+                "package": f"datagouv_{name}",
+            }
             for name in ("metrics", "tabular")
         ]
         repo.sources_path.write_text(json.dumps({"sources": sources}))

@@ -65,7 +65,11 @@ def test_parameter_added(required: bool, severity: str) -> None:
     result = diff(spec({"/a": get()}), spec({"/a": get(parameters=[param("page", required=required)])}))
     (change,) = result.changes
     assert (change.kind, change.severity.value, change.parameter, change.parameter_in) == (
-        "parameter-added", severity, "page", "query")
+        "parameter-added",
+        severity,
+        "page",
+        "query",
+    )
     assert (change.method, change.path) == ("GET", "/a")
 
 
@@ -74,31 +78,47 @@ def test_parameter_removed_is_breaking() -> None:
     assert kinds(result) == {("parameter-removed", B)}
 
 
-@pytest.mark.parametrize(("was", "now", "kind", "severity"), [
-    (False, True, "parameter-became-required", B),
-    (True, False, "parameter-became-optional", NB),
-])
+@pytest.mark.parametrize(
+    ("was", "now", "kind", "severity"),
+    [
+        (False, True, "parameter-became-required", B),
+        (True, False, "parameter-became-optional", NB),
+    ],
+)
 def test_parameter_required_flag(was: bool, now: bool, kind: str, severity: str) -> None:
-    result = diff(spec({"/a": get(parameters=[param("q", required=was)])}),
-                  spec({"/a": get(parameters=[param("q", required=now)])}))
+    result = diff(
+        spec({"/a": get(parameters=[param("q", required=was)])}),
+        spec({"/a": get(parameters=[param("q", required=now)])}),
+    )
     assert kinds(result) == {(kind, severity)}
 
 
 def test_parameter_location_change_is_one_breaking_change() -> None:
-    result = diff(spec({"/a": get(parameters=[param("token", "query")])}),
-                  spec({"/a": get(parameters=[param("token", "header")])}))
+    result = diff(
+        spec({"/a": get(parameters=[param("token", "query")])}),
+        spec({"/a": get(parameters=[param("token", "header")])}),
+    )
     (change,) = result.changes
     assert (change.kind, change.severity, change.old, change.new) == (
-        "parameter-location-changed", Severity.BREAKING, "query", "header")
+        "parameter-location-changed",
+        Severity.BREAKING,
+        "query",
+        "header",
+    )
 
 
-@pytest.mark.parametrize(("old", "new", "severity"), [
-    ({"type": "string"}, {"type": "integer"}, B),
-    ({"type": "integer"}, {"type": "number"}, NB),  # every integer is still accepted
-    ({"type": "number"}, {"type": "integer"}, B),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "severity"),
+    [
+        ({"type": "string"}, {"type": "integer"}, B),
+        ({"type": "integer"}, {"type": "number"}, NB),  # every integer is still accepted
+        ({"type": "number"}, {"type": "integer"}, B),
+    ],
+)
 def test_parameter_type_change(old: dict[str, Any], new: dict[str, Any], severity: str) -> None:
-    result = diff(spec({"/a": get(parameters=[param("n", **old)])}), spec({"/a": get(parameters=[param("n", **new)])}))
+    result = diff(
+        spec({"/a": get(parameters=[param("n", **old)])}), spec({"/a": get(parameters=[param("n", **new)])})
+    )
     (change,) = result.changes
     assert (change.kind, change.severity.value, change.parameter) == ("parameter-type-changed", severity, "n")
 
@@ -114,7 +134,9 @@ def test_parameter_enum_narrowed_is_breaking_widened_is_not() -> None:
 
 
 def test_array_parameter_item_enum_is_followed() -> None:
-    old = spec({"/a": get(parameters=[param("f", type="array", items={"type": "string", "enum": ["a", "b"]})])})
+    old = spec(
+        {"/a": get(parameters=[param("f", type="array", items={"type": "string", "enum": ["a", "b"]})])}
+    )
     new = spec({"/a": get(parameters=[param("f", type="array", items={"type": "string", "enum": ["a"]})])})
     (change,) = diff(old, new).changes
     assert (change.kind, change.property, change.severity.value) == ("parameter-enum-values-removed", "[]", B)
@@ -129,7 +151,11 @@ def test_request_property_added(required: bool, severity: str) -> None:
     result = diff(spec({"/a": post_body(obj(a=STR))}), spec({"/a": post_body(obj(req, a=STR, b=STR))}))
     (change,) = result.changes
     assert (change.kind, change.severity.value, change.property, change.direction) == (
-        "request-property-added", severity, "b", "request")
+        "request-property-added",
+        severity,
+        "b",
+        "request",
+    )
 
 
 def test_request_property_removed_and_required_changes() -> None:
@@ -154,12 +180,30 @@ def test_request_body_added_removed_and_required() -> None:
 
 
 def test_request_media_type_removed_is_breaking() -> None:
-    old = spec({"/a": {"post": {"requestBody": {"content": {
-        "application/json": {"schema": STR}, "multipart/form-data": {"schema": STR}}}, "responses": {}}}})
-    new = spec({"/a": {"post": {"requestBody": {"content": {"application/json": {"schema": STR}}}, "responses": {}}}})
+    old = spec(
+        {
+            "/a": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": STR},
+                            "multipart/form-data": {"schema": STR},
+                        }
+                    },
+                    "responses": {},
+                }
+            }
+        }
+    )
+    new = spec(
+        {"/a": {"post": {"requestBody": {"content": {"application/json": {"schema": STR}}}, "responses": {}}}}
+    )
     (change,) = diff(old, new).changes
     assert (change.kind, change.media_type, change.severity.value) == (
-        "request-media-type-removed", "multipart/form-data", B)
+        "request-media-type-removed",
+        "multipart/form-data",
+        B,
+    )
 
 
 # ---- responses -------------------------------------------------------------------------------
@@ -191,9 +235,14 @@ def test_enum_appearing_or_disappearing_depends_on_direction() -> None:
     plain = {"type": "string"}
     enum = {"type": "string", "enum": ["a"]}
     assert kinds(diff(spec({"/a": get(responses=ok(plain))}), spec({"/a": get(responses=ok(enum))}))) == {
-        ("response-enum-added", NB)}
-    assert kinds(diff(spec({"/a": post_body(plain)}), spec({"/a": post_body(enum)}))) == {("request-enum-added", B)}
-    assert kinds(diff(spec({"/a": post_body(enum)}), spec({"/a": post_body(plain)}))) == {("request-enum-removed", NB)}
+        ("response-enum-added", NB)
+    }
+    assert kinds(diff(spec({"/a": post_body(plain)}), spec({"/a": post_body(enum)}))) == {
+        ("request-enum-added", B)
+    }
+    assert kinds(diff(spec({"/a": post_body(enum)}), spec({"/a": post_body(plain)}))) == {
+        ("request-enum-removed", NB)
+    }
 
 
 def test_type_change_in_response_property() -> None:
@@ -207,35 +256,56 @@ def test_type_change_in_response_property() -> None:
     }
 
 
-@pytest.mark.parametrize(("direction", "becomes", "severity"), [
-    ("response", True, B), ("response", False, NB), ("request", True, NB), ("request", False, B),
-])
+@pytest.mark.parametrize(
+    ("direction", "becomes", "severity"),
+    [
+        ("response", True, B),
+        ("response", False, NB),
+        ("request", True, NB),
+        ("request", False, B),
+    ],
+)
 def test_nullable_change_depends_on_direction(direction: str, becomes: bool, severity: str) -> None:
     nullable = {"type": "string", "nullable": True}
     before, after = (STR, nullable) if becomes else (nullable, STR)
     if direction == "response":
-        old, new = spec({"/a": get(responses=ok(obj(v=before)))}), spec({"/a": get(responses=ok(obj(v=after)))})
+        old, new = (
+            spec({"/a": get(responses=ok(obj(v=before)))}),
+            spec({"/a": get(responses=ok(obj(v=after)))}),
+        )
     else:
         old, new = spec({"/a": post_body(obj(v=before))}), spec({"/a": post_body(obj(v=after))})
     assert kinds(diff(old, new)) == {(f"{direction}-nullable-changed", severity)}
 
 
-@pytest.mark.parametrize(("direction", "old_f", "new_f", "severity"), [
-    ("request", None, "date-time", B), ("request", "date-time", None, NB),
-    ("response", None, "date-time", NB), ("response", "date-time", None, B),
-    ("response", "date", "date-time", B),
-])
+@pytest.mark.parametrize(
+    ("direction", "old_f", "new_f", "severity"),
+    [
+        ("request", None, "date-time", B),
+        ("request", "date-time", None, NB),
+        ("response", None, "date-time", NB),
+        ("response", "date-time", None, B),
+        ("response", "date", "date-time", B),
+    ],
+)
 def test_format_change(direction: str, old_f: str | None, new_f: str | None, severity: str) -> None:
     def schema(fmt: str | None) -> dict[str, Any]:
         return {"type": "string", **({"format": fmt} if fmt else {})}
 
     if direction == "response":
-        old, new = spec({"/a": get(responses=ok(schema(old_f)))}), spec({"/a": get(responses=ok(schema(new_f)))})
+        old, new = (
+            spec({"/a": get(responses=ok(schema(old_f)))}),
+            spec({"/a": get(responses=ok(schema(new_f)))}),
+        )
     else:
         old, new = spec({"/a": post_body(schema(old_f))}), spec({"/a": post_body(schema(new_f))})
     (change,) = diff(old, new).changes
     assert (change.kind, change.severity.value, change.old, change.new) == (
-        f"{direction}-format-changed", severity, old_f, new_f)
+        f"{direction}-format-changed",
+        severity,
+        old_f,
+        new_f,
+    )
 
 
 def test_response_status_added_and_removed() -> None:
@@ -253,12 +323,20 @@ def test_response_status_added_and_removed() -> None:
 
 
 def test_component_change_is_reported_once_with_every_operation_reaching_it() -> None:
-    paths = {"/a": get(responses=ok(ref("Item"))), "/b": get(responses=ok({"type": "array", "items": ref("Item")}))}
+    paths = {
+        "/a": get(responses=ok(ref("Item"))),
+        "/b": get(responses=ok({"type": "array", "items": ref("Item")})),
+    }
     old = spec(paths, {"Item": obj(id=STR, gone=STR)})
     new = spec(paths, {"Item": obj(id=STR)})
     result = diff(old, new)
     (change,) = result.changes
-    assert (change.kind, change.schema, change.property, change.path) == ("response-property-removed", "Item", "gone", None)
+    assert (change.kind, change.schema, change.property, change.path) == (
+        "response-property-removed",
+        "Item",
+        "gone",
+        None,
+    )
     assert change.operations == ("GET /a", "GET /b")
     assert result.schemas_changed == ("Item",)
 
@@ -276,7 +354,11 @@ def test_changes_in_nested_components_list_the_operations_of_the_outer_one() -> 
     new_schemas = {**schemas, "Row": obj(v={"type": "string"})}
     (change,) = diff(spec(paths, schemas), spec(paths, new_schemas)).changes
     assert (change.schema, change.property, change.kind, change.operations) == (
-        "Row", "v", "response-type-changed", ("GET /page",))
+        "Row",
+        "v",
+        "response-type-changed",
+        ("GET /page",),
+    )
 
 
 def test_recursive_schema_terminates_and_reports_inner_change() -> None:
@@ -318,7 +400,11 @@ def test_schema_counts_include_changes_without_semantic_effect() -> None:
     old = spec({}, {"A": obj(x=STR), "Gone": STR})
     new = spec({}, {"A": {**obj(x=STR), "description": "now documented"}, "New": STR})
     result = diff(old, new)
-    assert (result.schemas_added, result.schemas_removed, result.schemas_changed) == (("New",), ("Gone",), ("A",))
+    assert (result.schemas_added, result.schemas_removed, result.schemas_changed) == (
+        ("New",),
+        ("Gone",),
+        ("A",),
+    )
     assert result.changes == ()
     assert not result.empty
 
@@ -336,11 +422,16 @@ def test_read_only_properties_do_not_concern_requests() -> None:
     }
 
 
-@pytest.mark.parametrize(("was", "now", "kind", "severity"), [
-    (False, True, "request-property-became-read-only", B),
-    (True, False, "request-property-became-writable", NB),
-])
-def test_property_becoming_read_only_takes_an_input_away(was: bool, now: bool, kind: str, severity: str) -> None:
+@pytest.mark.parametrize(
+    ("was", "now", "kind", "severity"),
+    [
+        (False, True, "request-property-became-read-only", B),
+        (True, False, "request-property-became-writable", NB),
+    ],
+)
+def test_property_becoming_read_only_takes_an_input_away(
+    was: bool, now: bool, kind: str, severity: str
+) -> None:
     def body(read_only: bool) -> dict[str, Any]:
         return spec({"/a": post_body(obj(title={"type": "string", "readOnly": read_only}))})
 
@@ -364,4 +455,8 @@ def test_all_of_including_itself_terminates() -> None:
 def test_deprecation_is_reported_as_non_breaking() -> None:
     (change,) = diff(spec({"/a": get()}), spec({"/a": get(deprecated=True)})).changes
     assert (change.kind, change.severity.value, change.method, change.path) == (
-        "operation-deprecated", NB, "GET", "/a")
+        "operation-deprecated",
+        NB,
+        "GET",
+        "/a",
+    )

@@ -23,23 +23,50 @@ def swagger(definitions: dict[str, Any], body_ref: str, out_ref: str) -> dict[st
         "swagger": "2.0",
         "info": {"title": "udata-like", "version": "1.0"},
         "basePath": "/api/1",
-        "paths": {"/things/": {"post": {
-            "parameters": [{"name": "payload", "in": "body", "required": True,
-                            "schema": {"$ref": f"#/definitions/{body_ref}"}}],
-            "responses": {"201": {"description": "created", "schema": {"$ref": f"#/definitions/{out_ref}"}}},
-        }}},
+        "paths": {
+            "/things/": {
+                "post": {
+                    "parameters": [
+                        {
+                            "name": "payload",
+                            "in": "body",
+                            "required": True,
+                            "schema": {"$ref": f"#/definitions/{body_ref}"},
+                        }
+                    ],
+                    "responses": {
+                        "201": {"description": "created", "schema": {"$ref": f"#/definitions/{out_ref}"}}
+                    },
+                }
+            }
+        },
         "definitions": definitions,
     }
 
 
-OLD = swagger({"Thing (write)": {"type": "object", "properties": {"title": {"type": "string"}}},
-               "Thing (read)": {"type": "object", "properties": {"id": {"type": "string"},
-                                                                 "legacy": {"type": "string"}}}},
-              "Thing (write)", "Thing (read)")
-NEW = swagger({"Thing (write)": {"type": "object", "required": ["title", "slug"],
-                                 "properties": {"title": {"type": "string"}, "slug": {"type": "string"}}},
-               "Thing (read)": {"type": "object", "properties": {"id": {"type": "string"}}}},
-              "Thing (write)", "Thing (read)")
+OLD = swagger(
+    {
+        "Thing (write)": {"type": "object", "properties": {"title": {"type": "string"}}},
+        "Thing (read)": {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "legacy": {"type": "string"}},
+        },
+    },
+    "Thing (write)",
+    "Thing (read)",
+)
+NEW = swagger(
+    {
+        "Thing (write)": {
+            "type": "object",
+            "required": ["title", "slug"],
+            "properties": {"title": {"type": "string"}, "slug": {"type": "string"}},
+        },
+        "Thing (read)": {"type": "object", "properties": {"id": {"type": "string"}}},
+    },
+    "Thing (write)",
+    "Thing (read)",
+)
 
 
 @pytest.fixture
@@ -97,7 +124,10 @@ def test_cli_diff_of_two_urls_prints_grouped_report(server: SpecServer) -> None:
     assert lines[0].startswith("udata-like: changed, 1.0 (sha256:")
     assert lines[1] == "  3 breaking, 0 non-breaking; operations +0 -0; schemas +0 -0 ~2"
     assert lines[2] == "  BREAKING (3)"
-    assert "    response Thing (read).legacy: property removed [POST /things/] (response-property-removed)" in lines
+    assert (
+        "    response Thing (read).legacy: property removed [POST /things/] (response-property-removed)"
+        in lines
+    )
 
 
 def test_cli_diff_of_a_missing_file_is_one_error_line(tmp_path: Path) -> None:
@@ -108,7 +138,9 @@ def test_cli_diff_of_a_missing_file_is_one_error_line(tmp_path: Path) -> None:
 
 def test_global_json_flag_is_honoured(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text(json.dumps(OLD))
-    run = CliRunner().invoke(cli, ["--json", "specs", "diff", str(tmp_path / "a.json"), str(tmp_path / "a.json")])
+    run = CliRunner().invoke(
+        cli, ["--json", "specs", "diff", str(tmp_path / "a.json"), str(tmp_path / "a.json")]
+    )
     assert run.exit_code == 0
     (api,) = json.loads(run.output)["apis"]
     assert (api["status"], api["changes"], api["summary"]["schemas_changed"]) == ("unchanged", [], 0)
@@ -122,8 +154,23 @@ def test_json_report_is_stable_and_complete() -> None:
     doc = json.loads(text)
     assert (doc["format"], doc["version"]) == ("datagouv-sdk/spec-diff", 1)
     change = doc["apis"][0]["changes"][0]
-    assert set(change) == {"kind", "severity", "direction", "path", "method", "parameter", "parameter_in",
-                           "status", "media_type", "schema", "property", "old", "new", "operations", "message"}
+    assert set(change) == {
+        "kind",
+        "severity",
+        "direction",
+        "path",
+        "method",
+        "parameter",
+        "parameter_in",
+        "status",
+        "media_type",
+        "schema",
+        "property",
+        "old",
+        "new",
+        "operations",
+        "message",
+    }
     # Sorted by location: the same order however the documents list their keys.
     reordered = json.loads(json.dumps(NEW), object_pairs_hook=lambda kv: dict(reversed(kv)))
     again = diff_specs(prepare(OLD, origin="a"), prepare(reordered, origin="b"))
@@ -131,9 +178,13 @@ def test_json_report_is_stable_and_complete() -> None:
 
 
 def test_text_report_of_an_error_and_an_unchanged_api() -> None:
-    text = render_text([
-        ApiReport("main", Status.ERROR, note="main: cannot read mirror file x"),
-        ApiReport("tabular", Status.UNCHANGED, new=Side("m", "1.0.0", "ab" * 32)),
-    ])
-    assert text == ("main: error\n  note: main: cannot read mirror file x\n"
-                    "tabular: unchanged, 1.0.0 (sha256:abababababab)\n")
+    text = render_text(
+        [
+            ApiReport("main", Status.ERROR, note="main: cannot read mirror file x"),
+            ApiReport("tabular", Status.UNCHANGED, new=Side("m", "1.0.0", "ab" * 32)),
+        ]
+    )
+    assert text == (
+        "main: error\n  note: main: cannot read mirror file x\n"
+        "tabular: unchanged, 1.0.0 (sha256:abababababab)\n"
+    )

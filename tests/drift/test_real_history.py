@@ -16,8 +16,9 @@ _METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
 
 
 def _diff(old: Path, new: Path) -> ApiDiff:
-    return diff_specs(prepare(read_location(str(old)), origin=str(old)),
-                      prepare(read_location(str(new)), origin=str(new)))
+    return diff_specs(
+        prepare(read_location(str(old)), origin=str(old)), prepare(read_location(str(new)), origin=str(new))
+    )
 
 
 @pytest.mark.parametrize("api", ["metrics", "tabular"])
@@ -40,7 +41,8 @@ def test_health_change_through_the_cli_json(spec_mirror: Path) -> None:
     assert (api["api"], api["status"], api["summary"]["breaking"]) == ("tabular", "changed", 1)
     breaking = [c for c in api["changes"] if c["severity"] == "breaking"]
     assert [(c["schema"], c["property"], c["direction"], c["operations"]) for c in breaking] == [
-        ("Health", "uptime_seconds", "response", ["GET /health/"])]
+        ("Health", "uptime_seconds", "response", ["GET /health/"])
+    ]
 
 
 def _operations(doc: dict[str, Any]) -> set[tuple[str, str]]:
@@ -58,15 +60,23 @@ def test_main_17_10_to_17_18(udata_17_10_spec: Path, spec_mirror: Path) -> None:
     defs_removed = old_defs.keys() - new_defs.keys()
     defs_changed = {n for n in old_defs.keys() & new_defs.keys() if old_defs[n] != new_defs[n]}
     assert (len(ops_added), len(ops_removed), len(defs_added), len(defs_removed), len(defs_changed)) == (
-        16, 0, 31, 5, 17)
+        16,
+        0,
+        31,
+        5,
+        17,
+    )
 
     result = _diff(udata_17_10_spec, spec_mirror / "main.json")
     assert set(result.operations_added) == {f"{m.upper()} {p}" for p, m in ops_added}
     assert result.operations_removed == ()
     # Upstream's names, verbatim (the conversion to OpenAPI 3 sanitises "Dataset (read)").
     assert set(result.schemas_added) == defs_added
-    assert set(result.schemas_removed) == defs_removed == {
-        "Crontab", "HarvestMetadata (read)", "Interval", "Job", "SpatialCoverage"}
+    assert (
+        set(result.schemas_removed)
+        == defs_removed
+        == {"Crontab", "HarvestMetadata (read)", "Interval", "Job", "SpatialCoverage"}
+    )
     assert set(result.schemas_changed) == defs_changed
 
     # Our derived expectations for this real pair (reviewed by hand once; see the report of
@@ -84,4 +94,8 @@ def test_main_17_10_to_17_18(udata_17_10_spec: Path, spec_mirror: Path) -> None:
     assert (body.method, body.path) == ("PUT", "/workers/jobs/{id}/")
     new_param = next(c for c in result.changes if c.kind == "parameter-added")
     assert (new_param.method, new_param.path, new_param.parameter, new_param.severity.value) == (
-        "GET", "/notifications/", "type", "non-breaking")
+        "GET",
+        "/notifications/",
+        "type",
+        "non-breaking",
+    )

@@ -81,7 +81,9 @@ def test_rows_and_fsync_are_opt_in(
     with DataGouv(tabular_url=server.url) as dg:
         plain = TabularResource(dg, RID).export(tmp_path / "plain.csv", validate=False)
         assert (plain.rows, fsyncs) == (None, [])
-        watched = TabularResource(dg, RID).export(tmp_path / "w.csv", validate=False, progress=lambda b, r: None)
+        watched = TabularResource(dg, RID).export(
+            tmp_path / "w.csv", validate=False, progress=lambda b, r: None
+        )
         assert watched.rows == 2000 and fsyncs == []
         TabularResource(dg, RID).export(tmp_path / "d.csv", validate=False, durable=True)
         assert len(fsyncs) == 1 and (tmp_path / "d.csv").read_bytes() == CSV_BODY

@@ -33,6 +33,7 @@ async def adg(udata_peer: Any) -> AsyncIterator[AsyncDataGouv]:
 @pytest.fixture
 def tabular_dg(tabular_peer: Any, metrics_peer: Any) -> Iterator[DataGouv]:
     """On the api_tabular peers (Metrics and Tabular apps)."""
-    with DataGouv(base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url,
-                  tabular_url=tabular_peer.base_url) as client:
+    with DataGouv(
+        base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url, tabular_url=tabular_peer.base_url
+    ) as client:
         yield client

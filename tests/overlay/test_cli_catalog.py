@@ -42,8 +42,9 @@ def test_datasets_list_table_and_json_lines(udata_peer: Any) -> None:
 
 def test_datasets_list_filters(udata_peer: Any) -> None:
     org = udata_peer.seed["organizations"][0]
-    result = run(udata_peer, "--json", "datasets", "list", "--organization", org, "--sort", "-created",
-                 "--limit", "0")
+    result = run(
+        udata_peer, "--json", "datasets", "list", "--organization", org, "--sort", "-created", "--limit", "0"
+    )
     records = [json.loads(line) for line in result.output.splitlines()]
     assert {r["organization"]["id"] for r in records} == {org}
     assert set(udata_peer.seed["org_datasets"]) <= {r["id"] for r in records}
@@ -87,8 +88,17 @@ def test_resources_upload_and_replace(udata_peer: Any, tmp_path: Path) -> None:
     try:
         data = tmp_path / "cli.csv"
         data.write_text("a,b\n" + "1,2\n" * 3000)
-        uploaded = run(udata_peer, "--json", "resources", "upload", dataset, str(data), "--chunk-size", "4000",
-                       key=udata_peer.api_key)
+        uploaded = run(
+            udata_peer,
+            "--json",
+            "resources",
+            "upload",
+            dataset,
+            str(data),
+            "--chunk-size",
+            "4000",
+            key=udata_peer.api_key,
+        )
         assert uploaded.exit_code == 0, uploaded.stderr
         resource = json.loads(uploaded.stdout)
         assert resource["filesize"] == data.stat().st_size
@@ -97,8 +107,16 @@ def test_resources_upload_and_replace(udata_peer: Any, tmp_path: Path) -> None:
 
         newer = tmp_path / "cli-v2.csv"
         newer.write_text("a,b\n9,9\n")
-        replaced = run(udata_peer, "resources", "replace", dataset, resource["id"], str(newer), "--quiet",
-                       key=udata_peer.api_key)
+        replaced = run(
+            udata_peer,
+            "resources",
+            "replace",
+            dataset,
+            resource["id"],
+            str(newer),
+            "--quiet",
+            key=udata_peer.api_key,
+        )
         assert replaced.exit_code == 0 and replaced.stderr == ""
         assert resource["id"] in replaced.output and "cli-v2.csv" in replaced.output
 
@@ -113,13 +131,21 @@ def test_real_subprocess_json_lines(udata_peer: Any) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
     done = subprocess.run(
         [str(DGV), "--base-url", udata_peer.base_url, "--json", "datasets", "list", "--limit", "5"],
-        check=False, capture_output=True, text=True, timeout=60, env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(records) == 5 and all("id" in r and "title" in r for r in records)
     failed = subprocess.run(
         [str(DGV), "--base-url", udata_peer.base_url, "datasets", "show", "no-such-dataset"],
-        check=False, capture_output=True, text=True, timeout=60, env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert failed.returncode == 1 and failed.stderr.startswith("error: 404") and failed.stdout == ""

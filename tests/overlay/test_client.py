@@ -21,7 +21,11 @@ def test_404_not_found(anon: DataGouv) -> None:
     with pytest.raises(errors.NotFoundError) as caught:
         anon.datasets.get("no-such-dataset")
     err = caught.value
-    assert err.status_code == 404 and err.method == "GET" and err.url.endswith("/api/1/datasets/no-such-dataset/")
+    assert (
+        err.status_code == 404
+        and err.method == "GET"
+        and err.url.endswith("/api/1/datasets/no-such-dataset/")
+    )
     assert "not found" in err.message.lower()
 
 
@@ -39,8 +43,10 @@ def test_401_without_key(anon: DataGouv) -> None:
 
 
 def test_403_other_users_dataset(udata_peer: Any) -> None:
-    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.other_api_key) as other, \
-            pytest.raises(errors.PermissionDeniedError) as caught:
+    with (
+        DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.other_api_key) as other,
+        pytest.raises(errors.PermissionDeniedError) as caught,
+    ):
         other.datasets.update(udata_peer.seed["org_datasets"][0], {"title": "hijacked"})
     assert caught.value.status_code == 403 and caught.value.method == "PUT"
 
@@ -62,8 +68,9 @@ def test_bad_enum_value_is_refused_before_any_request(anon: DataGouv) -> None:
 def test_dataset_and_resource_crud(dg: DataGouv, anon: DataGouv, udata_peer: Any) -> None:
     title = f"SDK CRUD {uuid.uuid4().hex[:8]}"
     org = udata_peer.seed["organizations"][0]
-    created = dg.datasets.create({"title": title, "description": "made by test_client", "organization": org},
-                                 raw=True)
+    created = dg.datasets.create(
+        {"title": title, "description": "made by test_client", "organization": org}, raw=True
+    )
     ident = created["id"]
     try:
         assert created["title"] == title and created["organization"]["id"] == org
@@ -73,15 +80,23 @@ def test_dataset_and_resource_crud(dg: DataGouv, anon: DataGouv, udata_peer: Any
 
         resource = dg.resources.create(
             ident,
-            {"title": "remote file", "url": "https://example.org/data.csv", "filetype": "remote",
-             "type": "main", "format": "csv"},
+            {
+                "title": "remote file",
+                "url": "https://example.org/data.csv",
+                "filetype": "remote",
+                "type": "main",
+                "format": "csv",
+            },
             raw=True,
         )
         rid = resource["id"]
         assert [r["id"] for r in dg.resources.list(ident, raw=True)] == [rid]
         renamed = dg.resources.update(
-            ident, rid, {"title": "renamed", "url": "https://example.org/data.csv", "filetype": "remote",
-                         "type": "main"}, raw=True)
+            ident,
+            rid,
+            {"title": "renamed", "url": "https://example.org/data.csv", "filetype": "remote", "type": "main"},
+            raw=True,
+        )
         assert renamed["title"] == "renamed"
         assert dg.resources.get(ident, rid, raw=True)["title"] == "renamed"
         assert dg.resources.delete(ident, rid) is None
@@ -167,8 +182,10 @@ def _mocked(handler: Any) -> DataGouv:
 
 
 def test_undocumented_status_raises_never_none() -> None:
-    with _mocked(lambda r: httpx.Response(418, text="I'm a teapot")) as dg, \
-            pytest.raises(errors.APIStatusError) as caught:
+    with (
+        _mocked(lambda r: httpx.Response(418, text="I'm a teapot")) as dg,
+        pytest.raises(errors.APIStatusError) as caught,
+    ):
         dg.datasets.get("x")
     assert caught.value.status_code == 418 and "teapot" in caught.value.message
 
@@ -218,7 +235,9 @@ async def test_closed_clients_refuse_clearly() -> None:
     dg.close()  # idempotent
     with pytest.raises(errors.UsageError, match="closed"):
         dg.datasets.delete("x")
-    adg = AsyncDataGouv(Config(base_url="http://127.0.0.1:9"), transport=httpx.MockTransport(lambda r: httpx.Response(204)))
+    adg = AsyncDataGouv(
+        Config(base_url="http://127.0.0.1:9"), transport=httpx.MockTransport(lambda r: httpx.Response(204))
+    )
     await adg.datasets.delete("x")
     await adg.aclose()
     await adg.aclose()
@@ -246,15 +265,21 @@ def test_typed_conveniences_parse_the_peers_real_bodies(name: str, dg: DataGouv,
     # the fix belongs in specs/patches/, never in a fallback here.
     result = TYPED_CONVENIENCES[name](dg, udata_peer.seed)
     items = result if isinstance(result, list) else [result]
-    assert items and all(type(i).__module__.startswith(("datagouv_main.models", "datagouv_main_v2.models"))
-                         for i in items)
+    assert items and all(
+        type(i).__module__.startswith(("datagouv_main.models", "datagouv_main_v2.models")) for i in items
+    )
 
 
 async def test_sync_and_async_functions_are_not_mixed_up() -> None:
-    with _mocked(lambda r: httpx.Response(200, json={})) as dg, pytest.raises(errors.UsageError, match="async"):
+    with (
+        _mocked(lambda r: httpx.Response(200, json={})) as dg,
+        pytest.raises(errors.UsageError, match="async"),
+    ):
         dg.call(list_datasets.asyncio_detailed)
-    async with AsyncDataGouv(Config(base_url="http://127.0.0.1:9"),
-                             transport=httpx.MockTransport(lambda r: httpx.Response(200, json={}))) as adg:
+    async with AsyncDataGouv(
+        Config(base_url="http://127.0.0.1:9"),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={})),
+    ) as adg:
         with pytest.raises(errors.UsageError, match="not async"):
             await adg.call(list_datasets.sync_detailed)
 

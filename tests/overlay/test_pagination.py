@@ -39,8 +39,13 @@ class Listing:
             raise errors.NotFoundError("past the end", response=_response(404))
         data = self.items[start : start + self.page_size]
         more = start + self.page_size < len(self.items)
-        return {"data": data, "page": page, "page_size": self.page_size, "total": len(self.items),
-                "next_page": f"http://x/?page={page + 1}" if more else None}
+        return {
+            "data": data,
+            "page": page,
+            "page_size": self.page_size,
+            "total": len(self.items),
+            "next_page": f"http://x/?page={page + 1}" if more else None,
+        }
 
     def fetch(self, info: PageInfo) -> NumberedPage[Any]:
         assert info.page is not None
@@ -180,11 +185,16 @@ async def test_async_pager_items_limit_and_prefetch() -> None:
 
 def test_link_page_from_body_and_rebased_next_link() -> None:
     page = LinkPage.from_body(
-        {"data": [{"a": 1}], "links": {"next": "http://elsewhere.example/api/x/?page=2&page_size=1",
-                                       "prev": None}, "meta": {"page": 1, "page_size": 1, "total": 2}},
+        {
+            "data": [{"a": 1}],
+            "links": {"next": "http://elsewhere.example/api/x/?page=2&page_size=1", "prev": None},
+            "meta": {"page": 1, "page_size": 1, "total": 2},
+        },
         lambda d: d,
     )
-    assert page.total == 2 and page.next_page_info() == PageInfo(url="http://elsewhere.example/api/x/?page=2&page_size=1")
+    assert page.total == 2 and page.next_page_info() == PageInfo(
+        url="http://elsewhere.example/api/x/?page=2&page_size=1"
+    )
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -14,7 +14,6 @@ from tests.overlay.conftest import MAIN_UNUSED
 pytestmark = pytest.mark.peer
 
 
-
 def test_tabular_rows_across_pages_each_once(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]
     expected = tabular_peer.rows["paged"]
@@ -39,26 +38,37 @@ def test_tabular_limit_start_page_and_filters(tabular_dg: DataGouv, tabular_peer
 
 def test_page_size_over_50_is_refused_before_any_request(tabular_peer: Any) -> None:
     sent: list[httpx.Request] = []
-    with httpx.Client(base_url=tabular_peer.base_url,
-                      event_hooks={"request": [sent.append]}) as http:
+    with httpx.Client(base_url=tabular_peer.base_url, event_hooks={"request": [sent.append]}) as http:
         with pytest.raises(errors.UsageError, match="page_size=51"):
             link_pager(http, f"/api/resources/{tabular_peer.resources['paged']}/data/", {"page_size": 51})
         # And the server would have refused it: the limit is real.
-        response = http.get(f"/api/resources/{tabular_peer.resources['paged']}/data/", params={"page_size": 51})
+        response = http.get(
+            f"/api/resources/{tabular_peer.resources['paged']}/data/", params={"page_size": 51}
+        )
     assert response.status_code == 400 and len(sent) == 1
 
 
 def test_tabular_errors_come_through_typed(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     with pytest.raises(errors.NotFoundError):
-        list(link_pager(tabular_dg.http("tabular"), f"/api/resources/{tabular_peer.resources['missing']}/data/"))
+        list(
+            link_pager(
+                tabular_dg.http("tabular"), f"/api/resources/{tabular_peer.resources['missing']}/data/"
+            )
+        )
     with pytest.raises(errors.GoneError):
-        list(link_pager(tabular_dg.http("tabular"), f"/api/resources/{tabular_peer.resources['deleted']}/data/"))
+        list(
+            link_pager(
+                tabular_dg.http("tabular"), f"/api/resources/{tabular_peer.resources['deleted']}/data/"
+            )
+        )
 
 
 def test_metrics_rows_across_pages(tabular_dg: DataGouv, metrics_peer: Any) -> None:
     model = "site" if "site" in metrics_peer.rows else next(iter(metrics_peer.rows))
     expected = metrics_peer.rows[model]
-    pager = link_pager(tabular_dg.http("metrics"), f"/api/{model}/data/", {"page_size": 10, "metric_month__sort": "asc"})
+    pager = link_pager(
+        tabular_dg.http("metrics"), f"/api/{model}/data/", {"page_size": 10, "metric_month__sort": "asc"}
+    )
     first = pager.first_page()
     assert first.total == expected
     pages = list(pager.iter_pages())
@@ -69,12 +79,17 @@ def test_metrics_rows_across_pages(tabular_dg: DataGouv, metrics_peer: Any) -> N
 
 async def test_async_links_tabular_and_metrics(tabular_peer: Any, metrics_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]
-    async with AsyncDataGouv(base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url,
-                             tabular_url=tabular_peer.base_url) as adg:
-        rows = await async_link_pager(adg.http("tabular"), f"/api/resources/{rid}/data/", {"page_size": 9}).to_list()
+    async with AsyncDataGouv(
+        base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url, tabular_url=tabular_peer.base_url
+    ) as adg:
+        rows = await async_link_pager(
+            adg.http("tabular"), f"/api/resources/{rid}/data/", {"page_size": 9}
+        ).to_list()
         assert len(rows) == tabular_peer.rows["paged"] == len({r["__id"] for r in rows})
         model = "site" if "site" in metrics_peer.rows else next(iter(metrics_peer.rows))
-        metrics = [r async for r in async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 50})]
+        metrics = [
+            r async for r in async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 50})
+        ]
         assert len(metrics) == metrics_peer.rows[model]
         with pytest.raises(errors.UsageError):
             async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 100})
@@ -91,8 +106,9 @@ def test_prefetch_over_links_keeps_order(tabular_dg: DataGouv, tabular_peer: Any
 
 
 async def test_async_prefetch_over_links(tabular_peer: Any, metrics_peer: Any) -> None:
-    async with AsyncDataGouv(base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url,
-                             tabular_url=tabular_peer.base_url) as adg:
+    async with AsyncDataGouv(
+        base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url, tabular_url=tabular_peer.base_url
+    ) as adg:
         path = "/api/datasets/data/"
         params = {"page_size": 5, "__id__sort": "asc"}
         sequential = await async_link_pager(adg.http("metrics"), path, params).to_list()

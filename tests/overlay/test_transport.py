@@ -79,7 +79,7 @@ def run(
         with httpx.Client(transport=transport) as client:
             try:
                 response = client.request(method, url, **request_kwargs)
-            except Exception as exc:  # noqa: BLE001 - the error is the result under test
+            except Exception as exc:
                 return exc, waits
             return response, waits
 
@@ -91,7 +91,7 @@ def run(
         async with httpx.AsyncClient(transport=transport) as client:
             try:
                 return await client.request(method, url, **request_kwargs)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 return exc
 
     return asyncio.run(main()), waits

@@ -44,11 +44,15 @@ def test_small_file_in_one_request(dg: DataGouv, dataset: str, tmp_path: Path, u
     assert resource["id"] in [r["id"] for r in dg.resources.list(dataset, raw=True)]
 
 
-def test_chunked_upload_reassembles_the_file(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: Any) -> None:
+def test_chunked_upload_reassembles_the_file(
+    dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: Any
+) -> None:
     path = _csv(tmp_path, "big.csv", 4000)  # ~45 kB in 10 kB parts → 5 parts, the last one short
     size = path.stat().st_size
     calls: list[tuple[int, int]] = []
-    resource = upload_resource(dg, dataset, path, chunk_size=10_000, progress=lambda s, t: calls.append((s, t)))
+    resource = upload_resource(
+        dg, dataset, path, chunk_size=10_000, progress=lambda s, t: calls.append((s, t))
+    )
     assert [s for s, _ in calls] == [min(10_000 * (i + 1), size) for i in range(-(-size // 10_000))]
     assert resource["filesize"] == size and resource["title"] == "big.csv"
     assert resource["checksum"]["value"] == hashlib.sha1(path.read_bytes()).hexdigest()
@@ -68,7 +72,10 @@ def test_upload_errors(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: A
     path = _csv(tmp_path, "x.csv", 1)
     with pytest.raises(errors.NotFoundError):
         upload_resource(dg, "no-such-dataset", path)
-    with DataGouv(base_url=udata_peer.base_url, api_key=None) as anon, pytest.raises(errors.AuthenticationError):
+    with (
+        DataGouv(base_url=udata_peer.base_url, api_key=None) as anon,
+        pytest.raises(errors.AuthenticationError),
+    ):
         upload_resource(anon, dataset, path)
     with pytest.raises(errors.UsageError, match="not a file"):
         upload_resource(dg, dataset, tmp_path / "missing.csv")

@@ -95,7 +95,8 @@ def tabular_peer(pg_gateway: TabularStack) -> TabularPeer:
         aggregation_allowed=list(seed.AGGREGATION_ALLOWED),
         indexes={name: list(indexes) for name, indexes in seed.INDEXES.items()},
         columns={table.name: dict(table.columns) for table in seed.TABLES},
-        startup_seconds=pg_gateway.timings["postgres"] + pg_gateway.timings["gateway"]
+        startup_seconds=pg_gateway.timings["postgres"]
+        + pg_gateway.timings["gateway"]
         + pg_gateway.timings["tabular"],
     )
 
@@ -106,7 +107,9 @@ def metrics_peer(pg_gateway: TabularStack) -> MetricsPeer:
     return MetricsPeer(
         base_url=base_url,
         models=list(seed.METRIC_TABLES),
-        rows={name.removeprefix("metrics."): n for name, n in seed.ROWS.items() if name.startswith("metrics.")},
+        rows={
+            name.removeprefix("metrics."): n for name, n in seed.ROWS.items() if name.startswith("metrics.")
+        },
         columns={name: ["__id", *columns] for name, (columns, _) in seed.METRIC_TABLES.items()},
         csv_export_cap=pg_gateway.csv_export_cap,
         startup_seconds=pg_gateway.timings["metrics"],

@@ -48,7 +48,10 @@ def _typed_column(name: str) -> list[Any]:
 
 # ---- health and version skew (0.3.1 is older than the 0.4.1 spec)
 
-def test_health_reports_uptime_seconds_not_uptime_since(tabular_peer: TabularPeer, metrics_peer: MetricsPeer) -> None:
+
+def test_health_reports_uptime_seconds_not_uptime_since(
+    tabular_peer: TabularPeer, metrics_peer: MetricsPeer
+) -> None:
     for base_url in (tabular_peer.base_url, metrics_peer.base_url):
         body = _get(f"{base_url}/health/").json()
         assert body["status"] == "ok"
@@ -72,6 +75,7 @@ def test_served_spec_carries_the_app_version(tabular_peer: TabularPeer, metrics_
 
 # ---- resource metadata, profile, per-resource swagger
 
+
 def test_resource_meta_links_are_absolute(tabular_peer: TabularPeer) -> None:
     rid = tabular_peer.resources["typed"]
     body = _get(f"{tabular_peer.base_url}/api/resources/{rid}/").json()
@@ -92,7 +96,9 @@ def test_profile_is_csv_detective_shaped(tabular_peer: TabularPeer) -> None:
     assert profile["header"] == list(tabular_peer.columns["typed"])  # a list, not an object
     assert {c: v["python_type"] for c, v in profile["columns"].items()} == tabular_peer.columns["typed"]
     assert profile["total_lines"] == tabular_peer.rows["typed"]
-    indexed = _get(f"{tabular_peer.base_url}/api/resources/{tabular_peer.resources['indexed']}/profile/").json()
+    indexed = _get(
+        f"{tabular_peer.base_url}/api/resources/{tabular_peer.resources['indexed']}/profile/"
+    ).json()
     assert sorted(indexed["indexes"]) == sorted(tabular_peer.indexes["indexed"])
 
 
@@ -107,6 +113,7 @@ def test_resource_swagger_is_yaml_limited_to_indexed_columns(tabular_peer: Tabul
 
 
 # ---- data: types, paging, limits
+
 
 def test_data_keeps_json_types_and_nulls(tabular_peer: TabularPeer) -> None:
     body = _get(_data_url(tabular_peer, "typed"), "page_size=50").json()
@@ -151,8 +158,11 @@ def test_page_size_above_50_is_a_400(tabular_peer: TabularPeer, metrics_peer: Me
         response = _get(url, "page_size=51")
         assert response.status_code == 400
         [error] = _errors(response)
-        assert error == {"code": None, "title": "Invalid query string",
-                         "detail": "Page size exceeds allowed maximum: 50"}
+        assert error == {
+            "code": None,
+            "title": "Invalid query string",
+            "detail": "Page size exceeds allowed maximum: 50",
+        }
 
 
 def test_page_past_the_end_is_a_416_database_error(tabular_peer: TabularPeer) -> None:
@@ -167,6 +177,7 @@ def test_page_past_the_end_is_a_416_database_error(tabular_peer: TabularPeer) ->
 
 
 # ---- errors
+
 
 def test_unknown_resource_is_a_plain_text_404(tabular_peer: TabularPeer) -> None:
     for suffix in ("", "profile/", "data/", "data/csv/"):
@@ -200,6 +211,7 @@ def test_database_errors_nest_postgrest_error_objects(tabular_peer: TabularPeer)
 
 # ---- filters and sorting
 
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -208,12 +220,12 @@ def test_database_errors_nest_postgrest_error_objects(tabular_peer: TabularPeer)
         ("count__strictly_less=1", ["Alpha", "Bravo, with comma"]),
         ("count__greater=50", ["Kilo", "Lima"]),
         ("count__strictly_greater=50", ["Lima"]),
-        ("name__contains=LI", ["Charlie \"quoted\"", "Juliett", "Lima"]),  # ILIKE: case-insensitive
+        ("name__contains=LI", ['Charlie "quoted"', "Juliett", "Lima"]),  # ILIKE: case-insensitive
         ("name__notcontains=a", ["Foxtrot", "Golf", "Hotel", "Juliett", "Kilo"]),  # NULL is neither
         ("name__in=Golf,Kilo", ["Golf", "Kilo"]),
         ("count__notin=-20,-13,1,8,15,22,29,36,43", ["Kilo", "Lima"]),
         ("name__isnull", [None]),
-        ("count__isnull", ["Charlie \"quoted\""]),
+        ("count__isnull", ['Charlie "quoted"']),
         ("active__exact=false&score__isnotnull", ["Bravo, with comma", None, "Juliett", "Lima"]),
         ("active__differs=true", ["Bravo, with comma", None, "Foxtrot", "Hotel", "Juliett", "Lima"]),
         ("day__greater=2020-11-01", ["Kilo", "Lima"]),
@@ -243,6 +255,7 @@ def test_sort_and_columns(tabular_peer: TabularPeer) -> None:
 
 # ---- aggregation
 
+
 def test_aggregation_refused_outside_the_exceptions(tabular_peer: TabularPeer) -> None:
     response = _get(_data_url(tabular_peer, "typed"), "count__sum")
     assert response.status_code == 403
@@ -252,22 +265,29 @@ def test_aggregation_refused_outside_the_exceptions(tabular_peer: TabularPeer) -
 
 
 def test_aggregation_allowed_for_an_exception(tabular_peer: TabularPeer) -> None:
-    response = _get(_data_url(tabular_peer, "aggregatable"),
-                    "category__groupby&amount__sum&amount__count&ratio__max&category__sort=asc")
+    response = _get(
+        _data_url(tabular_peer, "aggregatable"),
+        "category__groupby&amount__sum&amount__count&ratio__max&category__sort=asc",
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     rows = next(r for r in seed.TABLES if r.name == "aggregatable").rows
     expected = {}
     for category in ("fruit", "grain", "vegetable"):
         amounts = [a for c, a, _ in rows if c == category]
-        expected[category] = {"category": category, "amount__sum": sum(amounts), "amount__count": len(amounts),
-                              "ratio__max": max(r for c, _, r in rows if c == category)}
+        expected[category] = {
+            "category": category,
+            "amount__sum": sum(amounts),
+            "amount__count": len(amounts),
+            "ratio__max": max(r for c, _, r in rows if c == category),
+        }
     assert body["data"] == list(expected.values())
     assert "total" not in body["meta"]  # api_tabular drops the (meaningless) total of aggregates
     assert body["links"]["next"] is None
 
 
 # ---- exports (CSV / JSON streams)
+
 
 def test_csv_export_uses_postgres_text_forms(tabular_peer: TabularPeer) -> None:
     response = _get(_data_url(tabular_peer, "typed", "csv/"))
@@ -308,6 +328,7 @@ def test_json_export_streams_every_row(tabular_peer: TabularPeer) -> None:
 
 # ---- metrics
 
+
 def test_metrics_paging_filter_and_sort(metrics_peer: MetricsPeer) -> None:
     url: str | None = f"{metrics_peer.base_url}/api/datasets/data/?page_size=50"
     rows: list[dict[str, Any]] = []
@@ -318,8 +339,10 @@ def test_metrics_paging_filter_and_sort(metrics_peer: MetricsPeer) -> None:
         url = body["links"]["next"]
     assert len(rows) == metrics_peer.rows["datasets"] == 72
     assert set(rows[0]) == set(metrics_peer.columns["datasets"])
-    body = _get(f"{metrics_peer.base_url}/api/datasets/data/",
-                "dataset_id__exact=5d0b7a5e8b4c41597a1b2c02&metric_month__sort=desc&page_size=3").json()
+    body = _get(
+        f"{metrics_peer.base_url}/api/datasets/data/",
+        "dataset_id__exact=5d0b7a5e8b4c41597a1b2c02&metric_month__sort=desc&page_size=3",
+    ).json()
     assert [r["metric_month"] for r in body["data"]] == ["2024-12", "2024-11", "2024-10"]
     assert body["meta"]["total"] == 24
 
@@ -339,6 +362,7 @@ def test_metrics_csv_and_unknown_model(metrics_peer: MetricsPeer) -> None:
 
 # ---- the gateway itself: the PostgREST behaviours api_tabular relies on
 
+
 def test_gateway_head_count_and_ranges(pg_gateway: TabularStack) -> None:
     url = f"{pg_gateway.gateway_url(seed.TABULAR_SCHEMA)}/t_paged_0002"
     head = httpx.head(f"{url}?order=__id.asc&limit=1&", headers={"Prefer": "count=exact"}, timeout=30)
@@ -353,10 +377,12 @@ def test_gateway_head_count_and_ranges(pg_gateway: TabularStack) -> None:
 
 def test_gateway_select_aggregates_and_aliases(pg_gateway: TabularStack) -> None:
     url = f"{pg_gateway.gateway_url(seed.TABULAR_SCHEMA)}/t_paged_0002"
-    assert httpx.get(f"{url}?select=total:n.sum(),count()", timeout=30).json() == [{"total": 137 * 138 // 2,
-                                                                                     "count": 137}]
-    rows = httpx.get(f'{url}?select="Code INSEE",label&"Code INSEE"=in.("75001",75002)&order=n.desc',
-                     timeout=30).json()
+    assert httpx.get(f"{url}?select=total:n.sum(),count()", timeout=30).json() == [
+        {"total": 137 * 138 // 2, "count": 137}
+    ]
+    rows = httpx.get(
+        f'{url}?select="Code INSEE",label&"Code INSEE"=in.("75001",75002)&order=n.desc', timeout=30
+    ).json()
     assert rows == [{"Code INSEE": "75002", "label": "row 2"}, {"Code INSEE": "75001", "label": "row 1"}]
     bad = httpx.get(f"{url}?n=between.1", timeout=30)
     assert bad.status_code == 400 and bad.json()["code"] == "PGRST100"
@@ -364,7 +390,10 @@ def test_gateway_select_aggregates_and_aliases(pg_gateway: TabularStack) -> None
 
 # ---- the launcher itself (no peer needed)
 
-def test_missing_postgres_fails_with_the_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+
+def test_missing_postgres_fails_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from tests.peers.tabular import launcher
 
     monkeypatch.setattr(launcher, "PG_BIN_PATTERNS", [str(tmp_path / "nowhere" / "*")])

@@ -24,9 +24,18 @@ from datagouv_sdk.cli.output import (
 DATASET_COLUMNS: list[Column] = [
     ("id", "id"),
     ("title", "title"),
-    ("organization", lambda d: (d.get("organization") or {}).get("name") or (d.get("owner") or {}).get("slug")),
-    ("resources", lambda d: len(d.get("resources") or []) if isinstance(d.get("resources"), list)
-     else (d.get("resources") or {}).get("total")),
+    (
+        "organization",
+        lambda d: (d.get("organization") or {}).get("name") or (d.get("owner") or {}).get("slug"),
+    ),
+    (
+        "resources",
+        lambda d: (
+            len(d.get("resources") or [])
+            if isinstance(d.get("resources"), list)
+            else (d.get("resources") or {}).get("total")
+        ),
+    ),
     ("last_update", "last_update"),
 ]
 DATASET_FIELDS: list[Column] = [
@@ -82,14 +91,23 @@ def datasets() -> None:
 @click.option("--page-size", type=int, default=None, help="Items per request.")
 @handle_errors
 def datasets_list(
-    q: str | None, organization: str | None, tag: tuple[str, ...], sort: str | None, limit: int,
+    q: str | None,
+    organization: str | None,
+    tag: tuple[str, ...],
+    sort: str | None,
+    limit: int,
     page_size: int | None,
 ) -> None:
     """List datasets."""
     with client_from_ctx() as dg:
         pager = dg.datasets.list(
-            q=q, organization=organization, tag=list(tag) or None, sort=sort, limit=_limit(limit),
-            page_size=page_size, raw=True,
+            q=q,
+            organization=organization,
+            tag=list(tag) or None,
+            sort=sort,
+            limit=_limit(limit),
+            page_size=page_size,
+            raw=True,
         )
         print_items(pager, DATASET_COLUMNS)
 
@@ -120,7 +138,9 @@ def organizations() -> None:
 def organizations_list(q: str | None, sort: str | None, limit: int) -> None:
     """List organizations."""
     with client_from_ctx() as dg:
-        print_items(dg.organizations.list(q=q, sort=sort, limit=_limit(limit), raw=True), ORGANIZATION_COLUMNS)
+        print_items(
+            dg.organizations.list(q=q, sort=sort, limit=_limit(limit), raw=True), ORGANIZATION_COLUMNS
+        )
 
 
 @organizations.command("show")
@@ -151,8 +171,12 @@ def _upload(dataset: str, path: str, resource: str | None, chunk_size: int | Non
 @resources.command("upload")
 @click.argument("dataset")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
-              help="Send files larger than this many bytes in parts of this size (default 8 MiB).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
+)
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @handle_errors
 def resources_upload(dataset: str, file: str, chunk_size: int | None, quiet: bool) -> None:
@@ -164,8 +188,12 @@ def resources_upload(dataset: str, file: str, chunk_size: int | None, quiet: boo
 @click.argument("dataset")
 @click.argument("resource")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
-              help="Send files larger than this many bytes in parts of this size (default 8 MiB).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
+)
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @handle_errors
 def resources_replace(dataset: str, resource: str, file: str, chunk_size: int | None, quiet: bool) -> None:

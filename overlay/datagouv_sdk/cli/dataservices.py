@@ -53,7 +53,16 @@ OPERATION_COLUMNS: list[Column] = [
     ("path", "path"),
     ("operation_id", "operation_id"),
     ("parameters", lambda o: ", ".join(_param_label(p) for p in o["parameters"])),
-    ("body", lambda o: "required" if (o.get("request_body") or {}).get("required") else "optional" if o.get("request_body") else ""),
+    (
+        "body",
+        lambda o: (
+            "required"
+            if (o.get("request_body") or {}).get("required")
+            else "optional"
+            if o.get("request_body")
+            else ""
+        ),
+    ),
     ("summary", "summary"),
 ]
 
@@ -62,11 +71,14 @@ OPERATION_COLUMNS: list[Column] = [
 def _discovery(*, allow_http: bool = False) -> Iterator[Discovery]:
     from datagouv_sdk.discovery import CallLimits, Discovery, FetchLimits
 
-    with client_from_ctx() as dg, Discovery(
-        dg,
-        fetch_limits=FetchLimits(allow_insecure_http=allow_http),
-        call_limits=CallLimits(allow_insecure_http=allow_http),
-    ) as disco:
+    with (
+        client_from_ctx() as dg,
+        Discovery(
+            dg,
+            fetch_limits=FetchLimits(allow_insecure_http=allow_http),
+            call_limits=CallLimits(allow_insecure_http=allow_http),
+        ) as disco,
+    ):
         yield disco
 
 
@@ -139,8 +151,16 @@ def operations_command(ident: str, api_url: str | None, allow_http: bool) -> Non
 @dataservices.command("call")
 @click.argument("ident", metavar="ID")
 @click.argument("operation")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter (repeat a name for a list).")
-@click.option("--header", "headers", multiple=True, metavar="NAME=VALUE", help="Your own header for that API (e.g. its key).")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter (repeat a name for a list)."
+)
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Your own header for that API (e.g. its key).",
+)
 @click.option("--body", help="Request body: JSON text, or @file with JSON.")
 @click.option("--base-api-url", "api_url", help="Call the API here instead of the document's server.")
 @_ALLOW_HTTP
@@ -165,7 +185,13 @@ def call_command(
     header_map = dict(_pair(h, "--header") for h in headers)
     with _discovery(allow_http=allow_http) as disco:
         result = disco.call(
-            ident, operation, arguments, body=_body(body), headers=header_map, base_url=api_url, from_strings=True
+            ident,
+            operation,
+            arguments,
+            body=_body(body),
+            headers=header_map,
+            base_url=api_url,
+            from_strings=True,
         )
     if isinstance(result.data, str):
         click.echo(result.data, nl=not result.data.endswith("\n"))
@@ -176,8 +202,14 @@ def call_command(
 
 @dataservices.command("generate")
 @click.argument("ident", metavar="ID")
-@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the package into.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the package into.",
+)
 @click.option("--package", help="Package name (default: from the dataservice's slug).")
 @_ALLOW_HTTP
 @handle_errors
@@ -225,7 +257,9 @@ def _operation_json(op: Operation) -> dict[str, Any]:
         "parameters": [
             {"name": p.name, "in": p.location, "type": p.type, "required": p.required} for p in op.parameters
         ],
-        "request_body": None if body is None else {"required": body.required, "content_types": list(body.content_types)},
+        "request_body": None
+        if body is None
+        else {"required": body.required, "content_types": list(body.content_types)},
     }
 
 

@@ -149,7 +149,11 @@ def print_item(item: Any, fields: Sequence[Column] | None = None, ctx: click.Con
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     if fields is None:
-        pairs = [(k, v) for k, v in data.items() if not isinstance(v, dict | list)] if isinstance(data, dict) else []
+        pairs = (
+            [(k, v) for k, v in data.items() if not isinstance(v, dict | list)]
+            if isinstance(data, dict)
+            else []
+        )
     else:
         pairs = [(header, _pick(data, path)) for header, path in fields]
     width = max((len(k) for k, _ in pairs), default=0)

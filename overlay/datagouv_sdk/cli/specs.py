@@ -26,7 +26,9 @@ def specs() -> None:
     """Upstream spec drift: semantic diff, check against specs/lock.json, accept an update."""
 
 
-_json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable report (see drift.report).")
+_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable report (see drift.report)."
+)
 _root_option = click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -44,7 +46,9 @@ _mirror_option = click.option(
 @specs.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--name", default=None, help="API name shown in the report (default: the NEW document's title).")
+@click.option(
+    "--name", default=None, help="API name shown in the report (default: the NEW document's title)."
+)
 @_json_option
 @click.pass_context
 def diff(ctx: click.Context, old: str, new: str, name: str | None, as_json: bool) -> None:

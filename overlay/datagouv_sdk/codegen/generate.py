@@ -66,6 +66,7 @@ _CONFIG_KEYS = {
 # so that clients generated from an installed SDK (discovery, per-resource) get them too.
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
+
 @attrs.frozen
 class Stamp:
     """What the generated package records about where it came from."""

@@ -121,14 +121,20 @@ class OperationCaller:
         for _hop in range(self.limits.max_redirects + 1):
             # Retries and the user agent; no data.gouv.fr key, and the user's X-API-KEY only to `origin`.
             seam = DataGouvTransport(
-                self._inner, retry=self._retry, api_key=None, auth_hosts=(host_key(origin),), sleep=deadline_sleep
+                self._inner,
+                retry=self._retry,
+                api_key=None,
+                auth_hosts=(host_key(origin),),
+                sleep=deadline_sleep,
             )
             response = seam.handle_request(request)
             response.request = request
             try:
                 location = response.headers.get("location")
                 if response.is_redirect and location:
-                    request = _redirected(self.limits, request, origin, request.url.join(location), response.status_code)
+                    request = _redirected(
+                        self.limits, request, origin, request.url.join(location), response.status_code
+                    )
                     continue
                 if response.status_code >= 400:
                     raise error_from_response(capped_error_response(response, _ERROR_BODY_CAP))
@@ -136,7 +142,9 @@ class OperationCaller:
             finally:
                 response.close()
             return _result(request, response, content)
-        raise APIConnectionError(f"more than {self.limits.max_redirects} redirects from {origin}", request=request)
+        raise APIConnectionError(
+            f"more than {self.limits.max_redirects} redirects from {origin}", request=request
+        )
 
 
 class AsyncOperationCaller:
@@ -183,13 +191,17 @@ class AsyncOperationCaller:
     async def _send(self, request: httpx.Request) -> CallResult:
         origin = request.url
         for _hop in range(self.limits.max_redirects + 1):
-            seam = AsyncDataGouvTransport(self._inner, retry=self._retry, api_key=None, auth_hosts=(host_key(origin),))
+            seam = AsyncDataGouvTransport(
+                self._inner, retry=self._retry, api_key=None, auth_hosts=(host_key(origin),)
+            )
             response = await seam.handle_async_request(request)
             response.request = request
             try:
                 location = response.headers.get("location")
                 if response.is_redirect and location:
-                    request = _redirected(self.limits, request, origin, request.url.join(location), response.status_code)
+                    request = _redirected(
+                        self.limits, request, origin, request.url.join(location), response.status_code
+                    )
                     continue
                 if response.status_code >= 400:
                     raise error_from_response(await acapped_error_response(response, _ERROR_BODY_CAP))
@@ -197,7 +209,9 @@ class AsyncOperationCaller:
             finally:
                 await response.aclose()
             return _result(request, response, content)
-        raise APIConnectionError(f"more than {self.limits.max_redirects} redirects from {origin}", request=request)
+        raise APIConnectionError(
+            f"more than {self.limits.max_redirects} redirects from {origin}", request=request
+        )
 
 
 def _build_request(
@@ -259,7 +273,9 @@ def _redirected(
     try:
         target = check_url(target, allow_insecure_http=limits.allow_insecure_http)
     except UnsafeURLError as exc:
-        raise UnsafeURLError(f"{request.url} redirected to a URL that is refused ({exc})", url=str(target)) from exc
+        raise UnsafeURLError(
+            f"{request.url} redirected to a URL that is refused ({exc})", url=str(target)
+        ) from exc
     method, content = request.method, request.content
     if status == 303 or (status in (301, 302) and method not in ("GET", "HEAD")):
         method, content = "GET", b""
@@ -271,13 +287,16 @@ def _redirected(
     if not same_origin(origin, target):
         # Every header the caller gave may carry their credentials for `origin`: keep only ours.
         headers = httpx.Headers({k: v for k, v in headers.items() if k.lower() in ("user-agent", "accept")})
-    return httpx.Request(method, target, headers=headers, content=content or None, extensions=request.extensions)
+    return httpx.Request(
+        method, target, headers=headers, content=content or None, extensions=request.extensions
+    )
 
 
 def _call_error(exc: Exception, request: httpx.Request, limits: CallLimits, timed_out: bool) -> DataGouvError:
     if timed_out:
         return APITimeoutError(
-            f"{request.method} {request.url} took longer than its {limits.deadline:g} s deadline", request=request
+            f"{request.method} {request.url} took longer than its {limits.deadline:g} s deadline",
+            request=request,
         )
     if isinstance(exc, DataGouvError):
         return exc

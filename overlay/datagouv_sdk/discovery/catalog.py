@@ -47,7 +47,13 @@ class DataserviceInfo:
         org = data.get("organization")
         owner = data.get("owner")
         datasets = data.get("datasets")
-        total: Any = datasets.get("total") if isinstance(datasets, Mapping) else len(datasets) if isinstance(datasets, list) else None
+        total: Any = (
+            datasets.get("total")
+            if isinstance(datasets, Mapping)
+            else len(datasets)
+            if isinstance(datasets, list)
+            else None
+        )
         availability = data.get("availability")
         return cls(
             id=str(data.get("id") or ""),

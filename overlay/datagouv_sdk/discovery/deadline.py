@@ -117,7 +117,9 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport (HTTP/1.1, no proxy) whose sockets obey `total_deadline`."""
 
-    def __init__(self, *, verify: ssl.SSLContext | str | bool = True, limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self, *, verify: ssl.SSLContext | str | bool = True, limits: httpx.Limits | None = None
+    ) -> None:
         limits = limits or httpx.Limits(max_connections=10, max_keepalive_connections=5)
         super().__init__(verify=verify, limits=limits)
         # The pool is rebuilt with the same settings and our backend: httpx has no public hook for it.

@@ -59,7 +59,9 @@ class OpenAPIDocument:
         return self.version == "2.0"
 
 
-def load_document(content: bytes, *, url: str | None = None, content_type: str | None = None) -> OpenAPIDocument:
+def load_document(
+    content: bytes, *, url: str | None = None, content_type: str | None = None
+) -> OpenAPIDocument:
     """Parse, check and (for Swagger 2.0) convert a machine documentation document."""
     data = parse_bytes(content, url=url, content_type=content_type)
     version = openapi_version(data, url=url)
@@ -77,13 +79,19 @@ def load_document(content: bytes, *, url: str | None = None, content_type: str |
 
 
 def parse_bytes(
-    content: bytes, *, url: str | None = None, content_type: str | None = None, max_yaml_nodes: int = MAX_YAML_NODES
+    content: bytes,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    max_yaml_nodes: int = MAX_YAML_NODES,
 ) -> Any:
     """JSON when it looks like JSON, else guarded YAML (YAML 1.1 is a superset of most JSON)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentError(f"the document is not UTF-8 text ({exc.reason} at byte {exc.start})", url=url) from exc
+        raise DocumentError(
+            f"the document is not UTF-8 text ({exc.reason} at byte {exc.start})", url=url
+        ) from exc
     head = text.lstrip()[:1]
     if head == "<":
         kind = "an HTML page" if re.match(r"\s*<(!doctype html|html)", text, re.IGNORECASE) else "XML"
@@ -102,10 +110,11 @@ def parse_bytes(
 
 
 def openapi_version(data: Any, *, url: str | None = None) -> str:
-    """"2.0" or "3.x.y", or NotOpenAPIError saying what the document looks like instead."""
+    """ "2.0" or "3.x.y", or NotOpenAPIError saying what the document looks like instead."""
     if not isinstance(data, dict):
         raise NotOpenAPIError(
-            f"not an OpenAPI/Swagger document: the top level is a {type(data).__name__}, not a mapping", url=url
+            f"not an OpenAPI/Swagger document: the top level is a {type(data).__name__}, not a mapping",
+            url=url,
         )
     openapi, swagger = data.get("openapi"), data.get("swagger")
     if isinstance(openapi, str) and _OPENAPI3.match(openapi):
@@ -114,7 +123,13 @@ def openapi_version(data: Any, *, url: str | None = None) -> str:
         version = "2.0"
     else:
         keys = ", ".join(sorted(map(str, data))[:8]) or "none"
-        found = f"openapi={openapi!r}" if openapi is not None else f"swagger={swagger!r}" if swagger else "no version field"
+        found = (
+            f"openapi={openapi!r}"
+            if openapi is not None
+            else f"swagger={swagger!r}"
+            if swagger
+            else "no version field"
+        )
         raise NotOpenAPIError(
             f"not an OpenAPI 3.x or Swagger 2.0 document ({found}; top-level keys: {keys})", url=url
         )
@@ -159,7 +174,9 @@ def _check_depth(text: str, url: str | None) -> None:
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise DocumentError(f"the YAML document is nested too deeply (more than {MAX_DEPTH} levels)", url=url)
+                    raise DocumentError(
+                        f"the YAML document is nested too deeply (more than {MAX_DEPTH} levels)", url=url
+                    )
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     finally:

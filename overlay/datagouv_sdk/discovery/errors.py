@@ -1,14 +1,14 @@
 """What can go wrong while reading a third-party API's document, as part of the SDK's exception tree.
 
-    DataGouvError
-    ├── UsageError
-    │   └── UnsafeURLError            a URL we refuse to fetch (scheme, plain http to a public host)
-    ├── ResponseTooLargeError         a third-party answer larger than its cap (counted while streaming)
-    └── DocumentError                 the document could not be used
-        ├── DocumentTooLargeError     (also a ResponseTooLargeError) the document is over its cap
-        ├── DocumentDeadlineError     the whole fetch took longer than its total deadline
-        ├── UnsafeYAMLError           aliases that expand past the cap, or recursive ones
-        └── NotOpenAPIError           parsed, but not an OpenAPI 3.x / Swagger 2.0 document
+DataGouvError
+├── UsageError
+│   └── UnsafeURLError            a URL we refuse to fetch (scheme, plain http to a public host)
+├── ResponseTooLargeError         a third-party answer larger than its cap (counted while streaming)
+└── DocumentError                 the document could not be used
+    ├── DocumentTooLargeError     (also a ResponseTooLargeError) the document is over its cap
+    ├── DocumentDeadlineError     the whole fetch took longer than its total deadline
+    ├── UnsafeYAMLError           aliases that expand past the cap, or recursive ones
+    └── NotOpenAPIError           parsed, but not an OpenAPI 3.x / Swagger 2.0 document
 """
 
 from __future__ import annotations

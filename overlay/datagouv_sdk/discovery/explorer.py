@@ -152,7 +152,9 @@ class Discovery:
         document = self.document(info)
         return _discovered(info, document, base_url=base_url, base_api_url=info.base_api_url)
 
-    def api_at(self, document_url: str, *, base_url: str | None = None, base_api_url: str | None = None) -> DiscoveredAPI:
+    def api_at(
+        self, document_url: str, *, base_url: str | None = None, base_api_url: str | None = None
+    ) -> DiscoveredAPI:
         """The same from a document URL alone (no catalog)."""
         return _discovered(None, self.document_at(document_url), base_url=base_url, base_api_url=base_api_url)
 
@@ -179,10 +181,21 @@ class Discovery:
         Raises UsageError (bad arguments, listed), the APIStatusError subclass of a >= 400 answer,
         APIConnectionError / APITimeoutError.
         """
-        api = dataservice if isinstance(dataservice, DiscoveredAPI) else self.api(dataservice, base_url=base_url)
+        api = (
+            dataservice
+            if isinstance(dataservice, DiscoveredAPI)
+            else self.api(dataservice, base_url=base_url)
+        )
         op = api.operation(operation)
         return self._caller.call(
-            api.document.spec, api.base_url, op, params, body=body, headers=headers, auth=auth, from_strings=from_strings
+            api.document.spec,
+            api.base_url,
+            op,
+            params,
+            body=body,
+            headers=headers,
+            auth=auth,
+            from_strings=from_strings,
         )
 
     # -- generating a client --------------------------------------------------------------------------
@@ -253,7 +266,9 @@ class AsyncDiscovery:
             return dataservice
         return DataserviceInfo.from_api(await self._catalog().dataservices.get(dataservice, raw=True))
 
-    async def datasets(self, dataservice: DataserviceRef, *, limit: int | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def datasets(
+        self, dataservice: DataserviceRef, *, limit: int | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         ident = dataservice.id if isinstance(dataservice, DataserviceInfo) else dataservice
         async for item in self._catalog().datasets.list(dataservice=ident, limit=limit, raw=True):
             yield item
@@ -286,7 +301,9 @@ class AsyncDiscovery:
     async def api_at(
         self, document_url: str, *, base_url: str | None = None, base_api_url: str | None = None
     ) -> DiscoveredAPI:
-        return _discovered(None, await self.document_at(document_url), base_url=base_url, base_api_url=base_api_url)
+        return _discovered(
+            None, await self.document_at(document_url), base_url=base_url, base_api_url=base_api_url
+        )
 
     async def operations(self, dataservice: DataserviceRef) -> tuple[Operation, ...]:
         return (await self.api(dataservice)).operations
@@ -303,10 +320,21 @@ class AsyncDiscovery:
         base_url: str | None = None,
         from_strings: bool = False,
     ) -> CallResult:
-        api = dataservice if isinstance(dataservice, DiscoveredAPI) else await self.api(dataservice, base_url=base_url)
+        api = (
+            dataservice
+            if isinstance(dataservice, DiscoveredAPI)
+            else await self.api(dataservice, base_url=base_url)
+        )
         op = api.operation(operation)
         return await self._caller.call(
-            api.document.spec, api.base_url, op, params, body=body, headers=headers, auth=auth, from_strings=from_strings
+            api.document.spec,
+            api.base_url,
+            op,
+            params,
+            body=body,
+            headers=headers,
+            auth=auth,
+            from_strings=from_strings,
         )
 
     async def generate(
@@ -332,5 +360,7 @@ def _discovered(
     if base_url:
         chosen = BaseURL(base_url, "override")
     else:
-        chosen = choose_base_url(document.original, document.spec, document_url=document.url, base_api_url=base_api_url)
+        chosen = choose_base_url(
+            document.original, document.spec, document_url=document.url, base_api_url=base_api_url
+        )
     return DiscoveredAPI(info, document, chosen, tuple(list_operations(document.spec)))

@@ -184,7 +184,11 @@ class AsyncDocumentFetcher:
             user_agent=f"{DEFAULT_USER_AGENT} (dataservice discovery)",
         )
         self._client = httpx.AsyncClient(
-            transport=seam, follow_redirects=False, timeout=timeout, headers={"Accept": _ACCEPT}, trust_env=False
+            transport=seam,
+            follow_redirects=False,
+            timeout=timeout,
+            headers={"Accept": _ACCEPT},
+            trust_env=False,
         )
         self._cache: dict[str, FetchedDocument] = {}
 
@@ -255,7 +259,9 @@ def _document_request(
     return request
 
 
-def _redirect_target(response: httpx.Response, current: httpx.URL, url: str, limits: FetchLimits) -> httpx.URL | None:
+def _redirect_target(
+    response: httpx.Response, current: httpx.URL, url: str, limits: FetchLimits
+) -> httpx.URL | None:
     location = response.headers.get("location")
     if not (response.is_redirect and location):
         return None
@@ -368,7 +374,11 @@ def capped_error_response(response: httpx.Response, limit: int) -> httpx.Respons
 
 
 def _error_copy(response: httpx.Response, body: bytes) -> httpx.Response:
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")]
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length")
+    ]
     return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 

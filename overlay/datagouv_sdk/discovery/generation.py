@@ -24,7 +24,9 @@ def package_name_for(title: str) -> str:
     return name[:60].rstrip("_")
 
 
-def generate_package(document: OpenAPIDocument, output_dir: Path, *, package: str, base_url: str | None = None) -> Path:
+def generate_package(
+    document: OpenAPIDocument, output_dir: Path, *, package: str, base_url: str | None = None
+) -> Path:
     """Generate `package` into `output_dir/package` (replaced on success); returns that folder.
 
     `base_url`, when given, becomes the document's only server, so the generated client's docs and
@@ -36,7 +38,9 @@ def generate_package(document: OpenAPIDocument, output_dir: Path, *, package: st
         from datagouv_sdk.codegen.generate import document_stamp, generate_client, load_config
         from datagouv_sdk.codegen.normalise import normalise, sha256_hex
     except ImportError as exc:  # openapi-python-client and friends are the `codegen` extra
-        raise UsageError(f"client generation needs the codegen extra (pip install 'datagouv-sdk[codegen]'): {exc}") from exc
+        raise UsageError(
+            f"client generation needs the codegen extra (pip install 'datagouv-sdk[codegen]'): {exc}"
+        ) from exc
     spec = normalise(document.spec)
     if base_url:
         spec["servers"] = [{"url": base_url}]

@@ -138,7 +138,11 @@ def find_operation(operations: Iterable[Operation], name: str) -> Operation:
 
 
 def choose_base_url(
-    original: Mapping[str, Any], spec: Mapping[str, Any], *, document_url: str | None, base_api_url: str | None
+    original: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    *,
+    document_url: str | None,
+    base_api_url: str | None,
 ) -> BaseURL:
     """The URL operations are called at, and where it came from.
 
@@ -239,7 +243,9 @@ class _Invalid(Exception):
     pass
 
 
-def _check_value(spec: Mapping[str, Any], raw_schema: Any, value: Any, from_strings: bool, depth: int = 0) -> Any:
+def _check_value(
+    spec: Mapping[str, Any], raw_schema: Any, value: Any, from_strings: bool, depth: int = 0
+) -> Any:
     schema = resolve_ref(spec, raw_schema)
     if not isinstance(schema, Mapping) or depth > 16:
         return value
@@ -271,7 +277,9 @@ def _check_value(spec: Mapping[str, Any], raw_schema: Any, value: Any, from_stri
             except _Invalid as exc:
                 errors.append(str(exc))
         else:
-            raise _Invalid(errors[0] if len(errors) == 1 else "expected " + " or ".join(types) + f", got {value!r}")
+            raise _Invalid(
+                errors[0] if len(errors) == 1 else "expected " + " or ".join(types) + f", got {value!r}"
+            )
     enum = schema.get("enum")
     if isinstance(enum, list) and enum and value not in enum:
         raise _Invalid(f"{value!r} is not one of {', '.join(map(repr, enum[:20]))}")
@@ -288,7 +296,9 @@ def _as_type(
                 return int(value.strip())
             except ValueError:
                 raise _Invalid(f"expected an integer, got {value!r}") from None
-        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        ):
             raise _Invalid(f"expected an integer, got {value!r}")
         return int(value)
     if kind == "number":

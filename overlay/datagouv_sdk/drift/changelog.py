@@ -30,7 +30,9 @@ def render_entry(reports: Iterable[ApiReport], day: dt.date) -> str:
             lines.append(f"No semantic diff: {report.note or 'previous document unavailable'}.")
             if report.old and report.new and report.old.counts and report.new.counts:
                 o, n = report.old.counts, report.new.counts
-                lines.append(f"Operations {o.operations} → {n.operations}, schemas {o.schemas} → {n.schemas}.")
+                lines.append(
+                    f"Operations {o.operations} → {n.operations}, schemas {o.schemas} → {n.schemas}."
+                )
             lines.append("")
             continue
         lines.append(

@@ -118,5 +118,8 @@ def _baseline(layout: RepoLayout, name: str, entry: LockEntry) -> tuple[SpecDocu
     except (OSError, SpecError, SwaggerConversionError) as exc:
         return None, f"{shown} is unreadable ({exc}): hash, version and counts only"
     if old.sha256 != entry.sha256:
-        return None, f"{shown} is not the locked document (sha256:{old.sha256[:12]}): hash, version and counts only"
+        return (
+            None,
+            f"{shown} is not the locked document (sha256:{old.sha256[:12]}): hash, version and counts only",
+        )
     return old, ""

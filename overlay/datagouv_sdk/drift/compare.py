@@ -89,8 +89,13 @@ _Owner = tuple[str, str] | _ComponentKey  # (METHOD, path) of an operation, or a
 
 
 class _Differ:
-    def __init__(self, old: Mapping[str, Any], new: Mapping[str, Any],
-                 old_names: Mapping[str, str], new_names: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+        old_names: Mapping[str, str],
+        new_names: Mapping[str, str],
+    ) -> None:
         self.old = old
         self.new = new
         self.old_names = old_names
@@ -107,11 +112,13 @@ class _Differ:
         added = [new_ops[k] for k in new_ops.keys() - old_ops.keys()]
         removed = [old_ops[k] for k in old_ops.keys() - new_ops.keys()]
         for path, method, _ in sorted(added, key=lambda o: (o[0], o[1])):
-            self.op_changes.append(Change("operation-added", NB, f"new operation {method} {path}",
-                                          path=path, method=method))
+            self.op_changes.append(
+                Change("operation-added", NB, f"new operation {method} {path}", path=path, method=method)
+            )
         for path, method, _ in sorted(removed, key=lambda o: (o[0], o[1])):
-            self.op_changes.append(Change("operation-removed", B, f"operation {method} {path} removed",
-                                          path=path, method=method))
+            self.op_changes.append(
+                Change("operation-removed", B, f"operation {method} {path} removed", path=path, method=method)
+            )
         for key in sorted(old_ops.keys() & new_ops.keys()):
             _, _, old_op = old_ops[key]
             path, method, new_op = new_ops[key]
@@ -173,45 +180,97 @@ class _Differ:
         was, now = bool(old_op.get("deprecated")), bool(new_op.get("deprecated"))
         if was != now:
             # Still served either way; worth a line in the CHANGELOG before it disappears.
-            self._emit(Change("operation-deprecated" if now else "operation-undeprecated", NB,
-                              f"{method} {path} {'is now deprecated' if now else 'is no longer deprecated'}",
-                              path=path, method=method, old=was, new=now))
+            self._emit(
+                Change(
+                    "operation-deprecated" if now else "operation-undeprecated",
+                    NB,
+                    f"{method} {path} {'is now deprecated' if now else 'is no longer deprecated'}",
+                    path=path,
+                    method=method,
+                    old=was,
+                    new=now,
+                )
+            )
         self._parameters(path, method, old_op["parameters"], new_op["parameters"])
         self._request_body(path, method, old_op.get("requestBody"), new_op.get("requestBody"))
         self._responses(path, method, old_op.get("responses") or {}, new_op.get("responses") or {})
 
-    def _parameters(self, path: str, method: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    def _parameters(
+        self, path: str, method: str, old: list[dict[str, Any]], new: list[dict[str, Any]]
+    ) -> None:
         old_by = {(p.get("name"), p.get("in")): self._deref(self.old, p) for p in old}
         new_by = {(p.get("name"), p.get("in")): self._deref(self.new, p) for p in new}
         gone = {k: v for k, v in old_by.items() if k not in new_by}
         came = {k: v for k, v in new_by.items() if k not in old_by}
         # Same name, other location (query -> header...): one change, not a removal plus an addition.
-        for (name, old_in) in list(gone):
+        for name, old_in in list(gone):
             moved = [k for k in came if k[0] == name]
             if len(moved) == 1:
                 new_in = moved[0][1]
-                self._emit(Change("parameter-location-changed", B,
-                                  f"{method} {path}: parameter {name!r} moved from {old_in} to {new_in}",
-                                  REQ, path, method, name, new_in, old=old_in, new=new_in))
+                self._emit(
+                    Change(
+                        "parameter-location-changed",
+                        B,
+                        f"{method} {path}: parameter {name!r} moved from {old_in} to {new_in}",
+                        REQ,
+                        path,
+                        method,
+                        name,
+                        new_in,
+                        old=old_in,
+                        new=new_in,
+                    )
+                )
                 del gone[(name, old_in)], came[moved[0]]
         for (name, where), param in sorted(came.items(), key=_param_sort):
             required = bool(param.get("required"))
-            self._emit(Change("parameter-added", B if required else NB,
-                              f"{method} {path}: new {'required' if required else 'optional'} {where} parameter {name!r}",
-                              REQ, path, method, name, where, new={"required": required}))
+            self._emit(
+                Change(
+                    "parameter-added",
+                    B if required else NB,
+                    f"{method} {path}: new {'required' if required else 'optional'} {where} parameter {name!r}",
+                    REQ,
+                    path,
+                    method,
+                    name,
+                    where,
+                    new={"required": required},
+                )
+            )
         for (name, where), _ in sorted(gone.items(), key=_param_sort):
-            self._emit(Change("parameter-removed", B, f"{method} {path}: {where} parameter {name!r} removed",
-                              REQ, path, method, name, where))
+            self._emit(
+                Change(
+                    "parameter-removed",
+                    B,
+                    f"{method} {path}: {where} parameter {name!r} removed",
+                    REQ,
+                    path,
+                    method,
+                    name,
+                    where,
+                )
+            )
         for key in sorted(old_by.keys() & new_by.keys(), key=lambda k: (str(k[0]), str(k[1]))):
             name, where = key
             old_p, new_p = old_by[key], new_by[key]
             old_req, new_req = bool(old_p.get("required")), bool(new_p.get("required"))
             if old_req != new_req:
                 kind = "parameter-became-required" if new_req else "parameter-became-optional"
-                self._emit(Change(kind, B if new_req else NB,
-                                  f"{method} {path}: {where} parameter {name!r} "
-                                  f"{'is now required' if new_req else 'is now optional'}",
-                                  REQ, path, method, name, where, old=old_req, new=new_req))
+                self._emit(
+                    Change(
+                        kind,
+                        B if new_req else NB,
+                        f"{method} {path}: {where} parameter {name!r} "
+                        f"{'is now required' if new_req else 'is now optional'}",
+                        REQ,
+                        path,
+                        method,
+                        name,
+                        where,
+                        old=old_req,
+                        new=new_req,
+                    )
+                )
             here = _Where(REQ, "parameter", path, method, parameter=name, parameter_in=where)
             self._schema(_param_schema(old_p), _param_schema(new_p), here)
 
@@ -222,49 +281,98 @@ class _Differ:
             return
         if old is None:
             required = bool(new.get("required"))
-            self._emit(Change("request-body-added", B if required else NB,
-                              f"{method} {path}: new {'required' if required else 'optional'} request body",
-                              REQ, path, method))
+            self._emit(
+                Change(
+                    "request-body-added",
+                    B if required else NB,
+                    f"{method} {path}: new {'required' if required else 'optional'} request body",
+                    REQ,
+                    path,
+                    method,
+                )
+            )
             return
         if new is None:
-            self._emit(Change("request-body-removed", B, f"{method} {path}: request body removed",
-                              REQ, path, method))
+            self._emit(
+                Change("request-body-removed", B, f"{method} {path}: request body removed", REQ, path, method)
+            )
             return
         old_req, new_req = bool(old.get("required")), bool(new.get("required"))
         if old_req != new_req:
-            self._emit(Change("request-body-became-required" if new_req else "request-body-became-optional",
-                              B if new_req else NB,
-                              f"{method} {path}: request body is now {'required' if new_req else 'optional'}",
-                              REQ, path, method, old=old_req, new=new_req))
-        self._content(old.get("content") or {}, new.get("content") or {},
-                      _Where(REQ, "request", path, method))
+            self._emit(
+                Change(
+                    "request-body-became-required" if new_req else "request-body-became-optional",
+                    B if new_req else NB,
+                    f"{method} {path}: request body is now {'required' if new_req else 'optional'}",
+                    REQ,
+                    path,
+                    method,
+                    old=old_req,
+                    new=new_req,
+                )
+            )
+        self._content(
+            old.get("content") or {}, new.get("content") or {}, _Where(REQ, "request", path, method)
+        )
 
     def _responses(self, path: str, method: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         old = {str(k): v for k, v in old.items()}
         new = {str(k): v for k, v in new.items()}
         for status in sorted(new.keys() - old.keys()):
-            self._emit(Change("response-status-added", NB, f"{method} {path}: new response status {status}",
-                              RESP, path, method, status=status))
+            self._emit(
+                Change(
+                    "response-status-added",
+                    NB,
+                    f"{method} {path}: new response status {status}",
+                    RESP,
+                    path,
+                    method,
+                    status=status,
+                )
+            )
         for status in sorted(old.keys() - new.keys()):
             # A documented success disappearing changes what the client gets back; an error code
             # leaving the documentation does not.
             severity = B if status.startswith("2") else NB
-            self._emit(Change("response-status-removed", severity,
-                              f"{method} {path}: response status {status} removed",
-                              RESP, path, method, status=status))
+            self._emit(
+                Change(
+                    "response-status-removed",
+                    severity,
+                    f"{method} {path}: response status {status} removed",
+                    RESP,
+                    path,
+                    method,
+                    status=status,
+                )
+            )
         for status in sorted(old.keys() & new.keys()):
             old_r, new_r = self._deref(self.old, old[status]), self._deref(self.new, new[status])
-            self._content(old_r.get("content") or {}, new_r.get("content") or {},
-                          _Where(RESP, "response", path, method, status=status))
+            self._content(
+                old_r.get("content") or {},
+                new_r.get("content") or {},
+                _Where(RESP, "response", path, method, status=status),
+            )
 
     def _content(self, old: dict[str, Any], new: dict[str, Any], where: _Where) -> None:
         d = where.direction
         for media in sorted(new.keys() - old.keys()):
-            self._emit(self._change(f"{where.prefix}-media-type-added", NB,
-                                    f"new media type {media}", attrs.evolve(where, media_type=media)))
+            self._emit(
+                self._change(
+                    f"{where.prefix}-media-type-added",
+                    NB,
+                    f"new media type {media}",
+                    attrs.evolve(where, media_type=media),
+                )
+            )
         for media in sorted(old.keys() - new.keys()):
-            self._emit(self._change(f"{where.prefix}-media-type-removed", B,
-                                    f"media type {media} removed", attrs.evolve(where, media_type=media)))
+            self._emit(
+                self._change(
+                    f"{where.prefix}-media-type-removed",
+                    B,
+                    f"media type {media} removed",
+                    attrs.evolve(where, media_type=media),
+                )
+            )
         for media in sorted(old.keys() & new.keys()):
             old_s, new_s = (old[media] or {}).get("schema"), (new[media] or {}).get("schema")
             here = attrs.evolve(where, media_type=media)
@@ -284,8 +392,12 @@ class _Differ:
         if not isinstance(old, dict) or not isinstance(new, dict):
             return
         old_ref, new_ref = _component_name(old), _component_name(new)
-        if old_ref is not None and new_ref is not None and old_ref in _components(self.old) \
-                and new_ref in _components(self.new):
+        if (
+            old_ref is not None
+            and new_ref is not None
+            and old_ref in _components(self.old)
+            and new_ref in _components(self.new)
+        ):
             self._component(old_ref, new_ref, where)
             return
         old, new = self._effective(self.old, old), self._effective(self.new, new)
@@ -300,11 +412,22 @@ class _Differ:
         outer = self.owner
         self.owner = key
         try:
-            shown_old, shown_new = self.old_names.get(old_name, old_name), self.new_names.get(new_name, new_name)
+            shown_old, shown_new = (
+                self.old_names.get(old_name, old_name),
+                self.new_names.get(new_name, new_name),
+            )
             here = _Where(where.direction, where.direction.value, schema=shown_new)
             if shown_old != shown_new:
-                self._emit(self._change(f"{here.prefix}-schema-renamed", NB, f"was {shown_old}", here,
-                                        old=shown_old, new=shown_new))
+                self._emit(
+                    self._change(
+                        f"{here.prefix}-schema-renamed",
+                        NB,
+                        f"was {shown_old}",
+                        here,
+                        old=shown_old,
+                        new=shown_new,
+                    )
+                )
             old = self._effective(self.old, _components(self.old)[old_name])
             new = self._effective(self.new, _components(self.new)[new_name])
             self._compare_schemas(old, new, here)
@@ -316,12 +439,15 @@ class _Differ:
         old_t, new_t = _types(old), _types(new)
         if old_t != new_t and old_t and new_t:
             pair = (",".join(sorted(old_t)), ",".join(sorted(new_t)))
-            if d is REQ and pair in _WIDER_TYPES or d is RESP and (pair[1], pair[0]) in _WIDER_TYPES:
+            if (d is REQ and pair in _WIDER_TYPES) or (d is RESP and (pair[1], pair[0]) in _WIDER_TYPES):
                 sev = NB
             else:
                 sev = B
-            self._emit(self._change(f"{p}-type-changed", sev, f"type {pair[0]} -> {pair[1]}", where,
-                                    old=pair[0], new=pair[1]))
+            self._emit(
+                self._change(
+                    f"{p}-type-changed", sev, f"type {pair[0]} -> {pair[1]}", where, old=pair[0], new=pair[1]
+                )
+            )
             return  # what lies under a different type is not comparable
         old_f, new_f = old.get("format"), new.get("format")
         if old_f != new_f:
@@ -332,13 +458,23 @@ class _Differ:
                 sev = _widens(d)
             else:
                 sev = B
-            self._emit(self._change(f"{p}-format-changed", sev, f"format {old_f} -> {new_f}", where,
-                                    old=old_f, new=new_f))
+            self._emit(
+                self._change(
+                    f"{p}-format-changed", sev, f"format {old_f} -> {new_f}", where, old=old_f, new=new_f
+                )
+            )
         old_n, new_n = _nullable(old), _nullable(new)
         if old_n != new_n:
-            self._emit(self._change(f"{p}-nullable-changed", _widens(d) if new_n else _narrows(d),
-                                    "now nullable" if new_n else "no longer nullable", where,
-                                    old=old_n, new=new_n))
+            self._emit(
+                self._change(
+                    f"{p}-nullable-changed",
+                    _widens(d) if new_n else _narrows(d),
+                    "now nullable" if new_n else "no longer nullable",
+                    where,
+                    old=old_n,
+                    new=new_n,
+                )
+            )
         self._enum(old.get("enum"), new.get("enum"), where)
         self._properties(old, new, where)
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
@@ -365,11 +501,25 @@ class _Differ:
         added = [v for v, h in zip(new, new_v) if h not in old_v]
         removed = [v for v, h in zip(old, old_v) if h not in new_v]
         if added:
-            self._emit(self._change(f"{p}-enum-values-added", _widens(d),
-                                    f"enum values added: {', '.join(map(str, added))}", where, new=added))
+            self._emit(
+                self._change(
+                    f"{p}-enum-values-added",
+                    _widens(d),
+                    f"enum values added: {', '.join(map(str, added))}",
+                    where,
+                    new=added,
+                )
+            )
         if removed:
-            self._emit(self._change(f"{p}-enum-values-removed", _narrows(d),
-                                    f"enum values removed: {', '.join(map(str, removed))}", where, old=removed))
+            self._emit(
+                self._change(
+                    f"{p}-enum-values-removed",
+                    _narrows(d),
+                    f"enum values removed: {', '.join(map(str, removed))}",
+                    where,
+                    old=removed,
+                )
+            )
 
     def _properties(self, old: dict[str, Any], new: dict[str, Any], where: _Where) -> None:
         d, p = where.direction, where.prefix
@@ -387,11 +537,19 @@ class _Differ:
                 what = f"new {'required' if required else 'optional'} property"
             else:
                 sev, what = NB, "new property"
-            self._emit(self._change(f"{p}-property-added", sev, what, where.child(name),
-                                    new={"required": required}))
+            self._emit(
+                self._change(f"{p}-property-added", sev, what, where.child(name), new={"required": required})
+            )
         for name in sorted(old_props.keys() - new_props.keys() - old_hidden):
-            self._emit(self._change(f"{p}-property-removed", B, "property removed", where.child(name),
-                                    old={"required": name in old_req}))
+            self._emit(
+                self._change(
+                    f"{p}-property-removed",
+                    B,
+                    "property removed",
+                    where.child(name),
+                    old={"required": name in old_req},
+                )
+            )
         for name in sorted(old_props.keys() & new_props.keys()):
             here = where.child(name)
             was_hidden, now_hidden = name in old_hidden, name in new_hidden
@@ -400,41 +558,77 @@ class _Differ:
                     # Becoming readOnly takes an input away from the client; writeOnly, an output.
                     gone = "read-only" if d is REQ else "write-only"
                     back = "writable" if d is REQ else "readable"
-                    self._emit(self._change(f"{p}-property-became-{gone if now_hidden else back}",
-                                            B if now_hidden else NB, f"now {gone if now_hidden else back}",
-                                            here, old=was_hidden, new=now_hidden))
+                    self._emit(
+                        self._change(
+                            f"{p}-property-became-{gone if now_hidden else back}",
+                            B if now_hidden else NB,
+                            f"now {gone if now_hidden else back}",
+                            here,
+                            old=was_hidden,
+                            new=now_hidden,
+                        )
+                    )
                 continue
             was, now = name in old_req, name in new_req
             if was != now:
                 # Required narrows what a request may omit; optional widens what a response may omit.
                 sev = _narrows(d) if now else _widens(d)
                 kind = "property-became-required" if now else "property-became-optional"
-                self._emit(self._change(f"{p}-{kind}", sev, "now required" if now else "now optional",
-                                        here, old=was, new=now))
+                self._emit(
+                    self._change(
+                        f"{p}-{kind}", sev, "now required" if now else "now optional", here, old=was, new=now
+                    )
+                )
             self._schema(old_props[name], new_props[name], here)
 
     def _alternatives(self, combiner: str, old: list[Any], new: list[Any], where: _Where) -> None:
         d, p = where.direction, where.prefix
         if len(new) > len(old):
-            self._emit(self._change(f"{p}-{combiner}-widened", _widens(d),
-                                    f"{combiner} has {len(new)} alternatives instead of {len(old)}", where,
-                                    old=len(old), new=len(new)))
+            self._emit(
+                self._change(
+                    f"{p}-{combiner}-widened",
+                    _widens(d),
+                    f"{combiner} has {len(new)} alternatives instead of {len(old)}",
+                    where,
+                    old=len(old),
+                    new=len(new),
+                )
+            )
         elif len(new) < len(old):
-            self._emit(self._change(f"{p}-{combiner}-narrowed", _narrows(d),
-                                    f"{combiner} has {len(new)} alternatives instead of {len(old)}", where,
-                                    old=len(old), new=len(new)))
+            self._emit(
+                self._change(
+                    f"{p}-{combiner}-narrowed",
+                    _narrows(d),
+                    f"{combiner} has {len(new)} alternatives instead of {len(old)}",
+                    where,
+                    old=len(old),
+                    new=len(new),
+                )
+            )
         for i, (o, n) in enumerate(zip(old, new)):
             self._schema(o, n, where.suffixed(f"<{combiner}[{i}]>"))
 
     # ---- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _change(kind: str, severity: Severity, what: str, where: _Where,
-                old: Any = None, new: Any = None) -> Change:
+    def _change(
+        kind: str, severity: Severity, what: str, where: _Where, old: Any = None, new: Any = None
+    ) -> Change:
         return Change(
-            kind, severity, f"{_describe(where)}: {what}", where.direction, where.path, where.method,
-            where.parameter, where.parameter_in, where.status, where.media_type, where.schema,
-            where.property, old=old, new=new,
+            kind,
+            severity,
+            f"{_describe(where)}: {what}",
+            where.direction,
+            where.path,
+            where.method,
+            where.parameter,
+            where.parameter_in,
+            where.status,
+            where.media_type,
+            where.schema,
+            where.property,
+            old=old,
+            new=new,
         )
 
     @staticmethod
@@ -449,7 +643,9 @@ class _Differ:
             obj = _pointer(doc, ref)
         return obj if obj is not None else {}
 
-    def _effective(self, doc: Mapping[str, Any], schema: Any, merging: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def _effective(
+        self, doc: Mapping[str, Any], schema: Any, merging: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
         """The schema with `$ref` resolved and `allOf` members merged into one object schema.
 
         `merging` holds the refs being merged further up, so a schema that includes itself
@@ -500,7 +696,9 @@ def _operations(doc: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, str,
                 continue
             own = op.get("parameters") or []
             own_keys = {(p.get("name"), p.get("in")) for p in own if isinstance(p, dict)}
-            params = [p for p in shared if isinstance(p, dict) and (p.get("name"), p.get("in")) not in own_keys]
+            params = [
+                p for p in shared if isinstance(p, dict) and (p.get("name"), p.get("in")) not in own_keys
+            ]
             params += [p for p in own if isinstance(p, dict)]
             found[(_template(path), method.upper())] = (path, method.upper(), {**op, "parameters": params})
     return found
@@ -518,7 +716,7 @@ def _components(doc: Mapping[str, Any]) -> dict[str, Any]:
 def _component_name(schema: dict[str, Any]) -> str | None:
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith(_SCHEMA_REF):
-        return _unescape(ref[len(_SCHEMA_REF):])
+        return _unescape(ref[len(_SCHEMA_REF) :])
     return None
 
 
@@ -600,7 +798,12 @@ def _param_sort(item: tuple[tuple[Any, Any], Any]) -> tuple[str, str]:
 
 def _sort_key(change: Change) -> tuple[str, ...]:
     return (
-        change.path or "", change.method or "", change.schema or "", change.direction or "",
-        change.parameter or "", change.status or "", change.property or "", change.kind,
+        change.path or "",
+        change.method or "",
+        change.schema or "",
+        change.direction or "",
+        change.parameter or "",
+        change.status or "",
+        change.property or "",
+        change.kind,
     )
-

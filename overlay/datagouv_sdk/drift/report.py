@@ -108,7 +108,9 @@ class ApiReport:
             "note": self.note,
             "old": self.old.to_json() if self.old else None,
             "new": self.new.to_json() if self.new else None,
-            "summary": None if d is None else {
+            "summary": None
+            if d is None
+            else {
                 "breaking": len(d.breaking),
                 "non_breaking": len(d.non_breaking),
                 "operations_added": len(d.operations_added),
@@ -117,11 +119,17 @@ class ApiReport:
                 "schemas_removed": len(d.schemas_removed),
                 "schemas_changed": len(d.schemas_changed),
             },
-            "operations": None if d is None else {
-                "added": list(d.operations_added), "removed": list(d.operations_removed),
+            "operations": None
+            if d is None
+            else {
+                "added": list(d.operations_added),
+                "removed": list(d.operations_removed),
             },
-            "schemas": None if d is None else {
-                "added": list(d.schemas_added), "removed": list(d.schemas_removed),
+            "schemas": None
+            if d is None
+            else {
+                "added": list(d.schemas_added),
+                "removed": list(d.schemas_removed),
                 "changed": list(d.schemas_changed),
             },
             "changes": [] if d is None else [c.to_json() for c in d.changes],
@@ -158,8 +166,10 @@ def _api_lines(report: ApiReport) -> list[str]:
     if report.diff is None:
         if report.old and report.new and report.old.counts and report.new.counts:
             o, n = report.old.counts, report.new.counts
-            lines.append(f"  paths {o.paths} -> {n.paths}, operations {o.operations} -> {n.operations}, "
-                         f"schemas {o.schemas} -> {n.schemas}")
+            lines.append(
+                f"  paths {o.paths} -> {n.paths}, operations {o.operations} -> {n.operations}, "
+                f"schemas {o.schemas} -> {n.schemas}"
+            )
         return lines
     d = report.diff
     lines.append(

@@ -34,7 +34,10 @@ START_TIMEOUT = 60.0
 # may hold before it answers 403 (production uses 50 000).
 DEFAULT_CSV_EXPORT_CAP = 500
 # What each app loads from its working directory at start-up, and our spec that stands for it.
-SWAGGER_FILES = {"tabular": ("ressource_app_swagger.yaml", "tabular"), "metrics": ("metrics_swagger.yaml", "metrics")}
+SWAGGER_FILES = {
+    "tabular": ("ressource_app_swagger.yaml", "tabular"),
+    "metrics": ("metrics_swagger.yaml", "metrics"),
+}
 
 
 class PeerStartError(RuntimeError):
@@ -70,8 +73,10 @@ def find_spec(api: str) -> Path:
         for suffix in (".yaml", ".yml", ".json"):
             if (folder / f"{api}{suffix}").is_file():
                 return folder / f"{api}{suffix}"
-    raise PeerStartError(f"no {api} spec found in {', '.join(map(str, folders))}: run `make specs` "
-                         "(offline: DATAGOUV_SPECS_MIRROR=/path/to/specs make specs)")
+    raise PeerStartError(
+        f"no {api} spec found in {', '.join(map(str, folders))}: run `make specs` "
+        "(offline: DATAGOUV_SPECS_MIRROR=/path/to/specs make specs)"
+    )
 
 
 def free_port() -> int:
@@ -108,12 +113,20 @@ class TabularStack:
     timings: dict[str, float] = field(default_factory=dict)
 
     # ---- plumbing
-    def _spawn(self, name: str, argv: list[str], *, cwd: Path | None = None,
-               env: dict[str, str] | None = None) -> _Process:
+    def _spawn(
+        self, name: str, argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> _Process:
         log = self.workdir / f"{name}.log"
         with open(log, "wb") as out:
-            popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+            popen = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         process = _Process(name, popen, log)
         self.processes.append(process)
         return process
@@ -122,8 +135,10 @@ class TabularStack:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if process.popen.poll() is not None:
-                raise PeerStartError(f"{process.name} exited with {process.popen.returncode} before {what}:\n"
-                                     f"{_tail(process.log)}")
+                raise PeerStartError(
+                    f"{process.name} exited with {process.popen.returncode} before {what}:\n"
+                    f"{_tail(process.log)}"
+                )
             if ready():
                 return
             time.sleep(0.05)
@@ -141,8 +156,10 @@ class TabularStack:
         started = time.monotonic()
         pg_bin = find_pg_bin()
         if not PEER_PYTHON.is_file():
-            raise PeerStartError(f"{PEER_PYTHON} missing: run `make peers` (installs tests/peers/tabular/"
-                                 "requirements.txt into .peers/tabular/)")
+            raise PeerStartError(
+                f"{PEER_PYTHON} missing: run `make peers` (installs tests/peers/tabular/"
+                "requirements.txt into .peers/tabular/)"
+            )
         os.chmod(self.workdir, 0o755)  # the postgres user must reach its data folder inside
         data, sockets = self.workdir / "pgdata", self.workdir / "pgsock"
         data.mkdir()
@@ -151,24 +168,68 @@ class TabularStack:
             shutil.chown(data, "postgres", "postgres")
             shutil.chown(sockets, "postgres", "postgres")
         initdb = subprocess.run(
-            self._as_postgres([str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                               "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"]),
-            capture_output=True, text=True, timeout=START_TIMEOUT, check=False)
+            self._as_postgres(
+                [
+                    str(pg_bin / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                    "--no-instructions",
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+            check=False,
+        )
         if initdb.returncode != 0:
             raise PeerStartError(f"initdb failed ({initdb.returncode}):\n{initdb.stdout}\n{initdb.stderr}")
+
         def accepting() -> bool:
-            probe = subprocess.run([str(pg_bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)],
-                                   capture_output=True, check=False)
+            probe = subprocess.run(
+                [str(pg_bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.pg_port)],
+                capture_output=True,
+                check=False,
+            )
             return probe.returncode == 0
 
         # postgres takes a port number, not a socket: another server may grab the free port we picked
         # before postgres binds it, so a bind failure gets two more tries on fresh ports.
         for attempt in range(3):
             self.pg_port = free_port()
-            postgres = self._spawn("postgres", self._as_postgres([
-                str(pg_bin / "postgres"), "-D", str(data), "-k", str(sockets), "-h", "127.0.0.1",
-                "-p", str(self.pg_port), "-c", "fsync=off", "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off", "-c", "max_connections=40", "-c", "timezone=UTC"]))
+            postgres = self._spawn(
+                "postgres",
+                self._as_postgres(
+                    [
+                        str(pg_bin / "postgres"),
+                        "-D",
+                        str(data),
+                        "-k",
+                        str(sockets),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(self.pg_port),
+                        "-c",
+                        "fsync=off",
+                        "-c",
+                        "synchronous_commit=off",
+                        "-c",
+                        "full_page_writes=off",
+                        "-c",
+                        "max_connections=40",
+                        "-c",
+                        "timezone=UTC",
+                    ]
+                ),
+            )
             try:
                 self._wait(postgres, "connections accepted", accepting)
                 break
@@ -179,21 +240,53 @@ class TabularStack:
         seed_file = self.workdir / "seed.sql"
         seed_file.write_text(seed.seed_sql())
         seeded = subprocess.run(
-            [str(pg_bin / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.pg_port),
-             "-U", "postgres", "-d", "postgres", "-f", str(seed_file)],
-            capture_output=True, text=True, timeout=START_TIMEOUT, check=False)
+            [
+                str(pg_bin / "psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.pg_port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-f",
+                str(seed_file),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+            check=False,
+        )
         if seeded.returncode != 0:
             raise PeerStartError(f"seeding failed:\n{seeded.stderr[-3000:]}")
         self.timings["postgres"] = time.monotonic() - started
 
         started = time.monotonic()
         ready_file = self.workdir / "gateway.json"
-        gateway = self._spawn("gateway", [
-            str(PEER_PYTHON), str(HERE / "postgrest_gateway.py"),
-            "--dsn", f"host=127.0.0.1 port={self.pg_port} user=postgres dbname=postgres",
-            "--listen", f"127.0.0.1:0:{seed.TABULAR_SCHEMA}", "--listen", f"127.0.0.1:0:{seed.METRICS_SCHEMA}",
-            "--ready-file", str(ready_file), "--parent-pid", str(os.getpid()),
-            "--postmaster-pid-file", str(data / "postmaster.pid")])
+        gateway = self._spawn(
+            "gateway",
+            [
+                str(PEER_PYTHON),
+                str(HERE / "postgrest_gateway.py"),
+                "--dsn",
+                f"host=127.0.0.1 port={self.pg_port} user=postgres dbname=postgres",
+                "--listen",
+                f"127.0.0.1:0:{seed.TABULAR_SCHEMA}",
+                "--listen",
+                f"127.0.0.1:0:{seed.METRICS_SCHEMA}",
+                "--ready-file",
+                str(ready_file),
+                "--parent-pid",
+                str(os.getpid()),
+                "--postmaster-pid-file",
+                str(data / "postmaster.pid"),
+            ],
+        )
         self._wait(gateway, "listening sockets", ready_file.is_file)
         self.gateway_ports = json.loads(ready_file.read_text())
         self.timings["gateway"] = time.monotonic() - started
@@ -210,17 +303,30 @@ class TabularStack:
         shutil.copyfile(find_spec(api), cwd / swagger_name)
         schema = seed.TABULAR_SCHEMA if app == "tabular" else seed.METRICS_SCHEMA
         env = {k: v for k, v in os.environ.items() if k not in ("CSVAPI_SETTINGS", "PYTHONPATH")}
-        env.update({
-            "PGREST_ENDPOINT": self.gateway_url(schema),
-            "BATCH_SIZE": str(self.csv_export_cap),
-            "ALLOW_AGGREGATION": ",".join(seed.AGGREGATION_ALLOWED),
-            "SENTRY_DSN": "",
-            "CSVAPI_SETTINGS": str(cwd / "config.toml"),  # absent: defaults + the variables above
-        })
+        env.update(
+            {
+                "PGREST_ENDPOINT": self.gateway_url(schema),
+                "BATCH_SIZE": str(self.csv_export_cap),
+                "ALLOW_AGGREGATION": ",".join(seed.AGGREGATION_ALLOWED),
+                "SENTRY_DSN": "",
+                "CSVAPI_SETTINGS": str(cwd / "config.toml"),  # absent: defaults + the variables above
+            }
+        )
         port_file = cwd / "port"
-        process = self._spawn(f"api_tabular-{app}", [str(PEER_PYTHON), str(HERE / "run_app.py"), app,
-                                                     "--port-file", str(port_file), "--parent-pid", str(os.getpid())],
-                               cwd=cwd, env=env)
+        process = self._spawn(
+            f"api_tabular-{app}",
+            [
+                str(PEER_PYTHON),
+                str(HERE / "run_app.py"),
+                app,
+                "--port-file",
+                str(port_file),
+                "--parent-pid",
+                str(os.getpid()),
+            ],
+            cwd=cwd,
+            env=env,
+        )
         self._wait(process, "a port", port_file.is_file)
         base_url = f"http://127.0.0.1:{int(port_file.read_text())}"
 
@@ -269,14 +375,18 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main() -> int:
     # Bounded even when forgotten: stops after --max-seconds (default one hour).
-    max_seconds = float(sys.argv[sys.argv.index("--max-seconds") + 1]) if "--max-seconds" in sys.argv else 3600.0
+    max_seconds = (
+        float(sys.argv[sys.argv.index("--max-seconds") + 1]) if "--max-seconds" in sys.argv else 3600.0
+    )
     signal.signal(signal.SIGTERM, _interrupt)
     stack = TabularStack()
     try:
         stack.start_database()
         urls = {app: stack.start_app(app) for app in ("tabular", "metrics")}
-        print(json.dumps({"urls": urls, "resources": seed.RESOURCES, "timings_s": stack.timings}, indent=2),
-              flush=True)
+        print(
+            json.dumps({"urls": urls, "resources": seed.RESOURCES, "timings_s": stack.timings}, indent=2),
+            flush=True,
+        )
         time.sleep(max_seconds)
     except KeyboardInterrupt:
         pass

@@ -37,8 +37,16 @@ from aiohttp import web
 from psycopg import sql
 
 AGGREGATES = {"avg", "count", "max", "min", "sum"}
-COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "like": "LIKE",
-               "ilike": "ILIKE"}
+COMPARISONS = {
+    "eq": "=",
+    "neq": "<>",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+    "like": "LIKE",
+    "ilike": "ILIKE",
+}
 IS_VALUES = {"null": "NULL", "not_null": "NOT NULL", "true": "TRUE", "false": "FALSE", "unknown": "UNKNOWN"}
 # Characters that end a bare (unquoted) name in select/order/filter keys.
 _NAME_END = set('.,:()"')
@@ -47,8 +55,9 @@ _NAME_END = set('.,:()"')
 class GatewayError(Exception):
     """A PostgREST-shaped error answer."""
 
-    def __init__(self, status: int, code: str, message: str, details: str | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = {"code": code, "details": details, "hint": hint, "message": message}
@@ -69,12 +78,13 @@ class _Cursor:
         return self.pos >= len(self.text)
 
     def peek(self, n: int = 1) -> str:
-        return self.text[self.pos:self.pos + n]
+        return self.text[self.pos : self.pos + n]
 
     def take(self, expected: str) -> None:
         if not self.text.startswith(expected, self.pos):
-            raise parse_error(f'"failed to parse" at position {self.pos} of {self.text!r}',
-                              f"expected {expected!r}")
+            raise parse_error(
+                f'"failed to parse" at position {self.pos} of {self.text!r}', f"expected {expected!r}"
+            )
         self.pos += len(expected)
 
     def name(self) -> str:
@@ -98,7 +108,7 @@ class _Cursor:
             self.pos += 1
         if start == self.pos:
             raise parse_error(f"expected a name at position {start} of {self.text!r}")
-        return self.text[start:self.pos].strip()
+        return self.text[start : self.pos].strip()
 
 
 @dataclass
@@ -169,8 +179,12 @@ def parse_order(text: str) -> list[sql.Composable]:
             modifiers.append(cur.name())
         parts: list[sql.Composable] = [sql.Identifier(column)]
         for modifier in modifiers:
-            keyword = {"asc": "ASC", "desc": "DESC", "nullsfirst": "NULLS FIRST",
-                       "nullslast": "NULLS LAST"}.get(modifier)
+            keyword = {
+                "asc": "ASC",
+                "desc": "DESC",
+                "nullsfirst": "NULLS FIRST",
+                "nullslast": "NULLS LAST",
+            }.get(modifier)
             if keyword is None:
                 raise parse_error(f"unknown order modifier {modifier!r} in {text!r}")
             parts.append(sql.SQL(keyword))
@@ -192,7 +206,7 @@ def parse_in_list(text: str) -> list[str]:
             start = cur.pos
             while not cur.done() and cur.peek() != ",":
                 cur.pos += 1
-            values.append(cur.text[start:cur.pos])
+            values.append(cur.text[start : cur.pos])
         if not cur.done():
             cur.take(",")
     return values
@@ -295,13 +309,39 @@ CSV_BODY = sql.SQL(
 
 def http_status_for(sqlstate: str) -> int:
     """PostgREST's SQLSTATE → HTTP status table (the rows a read can hit)."""
-    exact = {"23503": 409, "23505": 409, "25006": 405, "42883": 404, "42P01": 404, "42501": 403,
-             "P0001": 400, "42P17": 500}
+    exact = {
+        "23503": 409,
+        "23505": 409,
+        "25006": 405,
+        "42883": 404,
+        "42P01": 404,
+        "42501": 403,
+        "P0001": 400,
+        "42P17": 500,
+    }
     if sqlstate in exact:
         return exact[sqlstate]
-    by_class = {"08": 503, "09": 500, "0L": 403, "0P": 403, "25": 500, "28": 403, "2D": 500, "38": 500,
-                "39": 500, "3B": 500, "40": 500, "53": 503, "54": 500, "55": 500, "57": 500, "58": 500,
-                "F0": 500, "HV": 500, "XX": 500}
+    by_class = {
+        "08": 503,
+        "09": 500,
+        "0L": 403,
+        "0P": 403,
+        "25": 500,
+        "28": 403,
+        "2D": 500,
+        "38": 500,
+        "39": 500,
+        "3B": 500,
+        "40": 500,
+        "53": 503,
+        "54": 500,
+        "55": 500,
+        "57": 500,
+        "58": 500,
+        "F0": 500,
+        "HV": 500,
+        "XX": 500,
+    }
     return by_class.get(sqlstate[:2], 400)
 
 
@@ -324,7 +364,9 @@ class Gateway:
     async def run(self, read: ReadRequest, wants_csv: bool, exact: bool) -> tuple[int, dict[str, str], bytes]:
         count_query, page_query = build_queries(self.schema, read)
         body_expr = CSV_BODY if wants_csv else JSON_BODY
-        query = sql.SQL("WITH pgrst_source AS ({}) SELECT count(_postgrest_t), {} FROM pgrst_source _postgrest_t")
+        query = sql.SQL(
+            "WITH pgrst_source AS ({}) SELECT count(_postgrest_t), {} FROM pgrst_source _postgrest_t"
+        )
         try:
             async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
                 total: int | None = None
@@ -333,20 +375,30 @@ class Gateway:
                     total = int(row[0]) if row else 0
                 row = await (await conn.execute(query.format(page_query, body_expr), read.params)).fetchone()
         except psycopg.errors.UndefinedTable:
-            raise GatewayError(404, "PGRST205", f"Could not find the table '{self.schema}.{read.table}' "
-                               "in the schema cache") from None
+            raise GatewayError(
+                404, "PGRST205", f"Could not find the table '{self.schema}.{read.table}' in the schema cache"
+            ) from None
         except psycopg.Error as e:
             diag = e.diag
-            raise GatewayError(http_status_for(e.sqlstate or "XX000"), e.sqlstate or "XX000",
-                               diag.message_primary or str(e), diag.message_detail, diag.message_hint) from None
+            raise GatewayError(
+                http_status_for(e.sqlstate or "XX000"),
+                e.sqlstate or "XX000",
+                diag.message_primary or str(e),
+                diag.message_detail,
+                diag.message_hint,
+            ) from None
         assert row is not None
         returned, body = int(row[0]), str(row[1])
         lower, upper = read.offset, read.offset + returned - 1
         status = 200
         if total is not None:
             if lower > total:
-                raise GatewayError(416, "PGRST103", "Requested range not satisfiable",
-                                   f"An offset of {lower} was requested, but there are only {total} rows.")
+                raise GatewayError(
+                    416,
+                    "PGRST103",
+                    "Requested range not satisfiable",
+                    f"An offset of {lower} was requested, but there are only {total} rows.",
+                )
             if returned < total:
                 status = 206
         range_total = "*" if total is None else str(total)
@@ -436,10 +488,17 @@ def _stop_postmaster(pid_file: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", required=True, help="libpq connection string of the database")
-    parser.add_argument("--listen", action="append", required=True, metavar="HOST:PORT:SCHEMA",
-                        help="serve SCHEMA's tables on HOST:PORT (port 0: any free port); repeatable")
+    parser.add_argument(
+        "--listen",
+        action="append",
+        required=True,
+        metavar="HOST:PORT:SCHEMA",
+        help="serve SCHEMA's tables on HOST:PORT (port 0: any free port); repeatable",
+    )
     parser.add_argument("--ready-file", help="written (atomically) with {schema: port} once listening")
-    parser.add_argument("--parent-pid", type=int, help="exit (and stop the database) when this process is gone")
+    parser.add_argument(
+        "--parent-pid", type=int, help="exit (and stop the database) when this process is gone"
+    )
     parser.add_argument("--postmaster-pid-file", help="postmaster.pid of the database to stop with us")
     parser.add_argument("--max-seconds", type=float, default=3 * 3600, help="hard lifetime bound")
     args = parser.parse_args(argv)

@@ -32,8 +32,15 @@ DELETED_DATASET_ID = "5d0b7a5e8b4c41597a1b2c3d"
 AGGREGATION_ALLOWED = [RESOURCES["aggregatable"]]
 INDEXES = {"indexed": {"code": "index", "label": "index"}}
 
-PG_TYPES = {"string": "character varying", "int": "integer", "float": "double precision",
-            "bool": "boolean", "date": "date", "datetime": "timestamp without time zone", "json": "json"}
+PG_TYPES = {
+    "string": "character varying",
+    "int": "integer",
+    "float": "double precision",
+    "bool": "boolean",
+    "date": "date",
+    "datetime": "timestamp without time zone",
+    "json": "json",
+}
 
 
 @dataclass(frozen=True)
@@ -45,62 +52,138 @@ class Table:
 
 
 def _typed_rows() -> list[tuple[Any, ...]]:
-    names = ["Alpha", "Bravo, with comma", 'Charlie "quoted"', None, "Écho accentué", "Foxtrot",
-             "Golf", "Hotel", "India", "Juliett", "Kilo", "Lima"]
+    names = [
+        "Alpha",
+        "Bravo, with comma",
+        'Charlie "quoted"',
+        None,
+        "Écho accentué",
+        "Foxtrot",
+        "Golf",
+        "Hotel",
+        "India",
+        "Juliett",
+        "Kilo",
+        "Lima",
+    ]
     rows = []
     for i, name in enumerate(names):
-        rows.append((
-            name,
-            None if i == 2 else i * 7 - 20,
-            None if i == 5 else round(i * 1.25 - 3.5, 3),
-            None if i == 7 else i % 2 == 0,
-            None if i == 3 else date(2020, 1, 1) + timedelta(days=31 * i),
-            None if i == 4 else datetime(2021, 6, 1, 8, 30) + timedelta(hours=13 * i),
-            None if i == 6 else {"i": i, "tags": ["x"] * (i % 3)},
-        ))
+        rows.append(
+            (
+                name,
+                None if i == 2 else i * 7 - 20,
+                None if i == 5 else round(i * 1.25 - 3.5, 3),
+                None if i == 7 else i % 2 == 0,
+                None if i == 3 else date(2020, 1, 1) + timedelta(days=31 * i),
+                None if i == 4 else datetime(2021, 6, 1, 8, 30) + timedelta(hours=13 * i),
+                None if i == 6 else {"i": i, "tags": ["x"] * (i % 3)},
+            )
+        )
     return rows
 
 
 TABLES = [
-    Table("typed", "t_typed_0001",
-          {"name": "string", "count": "int", "score": "float", "active": "bool", "day": "date",
-           "seen_at": "datetime", "extra": "json"}, _typed_rows()),
+    Table(
+        "typed",
+        "t_typed_0001",
+        {
+            "name": "string",
+            "count": "int",
+            "score": "float",
+            "active": "bool",
+            "day": "date",
+            "seen_at": "datetime",
+            "extra": "json",
+        },
+        _typed_rows(),
+    ),
     # a column name as real CSVs have them: spaces, capitals (api_tabular quotes it for PostgREST)
-    Table("paged", "t_paged_0002", {"n": "int", "label": "string", "Code INSEE": "string"},
-          [(n, f"row {n}", f"{75000 + n}") for n in range(1, 138)]),
-    Table("big", "t_big_0003", {"n": "int", "label": "string", "half": "float"},
-          [(n, f"big row {n}", n / 2) for n in range(1, 1201)]),
-    Table("aggregatable", "t_agg_0004", {"category": "string", "amount": "int", "ratio": "float"},
-          [(["fruit", "vegetable", "grain"][n % 3], n, n / 10) for n in range(1, 31)]),
-    Table("indexed", "t_indexed_0005", {"code": "string", "label": "string", "value": "int"},
-          [(f"C{n}", f"label {n}", n * 10) for n in range(1, 6)]),
+    Table(
+        "paged",
+        "t_paged_0002",
+        {"n": "int", "label": "string", "Code INSEE": "string"},
+        [(n, f"row {n}", f"{75000 + n}") for n in range(1, 138)],
+    ),
+    Table(
+        "big",
+        "t_big_0003",
+        {"n": "int", "label": "string", "half": "float"},
+        [(n, f"big row {n}", n / 2) for n in range(1, 1201)],
+    ),
+    Table(
+        "aggregatable",
+        "t_agg_0004",
+        {"category": "string", "amount": "int", "ratio": "float"},
+        [(["fruit", "vegetable", "grain"][n % 3], n, n / 10) for n in range(1, 31)],
+    ),
+    Table(
+        "indexed",
+        "t_indexed_0005",
+        {"code": "string", "label": "string", "value": "int"},
+        [(f"C{n}", f"label {n}", n * 10) for n in range(1, 6)],
+    ),
 ]
 
 METRIC_MONTHS = [f"{2023 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]  # 2023-01 … 2024-12
 METRIC_TABLES: dict[str, tuple[dict[str, str], list[tuple[Any, ...]]]] = {
-    "site": ({"metric_month": "character varying", "monthly_visit_dataset": "integer",
-              "monthly_visit_reuse": "integer", "monthly_visit_organization": "integer",
-              "monthly_download_resource": "integer"},
-             [(m, 1000 + i, 100 + i, 50 + i, 5000 + 10 * i) for i, m in enumerate(METRIC_MONTHS)]),
-    "datasets": ({"dataset_id": "character varying", "metric_month": "character varying",
-                  "monthly_visit": "integer", "monthly_download_resource": "integer"},
-                 [(f"5d0b7a5e8b4c41597a1b2c{d:02d}", m, 10 * d + i, None if i == 0 else 3 * i)
-                  for d in range(1, 4) for i, m in enumerate(METRIC_MONTHS)]),
-    "organizations": ({"organization_id": "character varying", "metric_month": "character varying",
-                       "monthly_visit_dataset": "integer", "monthly_visit_reuse": "integer",
-                       "monthly_download_resource": "integer"},
-                      [(f"534fff81a3a7292c64a77e{o:02d}", m, 40 * o + i, i, 7 * i)
-                       for o in range(1, 3) for i, m in enumerate(METRIC_MONTHS)]),
-    "reuses": ({"reuse_id": "character varying", "metric_month": "character varying",
-                "monthly_visit": "integer"},
-               [("6a1f00000000000000000001", m, 5 + i) for i, m in enumerate(METRIC_MONTHS)]),
-    "resources": ({"resource_id": "character varying", "dataset_id": "character varying",
-                   "metric_month": "character varying", "monthly_download_resource": "integer"},
-                  [(RESOURCES["typed"], "5d0b7a5e8b4c41597a1b2c01", m, 2 * i)
-                   for i, m in enumerate(METRIC_MONTHS)]),
-    "dataservices": ({"dataservice_id": "character varying", "metric_month": "character varying",
-                      "monthly_visit": "integer"},
-                     [("6b2f00000000000000000001", m, i) for i, m in enumerate(METRIC_MONTHS)]),
+    "site": (
+        {
+            "metric_month": "character varying",
+            "monthly_visit_dataset": "integer",
+            "monthly_visit_reuse": "integer",
+            "monthly_visit_organization": "integer",
+            "monthly_download_resource": "integer",
+        },
+        [(m, 1000 + i, 100 + i, 50 + i, 5000 + 10 * i) for i, m in enumerate(METRIC_MONTHS)],
+    ),
+    "datasets": (
+        {
+            "dataset_id": "character varying",
+            "metric_month": "character varying",
+            "monthly_visit": "integer",
+            "monthly_download_resource": "integer",
+        },
+        [
+            (f"5d0b7a5e8b4c41597a1b2c{d:02d}", m, 10 * d + i, None if i == 0 else 3 * i)
+            for d in range(1, 4)
+            for i, m in enumerate(METRIC_MONTHS)
+        ],
+    ),
+    "organizations": (
+        {
+            "organization_id": "character varying",
+            "metric_month": "character varying",
+            "monthly_visit_dataset": "integer",
+            "monthly_visit_reuse": "integer",
+            "monthly_download_resource": "integer",
+        },
+        [
+            (f"534fff81a3a7292c64a77e{o:02d}", m, 40 * o + i, i, 7 * i)
+            for o in range(1, 3)
+            for i, m in enumerate(METRIC_MONTHS)
+        ],
+    ),
+    "reuses": (
+        {"reuse_id": "character varying", "metric_month": "character varying", "monthly_visit": "integer"},
+        [("6a1f00000000000000000001", m, 5 + i) for i, m in enumerate(METRIC_MONTHS)],
+    ),
+    "resources": (
+        {
+            "resource_id": "character varying",
+            "dataset_id": "character varying",
+            "metric_month": "character varying",
+            "monthly_download_resource": "integer",
+        },
+        [(RESOURCES["typed"], "5d0b7a5e8b4c41597a1b2c01", m, 2 * i) for i, m in enumerate(METRIC_MONTHS)],
+    ),
+    "dataservices": (
+        {
+            "dataservice_id": "character varying",
+            "metric_month": "character varying",
+            "monthly_visit": "integer",
+        },
+        [("6b2f00000000000000000001", m, i) for i, m in enumerate(METRIC_MONTHS)],
+    ),
 }
 
 # Expected row counts, by resource name and by "metrics.<model>".
@@ -128,8 +211,10 @@ def _insert(schema: str, table: str, columns: list[str], rows: list[tuple[Any, .
     if not rows:
         return ""
     values = ",\n".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
-    return (f"INSERT INTO {ident(schema)}.{ident(table)} ({', '.join(ident(c) for c in columns)}) VALUES\n"
-            f"{values};\n")
+    return (
+        f"INSERT INTO {ident(schema)}.{ident(table)} ({', '.join(ident(c) for c in columns)}) VALUES\n"
+        f"{values};\n"
+    )
 
 
 def csv_detective_profile(table: Table) -> dict[str, Any]:
@@ -160,7 +245,9 @@ def csv_detective_profile(table: Table) -> dict[str, Any]:
         "trailing_columns": 0,
         "categorical": [c for c, t in table.columns.items() if t == "bool"],  # csv_detective: a list
         "columns_fields": columns,
-        "columns_labels": {c: {"python_type": "string", "format": "string", "score": 1.0} for c in table.columns},
+        "columns_labels": {
+            c: {"python_type": "string", "format": "string", "score": 1.0} for c in table.columns
+        },
         "columns": columns,
         "formats": formats,
         "profile": stats,
@@ -168,7 +255,10 @@ def csv_detective_profile(table: Table) -> dict[str, Any]:
 
 
 def seed_sql() -> str:
-    out = [f"CREATE SCHEMA {TABULAR_SCHEMA};", f"CREATE SCHEMA {METRICS_SCHEMA};", f"""
+    out = [
+        f"CREATE SCHEMA {TABULAR_SCHEMA};",
+        f"CREATE SCHEMA {METRICS_SCHEMA};",
+        f"""
 CREATE TABLE {TABULAR_SCHEMA}.tables_index (
     id serial PRIMARY KEY, parsing_table varchar, csv_detective jsonb, resource_id uuid, url varchar,
     created_at timestamptz DEFAULT now(), deleted_at timestamptz, dataset_id varchar(24));
@@ -176,26 +266,63 @@ CREATE TABLE {TABULAR_SCHEMA}.resources_exceptions (
     id serial PRIMARY KEY, resource_id uuid, table_indexes jsonb, comment varchar);
 CREATE TABLE {TABULAR_SCHEMA}.migrations_csv (id serial PRIMARY KEY, name varchar, applied_at timestamptz);
 INSERT INTO {TABULAR_SCHEMA}.migrations_csv (name, applied_at) VALUES ('initial', '2024-01-01T00:00:00Z');
-"""]
+""",
+    ]
     index_rows: list[tuple[Any, ...]] = []
     for i, table in enumerate(TABLES):
         columns = ", ".join(f"{ident(c)} {PG_TYPES[t]}" for c, t in table.columns.items())
-        out.append(f"CREATE TABLE {TABULAR_SCHEMA}.{ident(table.parsing_table)} "
-                   f"(__id serial PRIMARY KEY, {columns});\n")
+        out.append(
+            f"CREATE TABLE {TABULAR_SCHEMA}.{ident(table.parsing_table)} "
+            f"(__id serial PRIMARY KEY, {columns});\n"
+        )
         out.append(_insert(TABULAR_SCHEMA, table.parsing_table, list(table.columns), table.rows))
-        index_rows.append((table.parsing_table, csv_detective_profile(table), RESOURCES[table.name],
-                           f"https://static.data.gouv.fr/resources/example/{table.name}.csv",
-                           f"2024-0{1 + i}-15T10:00:00+00:00", None, "5d0b7a5e8b4c41597a1b2c01"))
+        index_rows.append(
+            (
+                table.parsing_table,
+                csv_detective_profile(table),
+                RESOURCES[table.name],
+                f"https://static.data.gouv.fr/resources/example/{table.name}.csv",
+                f"2024-0{1 + i}-15T10:00:00+00:00",
+                None,
+                "5d0b7a5e8b4c41597a1b2c01",
+            )
+        )
     # A resource converted once, then deleted by its producer (api_tabular answers 410).
-    index_rows.append(("t_deleted_0006", {"header": ["a"], "columns": {"a": {"python_type": "string"}}},
-                       RESOURCES["deleted"], "https://static.data.gouv.fr/resources/example/deleted.csv",
-                       "2023-05-01T00:00:00+00:00", "2024-03-01T12:00:00+00:00", DELETED_DATASET_ID))
-    out.append(_insert(TABULAR_SCHEMA, "tables_index",
-                       ["parsing_table", "csv_detective", "resource_id", "url", "created_at", "deleted_at",
-                        "dataset_id"], index_rows))
-    out.append(_insert(TABULAR_SCHEMA, "resources_exceptions", ["resource_id", "table_indexes", "comment"],
-                       [(RESOURCES[name], indexes, "seeded by the test peer")
-                        for name, indexes in INDEXES.items()]))
+    index_rows.append(
+        (
+            "t_deleted_0006",
+            {"header": ["a"], "columns": {"a": {"python_type": "string"}}},
+            RESOURCES["deleted"],
+            "https://static.data.gouv.fr/resources/example/deleted.csv",
+            "2023-05-01T00:00:00+00:00",
+            "2024-03-01T12:00:00+00:00",
+            DELETED_DATASET_ID,
+        )
+    )
+    out.append(
+        _insert(
+            TABULAR_SCHEMA,
+            "tables_index",
+            [
+                "parsing_table",
+                "csv_detective",
+                "resource_id",
+                "url",
+                "created_at",
+                "deleted_at",
+                "dataset_id",
+            ],
+            index_rows,
+        )
+    )
+    out.append(
+        _insert(
+            TABULAR_SCHEMA,
+            "resources_exceptions",
+            ["resource_id", "table_indexes", "comment"],
+            [(RESOURCES[name], indexes, "seeded by the test peer") for name, indexes in INDEXES.items()],
+        )
+    )
     for name, (metric_columns, rows) in METRIC_TABLES.items():
         defs = ", ".join(f"{ident(c)} {t}" for c, t in metric_columns.items())
         out.append(f"CREATE TABLE {METRICS_SCHEMA}.{ident(name)} (__id serial PRIMARY KEY, {defs});\n")
