@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install deps specs generate compile peers test typecheck bench check-specs update-specs clean
+.PHONY: install deps specs generate compile peers lint test typecheck bench check-specs update-specs clean
 
 install: deps specs generate compile ## venv + dependencies + specs + generated clients
 
@@ -28,10 +28,16 @@ compile: ## precompile bytecode (this machine sets PYTHONDONTWRITEBYTECODE=1)
 peers: ## the real udata and api_tabular servers, each in its own venv under .peers/
 	$(PY) scripts/install_peers.py
 
+LINTED := overlay tests benchmarks scripts
+
 typecheck:
 	$(BIN)/mypy
 
-test: peers typecheck
+lint: typecheck ## ruff format --check, ruff check (rules in pyproject.toml), mypy --strict
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
+
+test: peers lint
 	$(BIN)/pytest
 
 bench: peers

@@ -28,6 +28,7 @@ Functions:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -213,12 +214,10 @@ def raise_for_status(response: httpx.Response, *, now: float | None = None) -> N
     if response.status_code < 400:
         return
     if not _is_read(response):
-        try:
-            response.read()
         # A broken error body must not hide the status. RuntimeError: an unread async stream (the
         # caller wanted araise_for_status); the status is still the thing to report.
-        except (httpx.HTTPError, DataGouvError, RuntimeError):
-            pass
+        with contextlib.suppress(httpx.HTTPError, DataGouvError, RuntimeError):
+            response.read()
     raise _status_error(response, now)
 
 
@@ -227,10 +226,8 @@ async def araise_for_status(response: httpx.Response, *, now: float | None = Non
     if response.status_code < 400:
         return
     if not _is_read(response):
-        try:
+        with contextlib.suppress(httpx.HTTPError, DataGouvError):
             await response.aread()
-        except (httpx.HTTPError, DataGouvError):
-            pass
     raise _status_error(response, now)
 
 

@@ -47,7 +47,7 @@ def test_live_fetch_retries_a_500_then_succeeds(spec_server: SpecServer) -> None
 def test_live_fetch_gives_up_after_retries_naming_the_url(spec_server: SpecServer) -> None:
     spec_server.fail_first["/tabular.yaml"] = [502] * 5
     url = f"{spec_server.base_url}/tabular.yaml"
-    with pytest.raises(SpecFetchError, match="after 3 attempts.*HTTP 502") as caught:
+    with pytest.raises(SpecFetchError, match=r"after 3 attempts.*HTTP 502") as caught:
         fetch_document(_source("tabular", url), use_env=False, retries=2, sleep=lambda s: None)
     assert url in str(caught.value)
     assert spec_server.hits["/tabular.yaml"] == 3
@@ -55,7 +55,7 @@ def test_live_fetch_gives_up_after_retries_naming_the_url(spec_server: SpecServe
 
 def test_live_fetch_does_not_retry_a_404(spec_server: SpecServer) -> None:
     url = f"{spec_server.base_url}/missing.json"
-    with pytest.raises(SpecFetchError, match="HTTP 404") as caught:
+    with pytest.raises(SpecFetchError, match=r"HTTP 404") as caught:
         fetch_document(_source("tabular", url), use_env=False, sleep=lambda s: None)
     assert url in str(caught.value)
     assert spec_server.hits["/missing.json"] == 1
@@ -67,7 +67,7 @@ def test_unreachable_port_is_a_clear_error() -> None:
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/swagger.json"
     sleeps: list[float] = []
-    with pytest.raises(SpecFetchError, match="ConnectError") as caught:
+    with pytest.raises(SpecFetchError, match=r"ConnectError") as caught:
         fetch_document(_source("metrics", url), use_env=False, retries=1, sleep=sleeps.append)
     assert url in str(caught.value)
     assert MIRROR_ENV in str(caught.value)  # says how to work offline
@@ -96,7 +96,7 @@ def test_yaml_unquoted_status_codes_parse_as_integers_until_normalised(mirror: P
 
 def test_yaml_aliases_are_rejected() -> None:
     bomb = b"a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n"
-    with pytest.raises(SpecInvalidError, match="aliases are not accepted"):
+    with pytest.raises(SpecInvalidError, match=r"aliases are not accepted"):
         parse_document(bomb, origin="bomb.yaml")
 
 

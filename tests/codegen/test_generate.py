@@ -89,7 +89,10 @@ def test_package_exposes_spec_hashes(generated: GeneratedRun, package: str) -> N
     layout = generated.layout
     upstream = load_upstream(name, layout)
     prepared = prepare(name, upstream, layout=layout)
-    code = f"import json, {package} as p; print(json.dumps([p.__file__, p.__spec_version__, p.__spec_sha256__, p.__upstream_sha256__]))"
+    code = (
+        f"import json, {package} as p; "
+        "print(json.dumps([p.__file__, p.__spec_version__, p.__spec_sha256__, p.__upstream_sha256__]))"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code],
         env={"PYTHONPATH": str(generated.second_root), "PATH": "/usr/bin:/bin"},
@@ -156,7 +159,7 @@ def test_failed_generation_keeps_the_previous_package(generated: GeneratedRun, t
     prepared["paths"]["/health/"]["get"]["parameters"] = [
         {"name": "x", "in": "cookie", "schema": {"$ref": "#/nope"}}
     ]
-    with pytest.raises(GenerationError, match="datagouv_metrics: openapi-python-client failed"):
+    with pytest.raises(GenerationError, match=r"datagouv_metrics: openapi-python-client failed"):
         generate_client(
             prepared,
             package="datagouv_metrics",
@@ -171,17 +174,17 @@ def test_failed_generation_keeps_the_previous_package(generated: GeneratedRun, t
 def test_config_package_must_match_sources(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("package_name_override: other\n")
-    with pytest.raises(GenerationError, match="differs from sources.json's 'datagouv_metrics'"):
+    with pytest.raises(GenerationError, match=r"differs from sources.json's 'datagouv_metrics'"):
         load_config(config, package="datagouv_metrics")
     config.write_text("literal_enum: true\n")
-    with pytest.raises(GenerationError, match="unknown openapi-python-client options"):
+    with pytest.raises(GenerationError, match=r"unknown openapi-python-client options"):
         load_config(config, package="datagouv_metrics")
 
 
 def test_missing_templates_folder_is_an_error(tmp_path: Path) -> None:
     # openapi-python-client would silently fall back to its own templates (eager models, mypy errors)
     doc = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}
-    with pytest.raises(GenerationError, match="templates folder"):
+    with pytest.raises(GenerationError, match=r"templates folder"):
         generate_client(
             doc,
             package="t",

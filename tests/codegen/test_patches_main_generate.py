@@ -39,7 +39,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(PACKAGES, pool.map(one, PACKAGES)))
+        results = dict(zip(PACKAGES, pool.map(one, PACKAGES), strict=False))
     return root, results
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -32,7 +32,10 @@ def api_server(other_server: RecordingServer) -> Iterator[RecordingServer]:
 
 def install_documents(server: RecordingServer, other: RecordingServer) -> None:
     host = server.origin.split("//", 1)[1]
-    json_doc = lambda doc: lambda h: h.send_json(doc)
+
+    def json_doc(doc: Any) -> Callable[[Handler], None]:
+        return lambda h: h.send_json(doc)
+
     etag = '"v1"'
     servers.gzip_bomb_bytes()  # compressed now, not inside a timed test
 

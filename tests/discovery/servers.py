@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -85,10 +85,8 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             self.send_json({"message": f"no route {path}"}, status=404)
             return
-        try:
+        with suppress(BrokenPipeError, ConnectionResetError):
             route(self)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 

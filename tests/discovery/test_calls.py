@@ -60,11 +60,11 @@ def test_every_argument_problem_listed_before_sending(
     assert "unknown parameter 'colour'" in text
     assert "'sideways' is not one of 'asc', 'desc'" in text
     assert "expected parameters: limit (query, integer); tags (query, array[string]); order" in text
-    with pytest.raises(UsageError, match="missing required parameter item_id \\(path, string, required\\)"):
+    with pytest.raises(UsageError, match=r"missing required parameter item_id \(path, string, required\)"):
         disco.call(api, "getItem", {})
-    with pytest.raises(UsageError, match="a request body is required"):
+    with pytest.raises(UsageError, match=r"a request body is required"):
         disco.call(api, "createItem")
-    with pytest.raises(UsageError, match="no operation 'nope' in this API; operations: getItem, listItems"):
+    with pytest.raises(UsageError, match=r"no operation 'nope' in this API; operations: getItem, listItems"):
         disco.call(api, "nope")
     assert len(api_server.requests) == before  # nothing was sent
 
@@ -77,7 +77,7 @@ def test_json_body_and_text_response(disco: Discovery, api: DiscoveredAPI) -> No
 
 
 def test_status_mapped_to_typed_error(disco: Discovery, api: DiscoveredAPI) -> None:
-    with pytest.raises(NotFoundError, match="no such thing"):
+    with pytest.raises(NotFoundError, match=r"no such thing"):
         disco.call(api, "getMissing")
 
 
@@ -107,10 +107,10 @@ def test_call_limits_total_deadline_size_and_redirect_policy(api_server: Recordi
     with Discovery(call_limits=limits, retry=RetryPolicy.none()) as disco:
         api = disco.api_at(api_server.url("/docs/openapi30.json"))
         started = time.monotonic()
-        with pytest.raises(APITimeoutError, match="longer than its 1.5 s deadline"):
+        with pytest.raises(APITimeoutError, match=r"longer than its 1.5 s deadline"):
             disco.call(api, "slow")
         assert 1.4 <= time.monotonic() - started < 2.5  # 1.5 s deadline; slack for a loaded CI machine
-        with pytest.raises(ResponseTooLargeError, match="larger than the 1,048,576-byte cap"):
+        with pytest.raises(ResponseTooLargeError, match=r"larger than the 1,048,576-byte cap"):
             disco.call(api, "huge")
-        with pytest.raises(UnsafeURLError, match="only http"):
+        with pytest.raises(UnsafeURLError, match=r"only http"):
             disco.call(api, "toFile")

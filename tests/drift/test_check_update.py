@@ -236,7 +236,7 @@ def test_update_writes_nothing_when_a_spec_fails(repo: RepoLayout, tmp_path: Pat
         tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml",
         main_json=b'{"swagger": "2.0", "paths": ',
     )
-    with pytest.raises(SpecFetchError, match="nothing updated.*main"):
+    with pytest.raises(SpecFetchError, match=r"nothing updated.*main"):
         update_specs(repo, broken)
     assert _snapshot(repo.root) == before
     run = CliRunner().invoke(cli, ["specs", "update", "--root", str(repo.root), "--mirror", str(broken)])

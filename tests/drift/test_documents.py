@@ -109,7 +109,7 @@ def test_read_location_from_a_url(server: SpecServer) -> None:
 
 
 def test_unreadable_and_invalid_inputs_name_what_was_wrong(tmp_path: Path) -> None:
-    with pytest.raises(SpecFetchError, match="missing.json"):
+    with pytest.raises(SpecFetchError, match=r"missing.json"):
         read_location(str(tmp_path / "missing.json"))
     with pytest.raises(SpecInvalidError, match=r"not a Swagger 2\.0 or OpenAPI 3 document \('1\.2'\)"):
         prepare({"swaggerVersion": "x", "swagger": "1.2"}, origin="ancient.json")

@@ -58,7 +58,7 @@ def test_410_deleted_dataset(anon: DataGouv, udata_peer: Any) -> None:
 
 
 def test_bad_enum_value_is_refused_before_any_request(anon: DataGouv) -> None:
-    with pytest.raises(errors.UsageError, match="sort='bogus'.*-created"):
+    with pytest.raises(errors.UsageError, match=r"sort='bogus'.*-created"):
         anon.datasets.list(sort="bogus").first_page()
 
 
@@ -143,7 +143,7 @@ def test_http_gives_the_configured_raw_client(anon: DataGouv, udata_peer: Any) -
     assert http.get("datasets/", params={"page_size": 1}).json()["page_size"] == 1
     assert anon.http("main") is http  # one client per API, reused
     assert str(anon.http("main_v2").base_url).rstrip("/") == udata_peer.base_url + "/api/2"
-    with pytest.raises(errors.UsageError, match="[Mm]etrics"):
+    with pytest.raises(errors.UsageError, match=r"[Mm]etrics"):
         anon.http("metrics")  # a custom portal has no Metrics API unless one is given
 
 
@@ -221,9 +221,9 @@ def test_bad_arguments_fail_before_sending_as_usage_errors() -> None:
         return httpx.Response(200, json={})
 
     with _mocked(handler) as dg:
-        with pytest.raises(errors.UsageError, match="no_such_filter"):
+        with pytest.raises(errors.UsageError, match=r"no_such_filter"):
             dg.datasets.list(no_such_filter="x").first_page()
-        with pytest.raises(errors.UsageError, match="list_datasets"):
+        with pytest.raises(errors.UsageError, match=r"list_datasets"):
             dg.call(list_datasets.sync_detailed, "positional")
     assert sent == []
 
@@ -233,7 +233,7 @@ async def test_closed_clients_refuse_clearly() -> None:
     dg.datasets.delete("x")
     dg.close()
     dg.close()  # idempotent
-    with pytest.raises(errors.UsageError, match="closed"):
+    with pytest.raises(errors.UsageError, match=r"closed"):
         dg.datasets.delete("x")
     adg = AsyncDataGouv(
         Config(base_url="http://127.0.0.1:9"), transport=httpx.MockTransport(lambda r: httpx.Response(204))
@@ -241,7 +241,7 @@ async def test_closed_clients_refuse_clearly() -> None:
     await adg.datasets.delete("x")
     await adg.aclose()
     await adg.aclose()
-    with pytest.raises(errors.UsageError, match="closed"):
+    with pytest.raises(errors.UsageError, match=r"closed"):
         await adg.datasets.delete("x")
 
 
@@ -273,14 +273,14 @@ def test_typed_conveniences_parse_the_peers_real_bodies(name: str, dg: DataGouv,
 async def test_sync_and_async_functions_are_not_mixed_up() -> None:
     with (
         _mocked(lambda r: httpx.Response(200, json={})) as dg,
-        pytest.raises(errors.UsageError, match="async"),
+        pytest.raises(errors.UsageError, match=r"async"),
     ):
         dg.call(list_datasets.asyncio_detailed)
     async with AsyncDataGouv(
         Config(base_url="http://127.0.0.1:9"),
         transport=httpx.MockTransport(lambda r: httpx.Response(200, json={})),
     ) as adg:
-        with pytest.raises(errors.UsageError, match="not async"):
+        with pytest.raises(errors.UsageError, match=r"not async"):
             await adg.call(list_datasets.sync_detailed)
 
 

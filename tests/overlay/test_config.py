@@ -34,14 +34,14 @@ def test_demo_preset_has_no_metrics_and_preprod_tabular() -> None:
     assert config.metrics_url is None
     assert config.tabular_url == "https://tabular-api.preprod.data.gouv.fr"
     assert config.require_tabular_url() == "https://tabular-api.preprod.data.gouv.fr"
-    with pytest.raises(UsageError, match="no Metrics API.*'demo'.*metrics_url"):
+    with pytest.raises(UsageError, match=r"no Metrics API.*'demo'.*metrics_url"):
         config.require_metrics_url()
 
 
 def test_custom_portal_has_no_metrics_or_tabular_unless_given() -> None:
     config = Config(base_url="https://data.example.org")
     assert (config.metrics_url, config.tabular_url, config.preset) == (None, None, None)
-    with pytest.raises(UsageError, match="Tabular API.*https://data.example.org"):
+    with pytest.raises(UsageError, match=r"Tabular API.*https://data.example.org"):
         config.require_tabular_url()
     given = Config(base_url="https://data.example.org", tabular_url="https://tab.example.org/")
     assert given.tabular_url == "https://tab.example.org"
@@ -94,7 +94,7 @@ def test_bad_urls_name_the_field_and_value(field: str, value: str) -> None:
 
 @pytest.mark.parametrize("value", [0, -1, "30", True])
 def test_bad_timeout(value: object) -> None:
-    with pytest.raises(UsageError, match="timeout"):
+    with pytest.raises(UsageError, match=r"timeout"):
         Config(timeout=value)  # type: ignore[arg-type]
 
 
@@ -104,7 +104,7 @@ def test_numeric_timeout_keeps_a_short_connect() -> None:
 
 
 def test_bad_retry() -> None:
-    with pytest.raises(UsageError, match="RetryPolicy"):
+    with pytest.raises(UsageError, match=r"RetryPolicy"):
         Config(retry=3)  # type: ignore[arg-type]
 
 
@@ -212,14 +212,14 @@ def test_from_env_uses_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_from_env_rejects_bad_values_and_options() -> None:
-    with pytest.raises(UsageError, match="'nowhere'"):
+    with pytest.raises(UsageError, match=r"'nowhere'"):
         Config.from_env(environ={"DATAGOUV_BASE_URL": "nowhere"})
-    with pytest.raises(UsageError, match="metrics_url.*'not a url'.*DATAGOUV_METRICS_URL"):
+    with pytest.raises(UsageError, match=r"metrics_url.*'not a url'.*DATAGOUV_METRICS_URL"):
         Config.from_env(environ={"DATAGOUV_METRICS_URL": "not a url"})
-    with pytest.raises(UsageError, match="'nowhere'.*DATAGOUV_BASE_URL"):
+    with pytest.raises(UsageError, match=r"'nowhere'.*DATAGOUV_BASE_URL"):
         Config.from_env(environ={"DATAGOUV_BASE_URL": "nowhere"})
     with pytest.raises(UsageError) as info:
         Config.from_env(environ={"DATAGOUV_BASE_URL": "nowhere"}, base_url="also-bad")
     assert "DATAGOUV_BASE_URL" not in str(info.value) and "'also-bad'" in str(info.value)
-    with pytest.raises(UsageError, match="unknown Config option.*base_uri"):
+    with pytest.raises(UsageError, match=r"unknown Config option.*base_uri"):
         Config.from_env(environ={}, base_uri="https://x.org")

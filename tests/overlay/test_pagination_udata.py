@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
@@ -79,10 +80,8 @@ def test_page_past_the_end_while_paging_ends_the_listing(dg: DataGouv, udata_pee
         assert list(pages) == []
     finally:
         for ident in created:
-            try:
+            with contextlib.suppress(errors.APIStatusError):
                 dg.datasets.delete(ident)
-            except errors.APIStatusError:
-                pass
 
 
 async def test_async_listing_and_prefetch(adg: AsyncDataGouv, udata_peer: Any) -> None:

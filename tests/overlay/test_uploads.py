@@ -89,6 +89,6 @@ async def test_async_upload_chunked_and_single(dataset: str, tmp_path: Path, uda
     async with AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as adg:
         chunked = await aupload_resource(adg, dataset, paths[0], chunk_size=4096)
         single = await adg.resources.upload(dataset, paths[1])
-    for resource, path in zip((chunked, single), paths):
+    for resource, path in zip((chunked, single), paths, strict=False):
         assert resource["filesize"] == path.stat().st_size
         assert _served(resource, udata_peer) == path.read_bytes()

@@ -145,7 +145,7 @@ def _fill(full_path: str, seed: dict[str, Any], values: dict[str, list[str]]) ->
     urls = []
     for combo in itertools.islice(itertools.product(*choices), MAX_VARIANTS):
         url = full_path
-        for name, value in zip(names, combo):
+        for name, value in zip(names, combo, strict=False):
             url = url.replace("{" + name + "}", value, 1)
         urls.append(url)
     return urls

@@ -31,7 +31,9 @@ def dg(tabular_peer: TabularPeer, metrics_peer: MetricsPeer) -> Iterator[DataGou
 
 
 def rows_of(table: seed.Table) -> list[dict[str, Any]]:
-    return [{"__id": i + 1, **dict(zip(table.columns, row))} for i, row in enumerate(table.rows)]
+    return [
+        {"__id": i + 1, **dict(zip(table.columns, row, strict=False))} for i, row in enumerate(table.rows)
+    ]
 
 
 def ids_where(table: seed.Table, predicate: Callable[[dict[str, Any]], bool]) -> list[int]:
@@ -270,7 +272,10 @@ DATASETS_COLUMNS, DATASETS_ROWS = seed.METRIC_TABLES["datasets"]
 
 
 def metric_rows() -> list[dict[str, Any]]:
-    return [{"__id": i + 1, **dict(zip(DATASETS_COLUMNS, row))} for i, row in enumerate(DATASETS_ROWS)]
+    return [
+        {"__id": i + 1, **dict(zip(DATASETS_COLUMNS, row, strict=False))}
+        for i, row in enumerate(DATASETS_ROWS)
+    ]
 
 
 METRIC_CASES = [

@@ -136,9 +136,9 @@ def print_items(items: Iterable[Any], columns: Sequence[Column], ctx: click.Cont
     rows = [[_cell(_pick(item, path)) for _, path in columns] for item in items]
     headers = [header for header, _ in columns]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
+    click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip())
     for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
     return len(rows)
 
 

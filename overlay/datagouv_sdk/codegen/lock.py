@@ -104,7 +104,8 @@ def make_entry(
 
 
 def check_against_lock(name: str, doc: dict[str, Any], lock: dict[str, LockEntry]) -> LockEntry:
-    """The lock entry of `name` if the normalised `doc` hashes to it; else SpecLockMismatchError saying how to accept."""
+    """The lock entry of `name` if the normalised `doc` hashes to it; else SpecLockMismatchError saying
+    how to accept."""
     entry = lock.get(name)
     sha = sha256_hex(doc)
     if entry is None:

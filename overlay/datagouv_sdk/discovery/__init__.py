@@ -1,9 +1,9 @@
 """Dataservice discovery: search the catalog for third-party APIs, read their OpenAPI documents
 safely, list and call their operations with checked arguments, generate typed clients.
 
-Start with `Discovery` (explorer.py), or its asyncio twin `AsyncDiscovery`. The pieces are usable alone: `DocumentFetcher` (fetch.py),
-`load_document` (documents.py), `list_operations` / `check_arguments` (operations.py),
-`OperationCaller` (calls.py), `generate_package` (generation.py).
+Start with `Discovery` (explorer.py), or its asyncio twin `AsyncDiscovery`. The pieces are usable
+alone: `DocumentFetcher` (fetch.py), `load_document` (documents.py), `list_operations` /
+`check_arguments` (operations.py), `OperationCaller` (calls.py), `generate_package` (generation.py).
 """
 
 from datagouv_sdk.discovery.calls import AsyncOperationCaller, CallLimits, CallResult, OperationCaller

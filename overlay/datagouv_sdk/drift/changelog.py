@@ -37,8 +37,8 @@ def render_entry(reports: Iterable[ApiReport], day: dt.date) -> str:
             continue
         lines.append(
             f"{len(d.breaking)} breaking, {len(d.non_breaking)} non-breaking changes; "
-            f"operations +{len(d.operations_added)} −{len(d.operations_removed)}; "
-            f"schemas +{len(d.schemas_added)} −{len(d.schemas_removed)} ~{len(d.schemas_changed)}."
+            f"operations +{len(d.operations_added)} -{len(d.operations_removed)}; "
+            f"schemas +{len(d.schemas_added)} -{len(d.schemas_removed)} ~{len(d.schemas_changed)}."
         )
         lines.append("")
         if d.breaking:

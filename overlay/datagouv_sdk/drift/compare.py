@@ -439,10 +439,10 @@ class _Differ:
         old_t, new_t = _types(old), _types(new)
         if old_t != new_t and old_t and new_t:
             pair = (",".join(sorted(old_t)), ",".join(sorted(new_t)))
-            if (d is REQ and pair in _WIDER_TYPES) or (d is RESP and (pair[1], pair[0]) in _WIDER_TYPES):
-                sev = NB
-            else:
-                sev = B
+            widened = (d is REQ and pair in _WIDER_TYPES) or (
+                d is RESP and (pair[1], pair[0]) in _WIDER_TYPES
+            )
+            sev = NB if widened else B
             self._emit(
                 self._change(
                     f"{p}-type-changed", sev, f"type {pair[0]} -> {pair[1]}", where, old=pair[0], new=pair[1]
@@ -498,8 +498,8 @@ class _Differ:
             self._emit(self._change(f"{p}-{kind}", sev, kind.replace("-", " "), where, old=old, new=new))
             return
         old_v, new_v = [_hashable(v) for v in old], [_hashable(v) for v in new]
-        added = [v for v, h in zip(new, new_v) if h not in old_v]
-        removed = [v for v, h in zip(old, old_v) if h not in new_v]
+        added = [v for v, h in zip(new, new_v, strict=False) if h not in old_v]
+        removed = [v for v, h in zip(old, old_v, strict=False) if h not in new_v]
         if added:
             self._emit(
                 self._change(
@@ -605,7 +605,7 @@ class _Differ:
                     new=len(new),
                 )
             )
-        for i, (o, n) in enumerate(zip(old, new)):
+        for i, (o, n) in enumerate(zip(old, new, strict=False)):
             self._schema(o, n, where.suffixed(f"<{combiner}[{i}]>"))
 
     # ---- helpers ---------------------------------------------------------------------------

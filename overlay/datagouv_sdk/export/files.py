@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 import os
@@ -97,10 +98,8 @@ class _PartFile:
     def __exit__(self, *exc_info: object) -> None:
         if not self.committed:
             self.handle.close()
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 self.part.unlink()
-            except FileNotFoundError:
-                pass
 
 
 def _raise_export_status(response: httpx.Response) -> None:

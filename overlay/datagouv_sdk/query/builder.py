@@ -282,7 +282,7 @@ class Query:
 
     def raw(self, key: str, value: str | None = None) -> Query:
         """Send ``key=value`` (or a bare ``key``) verbatim, unvalidated: the escape hatch."""
-        return attrs.evolve(self, raw_params=self.raw_params + ((key, value),))
+        return attrs.evolve(self, raw_params=(*self.raw_params, (key, value)))
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Query:
