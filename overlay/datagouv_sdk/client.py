@@ -240,11 +240,6 @@ def _final_response(responses: list[httpx.Response]) -> httpx.Response | None:
     return responses[-1] if responses else None
 
 
-def _raise_for(response: httpx.Response) -> None:
-    if response.status_code >= 400:
-        errors.raise_for_status(response)
-
-
 def _cookieless_jar() -> CookieJar:
     """A jar that stores nothing. udata answers API-key calls with a session cookie; kept, it would
     silently authenticate later calls (even ones meant to run without the key)."""
@@ -252,7 +247,7 @@ def _cookieless_jar() -> CookieJar:
 
 
 def _result(response: httpx.Response, detailed: Any, raw: bool) -> Any:
-    _raise_for(response)
+    errors.raise_for_status(response)
     if raw or getattr(detailed, "parsed", None) is None:
         # Empty body (204, a delete) → None; otherwise the JSON the generated code could not type.
         return errors.decode_json(response) if response.content.strip() else None

@@ -409,7 +409,8 @@ def link_pager(
             response = http.get(_rebase(info.url, http.base_url))
         else:
             response = http.get(path, params={**query, "page": info.page or 1})
-        return LinkPage.from_body(_json_or_raise(response), convert)
+        errors.raise_for_status(response)
+        return LinkPage.from_body(errors.decode_json(response), convert)
 
     start = PageInfo(page=_int_or_none(query.get("page")) or 1)
     return SyncPager(fetch, start=start, limit=limit, prefetch=prefetch)
@@ -434,7 +435,8 @@ def async_link_pager(
             response = await http.get(_rebase(info.url, http.base_url))
         else:
             response = await http.get(path, params={**query, "page": info.page or 1})
-        return LinkPage.from_body(_json_or_raise(response), convert)
+        await errors.araise_for_status(response)
+        return LinkPage.from_body(errors.decode_json(response), convert)
 
     start = PageInfo(page=_int_or_none(query.get("page")) or 1)
     return AsyncPager(fetch, start=start, limit=limit, prefetch=prefetch)
@@ -458,18 +460,6 @@ def _rebase(link: str, base_url: httpx.URL) -> httpx.URL:
     # Keep the link's path and query, on our own origin (see the module docstring).
     url = httpx.URL(link)
     return base_url.copy_with(path=url.path, query=url.query or None, fragment=None)
-
-
-def _json_or_raise(response: httpx.Response) -> Any:
-    if response.status_code >= 400:
-        response.read()
-        raise errors.error_from_response(response)
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise errors.ResponseDecodeError(
-            f"invalid JSON from {response.request.method} {response.request.url}: {exc}", response=response
-        ) from exc
 
 
 def _prefetch_last(first: NumberedPage[Any] | LinkPage[Any], limit: int | None) -> int:

@@ -102,32 +102,23 @@ class _PartFile:
                 self.part.unlink()
 
 
-def _raise_export_status(response: httpx.Response) -> None:
-    if response.status_code < 400:
-        return
-    response.read()
-    raise _export_error(response)
-
-
-async def _araise_export_status(response: httpx.Response) -> None:
-    if response.status_code < 400:
-        return
-    await response.aread()
-    raise _export_error(response)
-
-
-def _export_error(response: httpx.Response) -> errors.APIStatusError:
-    error = errors.error_from_response(response)
-    if response.status_code == 403 and "too long" in error.message.lower():
-        return ExportTooLargeError(
+@contextlib.contextmanager
+def _export_errors() -> Iterator[None]:
+    """The export refinement of the one status mapping (`errors.raise_for_status`): api_tabular's 403
+    "Output is too long" becomes `ExportTooLargeError`, saying how to page instead."""
+    try:
+        yield
+    except errors.PermissionDeniedError as error:
+        if "too long" not in error.message.lower() or isinstance(error, ExportTooLargeError):
+            raise
+        raise ExportTooLargeError(
             f"{error.message}. The server exports at most its BATCH_SIZE rows in one file (50,000 on "
             "data.gouv.fr): narrow the filters, or page through /data/ instead "
             "(export(..., via='pages'), dgv ... export --via pages)",
-            response=response,
+            response=error.response,
             body=error.body,
             details=error.details,
-        )
-    return error
+        ) from None
 
 
 def iter_csv_lines(chunks: Iterable[bytes]) -> Iterator[str]:
@@ -245,7 +236,8 @@ def stream_to_file(
 ) -> ExportResult:
     """Stream GET `url` into `dest` (see the module docstring). Returns bytes and rows written."""
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        _raise_export_status(response)
+        with _export_errors():
+            errors.raise_for_status(response)
         sink = _StreamSink(Path(dest), response, progress, count_rows, durable)
         with sink.out:
             for chunk in response.iter_bytes(chunk_size):
@@ -265,7 +257,8 @@ async def astream_to_file(
 ) -> ExportResult:
     """The async twin of `stream_to_file` (file writes stay blocking: they are local and short)."""
     async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        await _araise_export_status(response)
+        with _export_errors():
+            await errors.araise_for_status(response)
         sink = _StreamSink(Path(dest), response, progress, count_rows, durable)
         with sink.out:
             async for chunk in response.aiter_bytes(chunk_size):
@@ -277,7 +270,8 @@ def iter_csv_rows(http: httpx.Client, url: str, *, chunk_size: int = CHUNK_SIZE)
     """Rows of a CSV export as dicts (header → cell), read lazily from the stream. Close the
     generator (or exhaust it) to release the connection."""
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        _raise_export_status(response)
+        with _export_errors():
+            errors.raise_for_status(response)
         yield from csv.DictReader(iter_csv_lines(response.iter_bytes(chunk_size)))
 
 
@@ -287,7 +281,8 @@ async def aiter_csv_rows(
     """The async twin of `iter_csv_rows`. The csv module pulls lines, so each chunk's complete
     records are handed to it; a record whose quoted field spans chunks waits for the rest."""
     async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        await _araise_export_status(response)
+        with _export_errors():
+            await errors.araise_for_status(response)
         splitter = _LineSplitter()
         pending: list[str] = []
         header: list[str] | None = None
