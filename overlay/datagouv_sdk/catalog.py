@@ -215,6 +215,7 @@ class Resources(_SyncCollection):
         path: str | os.PathLike[str],
         *,
         resource: str | None = None,
+        filename: str | None = None,
         chunk_size: int | None = None,
         progress: UploadProgress | None = None,
     ) -> dict[str, Any]:
@@ -227,6 +228,7 @@ class Resources(_SyncCollection):
             dataset,
             path,
             resource=resource,
+            filename=filename,
             chunk_size=chunk_size,
             progress=progress,
         )
@@ -241,6 +243,7 @@ class AsyncResources(_AsyncCollection):
         path: str | os.PathLike[str],
         *,
         resource: str | None = None,
+        filename: str | None = None,
         chunk_size: int | None = None,
         progress: UploadProgress | None = None,
     ) -> dict[str, Any]:
@@ -251,6 +254,7 @@ class AsyncResources(_AsyncCollection):
             dataset,
             path,
             resource=resource,
+            filename=filename,
             chunk_size=chunk_size,
             progress=progress,
         )

@@ -1,10 +1,11 @@
 """The table-driven catalog collections (`datagouv_sdk.catalog`): rows, accessors, id checks before any
-request, the requests each operation sends; over a MockTransport."""
+request, the requests each operation sends, and `resources.upload(filename=)`; over a MockTransport."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -108,6 +109,25 @@ async def test_async_collections_send_the_same_requests(recorder: Recorder) -> N
         ("PUT", "/api/1/datasets/d1/resources/r1/"),
         ("DELETE", "/api/1/datasets/d1/resources/r1/"),
     ]
+
+
+def test_resources_upload_passes_filename(dg: DataGouv, recorder: Recorder, tmp_path: Path) -> None:
+    path = tmp_path / "local-name.csv"
+    path.write_text("a\n1\n")
+    resource = dg.resources.upload("d1", path, filename="published.csv")
+    assert resource["id"] == "r1"
+    body = recorder.requests[-1].content
+    assert b'filename="published.csv"' in body and b"local-name" not in body
+
+
+async def test_async_resources_upload_passes_filename(recorder: Recorder, tmp_path: Path) -> None:
+    path = tmp_path / "local-name.csv"
+    path.write_text("a\n1\n")
+    async with AsyncDataGouv(base_url="http://main.test", transport=httpx.MockTransport(recorder)) as adg:
+        await adg.resources.upload("d1", path, filename="published.csv", chunk_size=2)
+    # chunked: every part and the final assembling request name the file
+    assert all(b"published.csv" in r.content for r in recorder.requests)
+    assert len(recorder.requests) == 3  # 2 parts of 2 bytes + the final request
 
 
 def test_with_options_keeps_the_class_and_shares_the_pool(dg: DataGouv, recorder: Recorder) -> None:
