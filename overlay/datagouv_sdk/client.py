@@ -36,7 +36,7 @@ from __future__ import annotations
 import importlib
 import threading
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from functools import cache
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
@@ -187,6 +187,8 @@ class _DataGouvBase(Generic[_H, _P, _S]):
         self._http: dict[ApiName, _H] = {}
         self._generated: dict[ApiName, Any] = {}
         self._lock = threading.RLock()  # lazy creation from several threads (prefetch, user threads)
+        # Slow-changing answers kept for this client's life (Tabular profiles, Metrics columns…).
+        self._cache: dict[Hashable, Any] = {}
 
     # what each client builds its own way
     def _new_pool(self) -> _P:

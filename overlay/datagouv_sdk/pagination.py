@@ -7,11 +7,12 @@ The three APIs page in two ways:
   answers 404: while paging that just means the end; a page the caller asked for explicitly (the start
   page) raises ``NotFoundError``.
 - Metrics and Tabular (api_tabular): ``data``, ``links.next``/``links.prev`` and
-  ``meta.page``/``page_size``/``total`` (Tabular drops ``total`` for aggregations). ``page_size`` is
-  capped at 50 by the server; asking for more is refused before any request with a ``UsageError``.
-  The servers build ``links.next`` from their configured ``SERVER_NAME``, not from the request, so the
-  pager keeps only the link's path and query and sends them to the client's own base URL: a
-  misconfigured (or hostile) server cannot send the pager to another host.
+  ``meta.page``/``page_size``/``total`` (Tabular drops ``total`` for aggregations). `link_pager`
+  takes only the page number from ``links.next`` and renders the rest itself (``render_url(n)``,
+  relative to the client's base URL): the servers write their links from the decoded query, which
+  does not round-trip every value, and from their configured ``SERVER_NAME``, so a misconfigured (or
+  hostile) server can neither alter the query nor send the pager to another host. The page size
+  limit is the caller's (`tabular.max_page_size`).
 
 A pager (``SyncPager`` / ``AsyncPager``) takes a ``fetch(PageInfo) -> Page`` function and gives
 item iteration, ``iter_pages()``, ``first_page()``, a ``limit`` on items, and opt-in bounded
@@ -36,7 +37,7 @@ from collections.abc import (
     Sequence,
 )
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 import attrs
 import httpx
@@ -44,22 +45,16 @@ import httpx
 from datagouv_sdk import errors
 
 __all__ = [
-    "LINK_PAGE_SIZE_MAX",
     "AsyncPager",
     "LinkPage",
     "NumberedPage",
     "Page",
     "PageInfo",
     "SyncPager",
-    "aiter_link_pages",
-    "async_link_pager",
-    "check_link_page_size",
-    "iter_link_pages",
+    "link_fetch",
     "link_pager",
+    "page_number",
 ]
-
-# api_tabular's PAGE_SIZE_MAX (Metrics and Tabular). Above it the server answers 400.
-LINK_PAGE_SIZE_MAX = 50
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -372,94 +367,89 @@ class AsyncPager(Generic[T]):
             yield p
 
 
-# --- Metrics / Tabular: links-paginated listings over a raw httpx client -------------------------
+# --- Metrics / Tabular: links-paginated listings ----------------------------------------------------
 
 
-def check_link_page_size(page_size: int | None) -> None:
-    """Refuse a Metrics/Tabular ``page_size`` the server would reject (before any request)."""
-    if page_size is None:
-        return
-    if not 1 <= page_size <= LINK_PAGE_SIZE_MAX:
-        raise errors.UsageError(
-            f"page_size={page_size} is out of range: the Metrics and Tabular APIs accept 1 to "
-            f"{LINK_PAGE_SIZE_MAX} rows per page"
-        )
-
-
-def link_pager(
-    http: httpx.Client,
-    path: str,
-    params: Mapping[str, Any] | None = None,
-    *,
-    limit: int | None = None,
-    prefetch: int = 0,
-    item: Callable[[Any], T] | None = None,
-) -> SyncPager[Any]:
-    """A pager over a Metrics/Tabular listing at ``path`` (relative to ``http.base_url``).
-
-    Items are plain dicts unless ``item`` converts them. ``params`` may hold ``page`` (the start
-    page) and ``page_size`` (<= 50) and any filter (``column__exact`` …).
-    """
-    query = dict(params or {})
-    check_link_page_size(_int_or_none(query.get("page_size")))
+@overload
+def link_fetch(
+    http: httpx.Client, render_url: Callable[[int], str], item: Callable[[Any], T] | None = None
+) -> Callable[[PageInfo], Page[T]]: ...
+@overload
+def link_fetch(
+    http: httpx.AsyncClient, render_url: Callable[[int], str], item: Callable[[Any], T] | None = None
+) -> Callable[[PageInfo], Awaitable[Page[T]]]: ...
+def link_fetch(
+    http: httpx.Client | httpx.AsyncClient, render_url: Callable[[int], str], item: Any = None
+) -> Any:
+    """The page fetcher of a Metrics/Tabular listing: GET ``render_url(n)`` (relative to
+    ``http.base_url``) for page n, map the status, decode; a coroutine function for an AsyncClient.
+    Items are plain dicts unless ``item`` converts them."""
     convert: Callable[[Any], Any] = item or _identity
+    if isinstance(http, httpx.AsyncClient):
+        ahttp = http
+
+        async def afetch(info: PageInfo) -> Page[Any]:
+            response = await ahttp.get(render_url(page_number(info)))
+            await errors.araise_for_status(response)
+            return LinkPage.from_body(errors.decode_json(response), convert)
+
+        return afetch
 
     def fetch(info: PageInfo) -> Page[Any]:
-        if info.url is not None:
-            response = http.get(_rebase(info.url, http.base_url))
-        else:
-            response = http.get(path, params={**query, "page": info.page or 1})
+        response = http.get(render_url(page_number(info)))
         errors.raise_for_status(response)
         return LinkPage.from_body(errors.decode_json(response), convert)
 
-    start = PageInfo(page=_int_or_none(query.get("page")) or 1)
-    return SyncPager(fetch, start=start, limit=limit, prefetch=prefetch)
+    return fetch
 
 
-def async_link_pager(
-    http: httpx.AsyncClient,
-    path: str,
-    params: Mapping[str, Any] | None = None,
+@overload
+def link_pager(
+    http: httpx.Client,
+    render_url: Callable[[int], str],
     *,
+    start: int = 1,
     limit: int | None = None,
     prefetch: int = 0,
     item: Callable[[Any], T] | None = None,
-) -> AsyncPager[Any]:
-    """The async twin of ``link_pager``."""
-    query = dict(params or {})
-    check_link_page_size(_int_or_none(query.get("page_size")))
-    convert: Callable[[Any], Any] = item or _identity
-
-    async def fetch(info: PageInfo) -> Page[Any]:
-        if info.url is not None:
-            response = await http.get(_rebase(info.url, http.base_url))
-        else:
-            response = await http.get(path, params={**query, "page": info.page or 1})
-        await errors.araise_for_status(response)
-        return LinkPage.from_body(errors.decode_json(response), convert)
-
-    start = PageInfo(page=_int_or_none(query.get("page")) or 1)
-    return AsyncPager(fetch, start=start, limit=limit, prefetch=prefetch)
-
-
-def iter_link_pages(
-    http: httpx.Client, path: str, params: Mapping[str, Any] | None = None
-) -> Iterator[Page[Any]]:
-    """Every page of a Metrics/Tabular listing, following ``links.next`` until it is null."""
-    return link_pager(http, path, params).iter_pages()
-
-
-def aiter_link_pages(
-    http: httpx.AsyncClient, path: str, params: Mapping[str, Any] | None = None
-) -> AsyncIterator[Page[Any]]:
-    """The async twin of ``iter_link_pages``."""
-    return async_link_pager(http, path, params).iter_pages()
+) -> SyncPager[T]: ...
+@overload
+def link_pager(
+    http: httpx.AsyncClient,
+    render_url: Callable[[int], str],
+    *,
+    start: int = 1,
+    limit: int | None = None,
+    prefetch: int = 0,
+    item: Callable[[Any], T] | None = None,
+) -> AsyncPager[T]: ...
+def link_pager(
+    http: httpx.Client | httpx.AsyncClient,
+    render_url: Callable[[int], str],
+    *,
+    start: int = 1,
+    limit: int | None = None,
+    prefetch: int = 0,
+    item: Any = None,
+) -> Any:
+    """A pager over a Metrics/Tabular listing (a `SyncPager`, or an `AsyncPager` for an AsyncClient):
+    ``render_url(n)`` is the path and query of page n, e.g.
+    ``lambda n: f"api/site/data/?{query.query_string(page=n, page_size=50)}"``."""
+    first = PageInfo(page=start)
+    if isinstance(http, httpx.AsyncClient):
+        return AsyncPager(link_fetch(http, render_url, item), start=first, limit=limit, prefetch=prefetch)
+    return SyncPager(link_fetch(http, render_url, item), start=first, limit=limit, prefetch=prefetch)
 
 
-def _rebase(link: str, base_url: httpx.URL) -> httpx.URL:
-    # Keep the link's path and query, on our own origin (see the module docstring).
-    url = httpx.URL(link)
-    return base_url.copy_with(path=url.path, query=url.query or None, fragment=None)
+def page_number(info: PageInfo) -> int:
+    """The page a `PageInfo` asks for: its number, or the ``page`` parameter of its link."""
+    if info.page is not None:
+        return info.page
+    value = httpx.URL(info.url or "").params.get("page")
+    try:
+        return int(value) if value is not None else 1
+    except ValueError as exc:
+        raise errors.ResponseDecodeError(f"links.next has no usable page number: {info.url}") from exc
 
 
 def _prefetch_last(first: NumberedPage[Any] | LinkPage[Any], limit: int | None) -> int:

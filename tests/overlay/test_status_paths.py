@@ -17,7 +17,7 @@ from datagouv_main.api.datasets import get_dataset
 from datagouv_sdk import AsyncDataGouv, DataGouv, RetryPolicy, errors
 from datagouv_sdk.discovery.fetch import AsyncDocumentFetcher, DocumentFetcher
 from datagouv_sdk.export.files import aiter_csv_rows, astream_to_file, iter_csv_rows, stream_to_file
-from datagouv_sdk.pagination import async_link_pager, link_pager
+from datagouv_sdk.pagination import link_pager
 from datagouv_sdk.query import Query
 from datagouv_sdk.tabular import AsyncMetricsModel, AsyncTabularResource, MetricsModel, TabularResource
 from datagouv_sdk.uploads import aupload_resource, upload_resource
@@ -55,7 +55,9 @@ SYNC_PATHS: dict[str, Callable[[DataGouv, Path], Any]] = {
     "call raw": lambda dg, _: dg.call(get_dataset.sync_detailed, "x", raw=True),
     "datasets.list": lambda dg, _: list(dg.datasets.list(limit=3)),
     "resources.list": lambda dg, _: list(dg.resources.list("x")),
-    "link_pager": lambda dg, _: list(link_pager(dg.http("tabular"), f"api/resources/{RID}/data/")),
+    "link_pager": lambda dg, _: list(
+        link_pager(dg.http("tabular"), lambda n: f"api/resources/{RID}/data/?page={n}")
+    ),
     "tabular profile": lambda dg, _: TabularResource(dg, RID).profile(),
     "tabular rows": lambda dg, _: list(TabularResource(dg, RID).rows(validate=False)),
     "tabular count": lambda dg, _: TabularResource(dg, RID).count(validate=False),
@@ -67,6 +69,7 @@ SYNC_PATHS: dict[str, Callable[[DataGouv, Path], Any]] = {
     ),
     "metrics rows": lambda dg, _: list(MetricsModel(dg, "site").rows(validate=False)),
     "metrics columns": lambda dg, _: MetricsModel(dg, "site").column_names(),
+    "metrics count": lambda dg, _: MetricsModel(dg, "site").count(validate=False),
     "metrics iter_csv": lambda dg, _: list(MetricsModel(dg, "site").iter_csv(validate=False)),
     "metrics export": lambda dg, tmp: MetricsModel(dg, "site").export(tmp / "o.csv", validate=False),
     "stream_to_file": lambda dg, tmp: stream_to_file(dg.http("metrics"), "api/site/data/csv/", tmp / "o"),
@@ -93,7 +96,9 @@ ASYNC_PATHS: dict[str, Callable[[AsyncDataGouv, Path], Awaitable[Any]]] = {
     "call raw": lambda dg, _: dg.call(get_dataset.asyncio_detailed, "x", raw=True),
     "datasets.list": lambda dg, _: dg.datasets.list(limit=3).to_list(),
     "resources.list": lambda dg, _: dg.resources.list("x").to_list(),
-    "link_pager": lambda dg, _: async_link_pager(dg.http("tabular"), f"api/resources/{RID}/data/").to_list(),
+    "link_pager": lambda dg, _: link_pager(
+        dg.http("tabular"), lambda n: f"api/resources/{RID}/data/?page={n}"
+    ).to_list(),
     "tabular profile": lambda dg, _: AsyncTabularResource(dg, RID).profile(),
     "tabular rows": lambda dg, _: _drain(AsyncTabularResource(dg, RID).rows(validate=False)),
     "tabular count": lambda dg, _: AsyncTabularResource(dg, RID).count(validate=False),
@@ -107,6 +112,11 @@ ASYNC_PATHS: dict[str, Callable[[AsyncDataGouv, Path], Awaitable[Any]]] = {
     ),
     "metrics rows": lambda dg, _: _drain(AsyncMetricsModel(dg, "site").rows(validate=False)),
     "metrics columns": lambda dg, _: AsyncMetricsModel(dg, "site").column_names(),
+    "metrics count": lambda dg, _: AsyncMetricsModel(dg, "site").count(validate=False),
+    "metrics schema": lambda dg, _: AsyncMetricsModel(dg, "site").schema(),
+    "metrics iter_csv": lambda dg, _: _drain(AsyncMetricsModel(dg, "site").iter_csv(validate=False)),
+    "tabular columns": lambda dg, _: AsyncTabularResource(dg, RID).columns(),
+    "tabular swagger schema": lambda dg, _: AsyncTabularResource(dg, RID).swagger_schema(),
     "metrics export": lambda dg, tmp: AsyncMetricsModel(dg, "site").export(tmp / "o.csv", validate=False),
     "astream_to_file": lambda dg, tmp: astream_to_file(dg.http("metrics"), "api/site/data/csv/", tmp / "o"),
     "aiter_csv_rows": lambda dg, _: _drain(aiter_csv_rows(dg.http("metrics"), "api/site/data/csv/")),
