@@ -1,6 +1,9 @@
-"""Shared fixtures. The real peers' fixtures live in tests/peers/ and are registered here."""
+"""Shared fixtures. The real peers' fixtures live in tests/peers/ and are registered here, with the
+clients on them and the discovery fixtures (used by tests/discovery/ and tests/cli/)."""
 
 pytest_plugins = [
     "tests.peers.udata_fixtures",
     "tests.peers.tabular_fixtures",
+    "tests.peers.clients",
+    "tests.discovery.fixtures",
 ]
