@@ -11,7 +11,7 @@ from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.pagination import LinkPage, link_pager
 from datagouv_sdk.tabular import AsyncMetricsModel, TabularResource
 
-from tests.overlay.conftest import MAIN_UNUSED
+from tests.peers.clients import MAIN_UNUSED
 
 pytestmark = pytest.mark.peer
 
