@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import types
 from typing import Any
 
 import httpx
@@ -256,3 +257,24 @@ def test_stopping_early_does_not_wait_for_pages_in_flight() -> None:
     started = time.perf_counter()
     assert len(list(SyncPager(fetch, prefetch=4, limit=7))) == 7  # needs pages 1 and 2 only
     assert time.perf_counter() - started < 0.6  # pages 3-5 (in flight) were not waited for
+
+
+def test_numbered_page_reads_each_generated_package_unset_as_absent() -> None:
+    # Each generated package has its own types.Unset; the pager knows them by package, not by name.
+    from datagouv_main.models.dataset_page import DatasetPage
+    from datagouv_main_v2.models.dataset_page import DatasetPage as DatasetPageV2
+
+    for model in (DatasetPage(page=2, page_size=10, total=0), DatasetPageV2(page=2, page_size=10, total=0)):
+        page = NumberedPage.from_body(model, lambda d: d)
+        assert (page.page, page.items, page.next_page) == (2, [], None)
+        assert page.next_page_info() is None
+
+
+def test_a_value_of_a_class_named_unset_elsewhere_is_a_value() -> None:
+    class Unset:  # not a generated package's sentinel
+        def __str__(self) -> str:
+            return "http://x.test/?page=3"
+
+    body = types.SimpleNamespace(data=[{"id": "a"}], page=2, page_size=1, total=5, next_page=Unset())
+    page = NumberedPage.from_body(body, lambda d: d)
+    assert page.next_page == "http://x.test/?page=3" and page.next_page_info() == PageInfo(page=3)

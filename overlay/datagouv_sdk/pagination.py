@@ -24,6 +24,7 @@ accept); the links are followed again once past the total (the listing grew).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import math
 from collections import deque
 from collections.abc import (
@@ -37,6 +38,7 @@ from collections.abc import (
     Sequence,
 )
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 import attrs
@@ -472,13 +474,25 @@ def _check_limits(limit: int | None, prefetch: int) -> None:
 def _getter(body: Any) -> Callable[[str], Any]:
     if isinstance(body, Mapping):
         return body.get
+    unset = _unset_type(type(body).__module__.partition(".")[0])
 
     def get(name: str) -> Any:
         value = getattr(body, name, None)
-        # Generated models use an UNSET sentinel for absent fields.
-        return None if type(value).__name__ == "Unset" else value
+        # Generated models use their package's UNSET sentinel for absent fields.
+        return None if unset is not None and isinstance(value, unset) else value
 
     return get
+
+
+@cache
+def _unset_type(package: str) -> type | None:
+    """The ``types.Unset`` of a generated package (each has its own), registered on first use; None
+    for a package that has none."""
+    try:
+        unset = importlib.import_module(f"{package}.types").Unset
+    except (ImportError, AttributeError):
+        return None
+    return unset if isinstance(unset, type) else None
 
 
 def _identity(value: Any) -> Any:
@@ -495,4 +509,4 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _str_or_none(value: Any) -> str | None:
-    return None if value is None or type(value).__name__ == "Unset" else str(value)
+    return None if value is None else str(value)
