@@ -179,10 +179,10 @@ class _DataGouvBase(Generic[_H, _P, _S]):
             timeout=timeout,
             retry=retry,
         )
-        self._owns_pool = True
+        self._owns_connections = True
         self._closed = False
         # The connection pool; httpx builds a TLS context for it (~50 ms), so only on first use.
-        self._pool: _P | None = transport
+        self._connections: _P | None = transport
         self._sleep = sleep
         self._http: dict[ApiName, _H] = {}
         self._generated: dict[ApiName, Any] = {}
@@ -191,7 +191,7 @@ class _DataGouvBase(Generic[_H, _P, _S]):
         self._cache: dict[Hashable, Any] = {}
 
     # what each client builds its own way
-    def _new_pool(self) -> _P:
+    def _new_connections(self) -> _P:
         raise NotImplementedError
 
     def _new_http(self, base_url: str, pool: _P) -> _H:
@@ -206,17 +206,17 @@ class _DataGouvBase(Generic[_H, _P, _S]):
         """A copy using other retry/timeout policies over the same connection pool."""
         changes: dict[str, Any] = {k: v for k, v in (("retry", retry), ("timeout", timeout)) if v is not None}
         copy = type(self)(
-            attrs.evolve(self.config, **changes), transport=self._shared_pool(), sleep=self._sleep
+            attrs.evolve(self.config, **changes), transport=self._shared_connections(), sleep=self._sleep
         )
-        copy._owns_pool = False
+        copy._owns_connections = False
         return copy
 
-    def _shared_pool(self) -> _P:
-        if self._pool is None:
+    def _shared_connections(self) -> _P:
+        if self._connections is None:
             with self._lock:
-                if self._pool is None:
-                    self._pool = self._new_pool()
-        return self._pool
+                if self._connections is None:
+                    self._connections = self._new_connections()
+        return self._connections
 
     def _release(self) -> list[Any]:
         """Mark the client closed; what the caller must close: every client opened so far, and the
@@ -228,8 +228,8 @@ class _DataGouvBase(Generic[_H, _P, _S]):
             opened: list[Any] = list(self._http.values())
             self._http.clear()
             self._generated.clear()
-            if self._owns_pool and self._pool is not None:
-                opened.append(self._pool)
+            if self._owns_connections and self._connections is not None:
+                opened.append(self._connections)
             return opened
 
     def http(self, api: ApiName = "main") -> _H:
@@ -245,7 +245,7 @@ class _DataGouvBase(Generic[_H, _P, _S]):
                 raise errors.UsageError(f"this {type(self).__name__} client is closed")
             client = self._http.get(api)
             if client is None:
-                client = self._http[api] = self._new_http(entry[1](self.config), self._shared_pool())
+                client = self._http[api] = self._new_http(entry[1](self.config), self._shared_connections())
             return client
 
     def _client_options(self) -> dict[str, Any]:
@@ -335,7 +335,7 @@ class DataGouv(_DataGouvBase[httpx.Client, httpx.BaseTransport, Callable[[float]
                 detailed = call.client.get_httpx_client().request(**call.request)
         return call.finish(responses, detailed)
 
-    def _new_pool(self) -> httpx.BaseTransport:
+    def _new_connections(self) -> httpx.BaseTransport:
         return httpx.HTTPTransport()
 
     def _new_http(self, base_url: str, pool: httpx.BaseTransport) -> httpx.Client:
@@ -384,7 +384,7 @@ class AsyncDataGouv(
                 detailed = await call.client.get_async_httpx_client().request(**call.request)
         return call.finish(responses, detailed)
 
-    def _new_pool(self) -> httpx.AsyncBaseTransport:
+    def _new_connections(self) -> httpx.AsyncBaseTransport:
         return httpx.AsyncHTTPTransport()
 
     def _new_http(self, base_url: str, pool: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
