@@ -128,7 +128,6 @@ class LinkPage(Generic[T]):
     page_size: int
     total: int | None
     next_url: str | None
-    prev_url: str | None = None
 
     def next_page_info(self) -> PageInfo | None:
         if self.next_url is None or not self.items:
@@ -155,7 +154,6 @@ class LinkPage(Generic[T]):
             page_size=int(meta.get("page_size") or len(data)),
             total=_int_or_none(meta.get("total")),
             next_url=_str_or_none(links.get("next")),
-            prev_url=_str_or_none(links.get("prev")),
         )
 
 
