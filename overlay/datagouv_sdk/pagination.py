@@ -6,7 +6,7 @@ The three APIs page in two ways:
   generated functions (typed items) and use ``next_page`` only as "is there more". A page past the end
   answers 404: while paging that just means the end; a page the caller asked for explicitly (the start
   page) raises ``NotFoundError``.
-- Metrics and Tabular (api_tabular): ``data``, ``links.next``/``links.prev`` and
+- Metrics and Tabular (api_tabular): ``data``, ``links.next`` and
   ``meta.page``/``page_size``/``total`` (Tabular drops ``total`` for aggregations). `link_pager`
   takes only the page number from ``links.next`` and renders the rest itself (``render_url(n)``,
   relative to the client's base URL): the servers write their links from the decoded query, which
@@ -121,7 +121,7 @@ class NumberedPage(Generic[T]):
 
 @attrs.frozen
 class LinkPage(Generic[T]):
-    """A Metrics or Tabular page: ``data``, ``links.next``/``prev``, ``meta.page``/``page_size``/``total``."""
+    """A Metrics or Tabular page: ``data``, ``links.next``, ``meta.page``/``page_size``/``total``."""
 
     items: Sequence[T]
     page: int
