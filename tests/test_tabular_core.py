@@ -20,7 +20,6 @@ from datagouv_sdk.tabular import (
     ExportOptions,
     MetricsModel,
     TabularResource,
-    clear_cache,
 )
 
 RID = "aaaaaaaa-1111-4bbb-8222-cccccccccccc"
@@ -86,9 +85,6 @@ def test_the_profile_is_cached_on_the_client_not_per_handle(dg: DataGouv, server
     with DataGouv(tabular_url="http://tabular.test", transport=httpx.MockTransport(server)) as other:
         TabularResource(other, RID).schema()  # another client starts afresh
     assert server.paths[f"/api/resources/{RID}/profile/"] == 2
-    clear_cache(dg)
-    TabularResource(dg, RID).schema()
-    assert server.paths[f"/api/resources/{RID}/profile/"] == 3
 
 
 async def test_the_async_twin_shares_the_same_cache_rules(server: Server) -> None:

@@ -72,7 +72,6 @@ __all__ = [
     "ExportVia",
     "MetricsModel",
     "TabularResource",
-    "clear_cache",
 ]
 
 ExportVia = Literal["stream", "pages", "auto"]
@@ -128,11 +127,6 @@ class ExportOptions:
     def counting(self) -> bool:
         counted = self.count_rows if self.count_rows is not None else self.progress is not None
         return self.format == "csv" and counted
-
-
-def clear_cache(dg: DataGouv | AsyncDataGouv) -> None:
-    """Forget the profiles and aggregation list cached for `dg`."""
-    dg._cache.clear()
 
 
 def _url(path: str, query: Query) -> str:
