@@ -46,7 +46,6 @@ __all__ = [
     "awrite_rows",
     "iter_csv_lines",
     "iter_csv_rows",
-    "part_path",
     "stream_to_file",
     "write_rows",
 ]
@@ -68,10 +67,6 @@ class ExportTooLargeError(errors.PermissionDeniedError):
     """403 "Output is too long": more rows than the server exports in one file."""
 
 
-def part_path(dest: Path) -> Path:
-    return dest.with_name(dest.name + ".part")
-
-
 class _PartFile:
     """``dest.part`` opened for writing; `commit()` renames (fsyncs first when durable); leaving without
     commit removes it."""
@@ -79,7 +74,7 @@ class _PartFile:
     def __init__(self, dest: Path, durable: bool = False) -> None:
         self.dest = dest
         self.durable = durable
-        self.part = part_path(dest)
+        self.part = dest.with_name(dest.name + ".part")
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self.handle: BinaryIO = open(self.part, "wb")  # noqa: SIM115 - closed by commit() or __exit__
         self.committed = False
