@@ -182,9 +182,6 @@ class _Seam:
             return ResponseDecodeError(f"the response body of {where} broke off: {detail} ({tries})")
         return APIConnectionError(f"could not get a response to {where}: {detail} ({tries})", request=request)
 
-    def _stream_error(self, request: httpx.Request, exc: httpx.TransportError) -> DataGouvError:
-        return self._final_error(request, exc, 1, in_body=True)
-
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
 
@@ -217,7 +214,7 @@ class _GuardedStream(httpx.SyncByteStream):
         try:
             yield from self._inner
         except httpx.TransportError as exc:
-            raise self._seam._stream_error(self._request, exc) from exc
+            raise self._seam._final_error(self._request, exc, 1, in_body=True) from exc
 
     def close(self) -> None:
         self._inner.close()
@@ -232,7 +229,7 @@ class _AsyncGuardedStream(httpx.AsyncByteStream):
             async for chunk in self._inner:
                 yield chunk
         except httpx.TransportError as exc:
-            raise self._seam._stream_error(self._request, exc) from exc
+            raise self._seam._final_error(self._request, exc, 1, in_body=True) from exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()
