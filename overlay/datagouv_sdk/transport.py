@@ -50,7 +50,7 @@ from datagouv_sdk.errors import (
     ResponseDecodeError,
     UsageError,
 )
-from datagouv_sdk.retry import RetryDecision, RetryPolicy
+from datagouv_sdk.retry import NEVER_SENT, RetryDecision, RetryPolicy
 
 __all__ = [
     "API_KEY_HEADER",
@@ -68,7 +68,6 @@ LOGGER_NAME = "datagouv_sdk"
 
 logger = logging.getLogger(LOGGER_NAME)
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TIMEOUT_KIND: dict[type[httpx.TimeoutException], str] = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",
@@ -134,7 +133,7 @@ class _Seam:
         in_body: bool = False,
     ) -> RetryDecision:
         decision = policy.decide(request.method, attempt, outcome, self._clock())
-        if decision.retry and not isinstance(outcome, _NEVER_SENT) and not _replayable(request):
+        if decision.retry and not isinstance(outcome, NEVER_SENT) and not _replayable(request):
             decision = RetryDecision(
                 False, reason="the request body cannot be sent twice", retry_after=decision.retry_after
             )
