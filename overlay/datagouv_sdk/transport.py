@@ -76,7 +76,7 @@ _TIMEOUT_KIND: dict[type[httpx.TimeoutException], str] = {
 }
 
 
-class _Seam:
+class _TransportCore:
     """What the sync and async transports share: everything but the I/O and the sleeping."""
 
     def __init__(
@@ -206,35 +206,35 @@ def _rebuilt(
 class _GuardedStream(httpx.SyncByteStream):
     """A streamed body whose transport errors surface as our exceptions."""
 
-    def __init__(self, inner: httpx.SyncByteStream, seam: _Seam, request: httpx.Request) -> None:
-        self._inner, self._seam, self._request = inner, seam, request
+    def __init__(self, inner: httpx.SyncByteStream, core: _TransportCore, request: httpx.Request) -> None:
+        self._inner, self._core, self._request = inner, core, request
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self._inner
         except httpx.TransportError as exc:
-            raise self._seam._final_error(self._request, exc, 1, in_body=True) from exc
+            raise self._core._final_error(self._request, exc, 1, in_body=True) from exc
 
     def close(self) -> None:
         self._inner.close()
 
 
 class _AsyncGuardedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, seam: _Seam, request: httpx.Request) -> None:
-        self._inner, self._seam, self._request = inner, seam, request
+    def __init__(self, inner: httpx.AsyncByteStream, core: _TransportCore, request: httpx.Request) -> None:
+        self._inner, self._core, self._request = inner, core, request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._inner:
                 yield chunk
         except httpx.TransportError as exc:
-            raise self._seam._final_error(self._request, exc, 1, in_body=True) from exc
+            raise self._core._final_error(self._request, exc, 1, in_body=True) from exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
-class DataGouvTransport(_Seam, httpx.BaseTransport):
+class DataGouvTransport(_TransportCore, httpx.BaseTransport):
     """Sync transport: retries, host-scoped API key, user agent and logging around `inner`."""
 
     def __init__(
@@ -306,7 +306,7 @@ class DataGouvTransport(_Seam, httpx.BaseTransport):
         self._inner.close()
 
 
-class AsyncDataGouvTransport(_Seam, httpx.AsyncBaseTransport):
+class AsyncDataGouvTransport(_TransportCore, httpx.AsyncBaseTransport):
     """Async twin of DataGouvTransport; `sleep` is awaited."""
 
     def __init__(
