@@ -397,8 +397,11 @@ def _safe_text(response: httpx.Response) -> str:
         return ""
 
 
-def _int_or_none(value: str | None) -> int | None:
+def _int_or_none(value: Any) -> int | None:
+    """An int from a header or a JSON value; None when absent, empty or not a number."""
+    if value is None or value == "":
+        return None
     try:
-        return int(value) if value is not None else None
-    except ValueError:
+        return int(value)
+    except (TypeError, ValueError):
         return None

@@ -45,6 +45,7 @@ import attrs
 import httpx
 
 from datagouv_sdk import errors
+from datagouv_sdk.errors import _int_or_none
 
 __all__ = [
     "AsyncPager",
@@ -495,15 +496,6 @@ def _unset_type(package: str) -> type | None:
 
 def _identity(value: Any) -> Any:
     return value
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _str_or_none(value: Any) -> str | None:
