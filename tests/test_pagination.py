@@ -57,7 +57,7 @@ class Listing:
         try:
             if self.delay:
                 time.sleep(self.delay)
-            return NumberedPage.from_body(self.body(info.page), lambda d: d)
+            return NumberedPage.from_body(self.body(info.page))
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -69,7 +69,7 @@ class Listing:
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             await asyncio.sleep(self.delay)
-            return NumberedPage.from_body(self.body(info.page), lambda d: d)
+            return NumberedPage.from_body(self.body(info.page))
         finally:
             self.in_flight -= 1
 
@@ -108,7 +108,7 @@ def test_explicit_page_past_the_end_raises_but_paging_past_the_end_ends() -> Non
     # A listing that shrank while paging: page 2 announced, then gone (404) → the end, not an error.
     def shrinking(info: PageInfo) -> NumberedPage[Any]:
         if info.page == 1:
-            return NumberedPage.from_body(listing.body(1), lambda d: d)
+            return NumberedPage.from_body(listing.body(1))
         raise errors.NotFoundError("gone", response=_response(404))
 
     assert len(list(SyncPager(shrinking))) == 5
@@ -265,7 +265,7 @@ def test_numbered_page_reads_each_generated_package_unset_as_absent() -> None:
     from datagouv_main_v2.models.dataset_page import DatasetPage as DatasetPageV2
 
     for model in (DatasetPage(page=2, page_size=10, total=0), DatasetPageV2(page=2, page_size=10, total=0)):
-        page = NumberedPage.from_body(model, lambda d: d)
+        page = NumberedPage.from_body(model)
         assert (page.page, page.items, page.next_page) == (2, [], None)
         assert page.next_page_info() is None
 

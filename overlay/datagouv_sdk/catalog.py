@@ -124,10 +124,6 @@ class _Collection:
         return self._fn("list", ids), params
 
 
-def _page(body: Any) -> Page[Any]:
-    return NumberedPage.from_body(body, lambda item: item)
-
-
 def _item_id(item: Any) -> Hashable | None:
     # An item moving across a page boundary while paging (the listing changed) comes out once.
     value = item.get("id") if isinstance(item, Mapping) else getattr(item, "id", None)
@@ -152,7 +148,7 @@ class _SyncCollection(_Collection):
         fn, params = self._listing(ids, page_size, limit, filters)
 
         def fetch(info: PageInfo) -> Page[Any]:
-            return _page(self._dg.call(fn, *ids, raw=raw, page=info.page, **params))
+            return NumberedPage.from_body(self._dg.call(fn, *ids, raw=raw, page=info.page, **params))
 
         return SyncPager(fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id)
 
@@ -188,7 +184,7 @@ class _AsyncCollection(_Collection):
         fn, params = self._listing(ids, page_size, limit, filters)
 
         async def fetch(info: PageInfo) -> Page[Any]:
-            return _page(await self._dg.call(fn, *ids, raw=raw, page=info.page, **params))
+            return NumberedPage.from_body(await self._dg.call(fn, *ids, raw=raw, page=info.page, **params))
 
         return AsyncPager(fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id)
 

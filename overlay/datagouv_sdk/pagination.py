@@ -63,6 +63,10 @@ T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 @attrs.frozen
 class PageInfo:
     """Where the next page is: a page number (Main API) or a link to follow (Metrics/Tabular)."""
@@ -107,7 +111,7 @@ class NumberedPage(Generic[T]):
         return max(1, math.ceil(self.total / self.page_size))
 
     @classmethod
-    def from_body(cls, body: Any, item: Callable[[Any], T]) -> NumberedPage[T]:
+    def from_body(cls, body: Any, item: Callable[[Any], T] = _identity) -> NumberedPage[T]:
         """Build from a decoded udata page body (dict) or a generated ``*Page`` model."""
         get = _getter(body)
         data = get("data") or []
@@ -143,7 +147,7 @@ class LinkPage(Generic[T]):
         return max(1, math.ceil(self.total / self.page_size))
 
     @classmethod
-    def from_body(cls, body: Any, item: Callable[[Any], T]) -> LinkPage[T]:
+    def from_body(cls, body: Any, item: Callable[[Any], T] = _identity) -> LinkPage[T]:
         if not isinstance(body, Mapping):
             raise errors.DataGouvError(f"expected a paginated JSON object, got {type(body).__name__}")
         links = body.get("links") or {}
@@ -492,10 +496,6 @@ def _unset_type(package: str) -> type | None:
     except (ImportError, AttributeError):
         return None
     return unset if isinstance(unset, type) else None
-
-
-def _identity(value: Any) -> Any:
-    return value
 
 
 def _str_or_none(value: Any) -> str | None:
