@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from typing import Self
 
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
-    from datagouv_sdk.uploads import Progress as UploadProgress
+    from datagouv_sdk.uploads import UploadProgress
 
 __all__ = ["COLLECTIONS", "Ops", "collection"]
 

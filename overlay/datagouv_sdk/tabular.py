@@ -45,9 +45,9 @@ import httpx
 
 from datagouv_sdk import errors
 from datagouv_sdk.export.files import (
+    ExportProgress,
     ExportResult,
     ExportTooLargeError,
-    Progress,
     aiter_csv_rows,
     astream_to_file,
     awrite_rows,
@@ -93,7 +93,7 @@ class ExportKeywords(TypedDict, total=False):
 
     format: ExportFormat
     via: ExportVia
-    progress: Progress | None
+    progress: ExportProgress | None
     validate: bool
     count_rows: bool | None
     durable: bool
@@ -108,7 +108,7 @@ class ExportOptions:
 
     format: ExportFormat = "csv"
     via: ExportVia = "stream"
-    progress: Progress | None = None
+    progress: ExportProgress | None = None
     validate: bool = True
     count_rows: bool | None = None
     durable: bool = False

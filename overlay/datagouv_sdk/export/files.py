@@ -38,9 +38,9 @@ from datagouv_sdk.transport import STREAM_EXTENSION
 
 __all__ = [
     "CHUNK_SIZE",
+    "ExportProgress",
     "ExportResult",
     "ExportTooLargeError",
-    "Progress",
     "aiter_csv_rows",
     "astream_to_file",
     "awrite_rows",
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 64 * 1024
-Progress = Callable[[int, "int | None"], None]
+ExportProgress = Callable[[int, "int | None"], None]
 RowFormat = Literal["csv", "json", "jsonl"]
 
 
@@ -182,7 +182,12 @@ class _StreamSink:
     end), progress; `finish` checks the end and renames."""
 
     def __init__(
-        self, dest: Path, response: httpx.Response, progress: Progress | None, count_rows: bool, durable: bool
+        self,
+        dest: Path,
+        response: httpx.Response,
+        progress: ExportProgress | None,
+        count_rows: bool,
+        durable: bool,
     ) -> None:
         self.out = _PartFile(dest, durable)
         self.response = response
@@ -224,7 +229,7 @@ def stream_to_file(
     url: str,
     dest: str | os.PathLike[str],
     *,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     count_rows: bool = False,
     durable: bool = False,
     chunk_size: int | None = None,
@@ -245,7 +250,7 @@ async def astream_to_file(
     url: str,
     dest: str | os.PathLike[str],
     *,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     count_rows: bool = False,
     durable: bool = False,
     chunk_size: int | None = None,
@@ -327,7 +332,7 @@ class _RowWriter:
         dest: Path,
         fmt: RowFormat,
         columns: Sequence[str] | None,
-        progress: Progress | None,
+        progress: ExportProgress | None,
         progress_every: int,
         durable: bool = False,
     ) -> None:
@@ -386,7 +391,7 @@ def write_rows(
     fmt: RowFormat = "csv",
     *,
     columns: Sequence[str] | None = None,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     progress_every: int = 50,
     durable: bool = False,
 ) -> ExportResult:
@@ -405,7 +410,7 @@ async def awrite_rows(
     fmt: RowFormat = "csv",
     *,
     columns: Sequence[str] | None = None,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     progress_every: int = 50,
     durable: bool = False,
 ) -> ExportResult:
