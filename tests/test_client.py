@@ -197,12 +197,18 @@ def test_html_proxy_page_becomes_a_short_server_error() -> None:
     assert caught.value.message == "502 Bad Gateway"
 
 
-def test_body_not_matching_the_model_is_a_decode_error_and_raw_still_works() -> None:
-    with _mocked(lambda r: httpx.Response(200, json={"data": "not a list", "page": 1})) as dg:
-        with pytest.raises(errors.ResponseDecodeError) as caught:
-            dg.datasets.list().first_page()
+def test_body_not_matching_the_model_is_kept_raises_when_strict_and_raw_still_works() -> None:
+    body = {"data": "not a list", "page": 1}
+    with _mocked(lambda r: httpx.Response(200, json=body)) as dg:
+        page = dg.call(list_datasets.sync_detailed)  # lenient: kept as sent, recorded
+        assert page.data == "not a list" and page.to_dict() == body
+        assert "$.data" in [d.json_path for d in page.deviations]
+        with pytest.raises(errors.ResponseDecodeError, match="not a list of items"):
+            dg.datasets.list().first_page()  # a listing cannot go on without a list of items
+        with pytest.raises(errors.ResponseValidationError) as caught:
+            dg.with_options(strict=True).datasets.list().first_page()
         assert caught.value.response is not None and caught.value.response.status_code == 200
-        assert dg.call(list_datasets.sync_detailed, raw=True) == {"data": "not a list", "page": 1}
+        assert dg.call(list_datasets.sync_detailed, raw=True) == body
 
 
 def test_empty_2xx_is_none_and_untyped_json_is_returned() -> None:

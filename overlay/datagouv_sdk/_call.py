@@ -1,22 +1,21 @@
 """The pipeline behind `DataGouv.call`/`AsyncDataGouv.call`, with no I/O of its own: `prepare` (the
-flavour check, argument coercion, the generated client, the raw request) and `Call.finish` (the status
-mapped to the exception tree, then the parsed model or the decoded JSON). Each client's `call` sends
-between the two, inside `capturing`.
+flavour check, argument coercion, the generated client, the request built by the endpoint module's
+public `request_kwargs`) and `Call.finish` (the status mapped to the exception tree, then the body
+parsed by the module's public `build_response`, or the decoded JSON). Each client's `call` sends the
+request between the two and hands `finish` the `httpx.Response` itself.
 
-The response capture (a ContextVar filled by an httpx response hook) lives here and only here:
-generated `*_detailed` functions hand back status, headers and content but not the `httpx.Response`
-the exception tree needs.
+The generated packages are standalone (users import them directly; discovery generates them for
+third-party APIs), so their errors are their own classes: `finish` maps them here, once, to
+`errors.ResponseDecodeError` and `errors.ResponseValidationError` (strict clients).
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import sys
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from enum import Enum
 from functools import lru_cache
 from typing import Any, Literal
@@ -25,49 +24,6 @@ import attrs
 import httpx
 
 from datagouv_sdk import errors
-
-# The responses seen during the current `call` (one per redirect hop), collected by `capture`, the
-# clients' httpx response hook. A ContextVar keeps concurrent calls apart (prefetch threads, tasks).
-_captured: ContextVar[list[httpx.Response] | None] = ContextVar("datagouv_captured", default=None)
-
-
-def capture(response: httpx.Response) -> None:
-    holder = _captured.get()
-    if holder is not None:
-        holder.append(response)
-
-
-async def acapture(response: httpx.Response) -> None:
-    capture(response)
-
-
-@contextlib.contextmanager
-def capturing(fn: Callable[..., Any]) -> Iterator[list[httpx.Response]]:
-    """Collect the responses of the block; an error the generated code raised while parsing them
-    becomes the status error or a ResponseDecodeError."""
-    responses: list[httpx.Response] = []
-    token = _captured.set(responses)
-    try:
-        yield responses
-    except errors.DataGouvError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise decode_failure(responses[-1] if responses else None, exc, fn) from exc
-    finally:
-        _captured.reset(token)
-
-
-def decode_failure(
-    response: httpx.Response | None, exc: Exception, fn: Callable[..., Any]
-) -> errors.DataGouvError:
-    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__name__', '')}"
-    if response is None:  # nothing was sent: the arguments were wrong (unknown keyword, wrong body type)
-        return errors.UsageError(f"{name}: {exc}")
-    if response.status_code >= 400:
-        return errors.error_from_response(response)
-    return errors.ResponseDecodeError(
-        f"the response of {name} does not match the model the spec declares: {exc!r}", response=response
-    )
 
 
 class _JSONBody:
@@ -127,43 +83,44 @@ def coerce(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
 
 @attrs.frozen
 class Call:
-    """One call of a generated function, ready to send: coerced arguments with the generated client,
-    and in raw mode the request itself (so model parsing is skipped altogether)."""
+    """One call of a generated function, ready to send: the endpoint module, the generated client and
+    the request (keyword arguments of `httpx.Client.request`)."""
 
     fn: Callable[..., Any]
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    module: Any  # the generated endpoint module: request_kwargs, build_response, errors
+    client: Any  # the generated Client whose httpx client sends the request
+    request: dict[str, Any]
     raw: bool
-    request: dict[str, Any] | None
 
-    @property
-    def client(self) -> Any:
-        return self.kwargs["client"]
-
-    def finish(self, responses: list[httpx.Response], detailed: Any) -> Any:
+    def finish(self, response: httpx.Response) -> Any:
         """The status mapped to the exception tree, then the parsed model or the decoded JSON."""
-        if not responses:
-            raise errors.UsageError(f"{self.fn!r} sent no request through this client's httpx client")
-        response = responses[-1]
         errors.raise_for_status(response)
-        if self.raw or getattr(detailed, "parsed", None) is None:
-            # Empty body (204, a delete) → None; otherwise the JSON the generated code could not type.
+        if self.raw:
+            return errors.decode_json(response) if response.content.strip() else None
+        generated = self.module.errors
+        try:
+            detailed = self.module.build_response(client=self.client, response=response)
+        except generated.ResponseValidationError as exc:
+            raise errors.ResponseValidationError(
+                str(exc), operation=exc.operation, deviations=exc.deviations, response=response
+            ) from exc
+        except generated.ResponseDecodeError as exc:
+            raise errors.ResponseDecodeError(str(exc), response=response) from exc
+        if detailed.parsed is None:
+            # Empty body (204, a delete) → None; otherwise the JSON of a status the spec types nowhere.
             return errors.decode_json(response) if response.content.strip() else None
         return detailed.parsed
 
 
-def _raw_request(
-    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The request a generated function would send, built by its module's ``_get_kwargs`` (every
-    openapi-python-client endpoint module has one). None when the module has no such builder: the
-    function then runs and raw mode decodes its response."""
+def _endpoint_module(fn: Callable[..., Any]) -> Any:
     module = sys.modules.get(getattr(fn, "__module__", ""))
-    build = getattr(module, "_get_kwargs", None)
-    if build is None:
-        return None
-    request: dict[str, Any] = build(*args, **{k: v for k, v in kwargs.items() if k != "client"})
-    return request
+    if module is None or not hasattr(module, "request_kwargs") or not hasattr(module, "build_response"):
+        raise errors.UsageError(
+            f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', fn)} is not an endpoint of a "
+            "client generated with datagouv-sdk's templates (no request_kwargs/build_response); "
+            "regenerate it (make generate, or dgv dataservices generate)"
+        )
+    return module
 
 
 def prepare(
@@ -183,11 +140,13 @@ def prepare(
             ("not async", "DataGouv", "asyncio") if is_async else ("async", "AsyncDataGouv", "sync")
         )
         raise errors.UsageError(f"{fn.__qualname__} is {kind}: use {other}.call, or pass {flavour}_detailed")
+    module = _endpoint_module(fn)
     kwargs = coerce(fn, kwargs)
-    if "client" not in kwargs:
-        kwargs["client"] = generated_client(fn)
+    client = kwargs.pop("client", None) or generated_client(fn)
     try:
-        request = _raw_request(fn, args, kwargs) if raw else None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise decode_failure(None, exc, fn) from exc
-    return Call(fn, args, kwargs, raw, request)
+        request: dict[str, Any] = module.request_kwargs(*args, **kwargs)
+    except (TypeError, AttributeError, ValueError) as exc:
+        # Nothing was sent: an unknown keyword, a missing argument, a body without to_dict().
+        name = f"{module.__name__}.{getattr(fn, '__name__', '')}"
+        raise errors.UsageError(f"{name}: {exc}") from exc
+    return Call(fn, module, client, request, raw)

@@ -12,8 +12,8 @@ them, one call helper that maps statuses, and the catalog collections (`catalog.
     from datagouv_main.api.datasets import list_datasets
     page = dg.call(list_datasets.sync_detailed, q="vélo", page_size=5)
 
-- `DataGouv(config=None, *, api_key, base_url, metrics_url, tabular_url, timeout, retry, transport,
-  sleep)`: `config` wins; otherwise `Config.from_env(**given arguments)`. `transport` is the inner
+- `DataGouv(config=None, *, api_key, base_url, metrics_url, tabular_url, timeout, retry, strict,
+  transport, sleep)`: `config` wins; otherwise `Config.from_env(**given arguments)`. `transport` is the inner
   httpx transport (the connection pool; tests pass an `httpx.MockTransport`), `sleep` the retry sleep.
 - `.main`, `.main_v2`, `.metrics`, `.tabular`: the generated `Client` of each API, bound to our httpx
   client; `.http(api)` the raw configured httpx client (base URL set).
@@ -22,8 +22,10 @@ them, one call helper that maps statuses, and the catalog collections (`catalog.
   spec types nowhere returns the decoded JSON; None only for an empty body (204). `raw=True` returns
   the decoded JSON (dicts). String arguments become the enum the function expects, a single string a
   list where a list is expected (``tag="velo"``); a value outside an enum or Literal is a
-  `UsageError`, raised before any request.
-- `.with_options(retry=..., timeout=...)`: a copy with other policies sharing the connection pool;
+  `UsageError`, raised before any request. A body that differs from the spec is kept as sent and
+  recorded on the model (`model.deviations`); with `strict=True` (or DATAGOUV_STRICT=1) it raises
+  `errors.ResponseValidationError` instead.
+- `.with_options(retry=..., timeout=..., strict=...)`: a copy with other policies sharing the connection pool;
   closing the copy leaves the pool open (the original owns it).
 
 The two clients share `_DataGouvBase` (configuration, the API table, pool ownership, lazy clients,
@@ -45,7 +47,7 @@ import attrs
 import httpx
 
 from datagouv_sdk import errors
-from datagouv_sdk._call import Call, acapture, capture, capturing, prepare
+from datagouv_sdk._call import Call, prepare
 from datagouv_sdk.catalog import AsyncResources, Resources, collection
 from datagouv_sdk.config import Config
 from datagouv_sdk.retry import RetryPolicy
@@ -167,6 +169,7 @@ class _DataGouvBase(Generic[_H, _P, _S]):
         tabular_url: str | None = _MISSING,
         timeout: httpx.Timeout | float | None = _MISSING,
         retry: RetryPolicy | None = _MISSING,
+        strict: bool | None = _MISSING,
         transport: _P | None = None,
         sleep: _S | None = None,
     ) -> None:
@@ -178,6 +181,7 @@ class _DataGouvBase(Generic[_H, _P, _S]):
             tabular_url=tabular_url,
             timeout=timeout,
             retry=retry,
+            strict=strict,
         )
         self._owns_connections = True
         self._closed = False
@@ -201,10 +205,15 @@ class _DataGouvBase(Generic[_H, _P, _S]):
         raise NotImplementedError
 
     def with_options(
-        self, *, retry: RetryPolicy | None = None, timeout: httpx.Timeout | float | None = None
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        strict: bool | None = None,
     ) -> Self:
-        """A copy using other retry/timeout policies over the same connection pool."""
-        changes: dict[str, Any] = {k: v for k, v in (("retry", retry), ("timeout", timeout)) if v is not None}
+        """A copy using other retry/timeout policies (or strictness) over the same connection pool."""
+        options = (("retry", retry), ("timeout", timeout), ("strict", strict))
+        changes: dict[str, Any] = {k: v for k, v in options if v is not None}
         copy = type(self)(
             attrs.evolve(self.config, **changes), transport=self._shared_connections(), sleep=self._sleep
         )
@@ -259,7 +268,8 @@ class _DataGouvBase(Generic[_H, _P, _S]):
             with self._lock:
                 client = self._generated.get(api)
                 if client is None:
-                    client = self._bind(package.Client(base_url=str(http.base_url)), http)
+                    generated = package.Client(base_url=str(http.base_url), strict=self.config.strict)
+                    client = self._bind(generated, http)
                     self._generated[api] = client
         return client
 
@@ -328,12 +338,7 @@ class DataGouv(_DataGouvBase[httpx.Client, httpx.BaseTransport, Callable[[float]
     def call(self, fn: Callable[..., Any], /, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
         """Run a generated ``sync_detailed`` function; map the status; return the parsed result."""
         call = self._prepare(fn, args, kwargs, raw)
-        with capturing(fn) as responses:
-            if call.request is None:
-                detailed = fn(*call.args, **call.kwargs)
-            else:
-                detailed = call.client.get_httpx_client().request(**call.request)
-        return call.finish(responses, detailed)
+        return call.finish(call.client.get_httpx_client().request(**call.request))
 
     def _new_connections(self) -> httpx.BaseTransport:
         return httpx.HTTPTransport()
@@ -342,10 +347,7 @@ class DataGouv(_DataGouvBase[httpx.Client, httpx.BaseTransport, Callable[[float]
         transport = DataGouvTransport.from_config(
             self.config, inner=_SharedTransport(pool), sleep=self._sleep
         )
-        hooks = {"response": [capture]}
-        return httpx.Client(
-            base_url=base_url, transport=transport, event_hooks=hooks, **self._client_options()
-        )
+        return httpx.Client(base_url=base_url, transport=transport, **self._client_options())
 
     def _bind(self, generated: Any, http: httpx.Client) -> Any:
         return generated.set_httpx_client(http)
@@ -377,12 +379,7 @@ class AsyncDataGouv(
     ) -> Any:
         """Run a generated ``asyncio_detailed`` function; map the status; return the parsed result."""
         call = self._prepare(fn, args, kwargs, raw)
-        with capturing(fn) as responses:
-            if call.request is None:
-                detailed = await fn(*call.args, **call.kwargs)
-            else:
-                detailed = await call.client.get_async_httpx_client().request(**call.request)
-        return call.finish(responses, detailed)
+        return call.finish(await call.client.get_async_httpx_client().request(**call.request))
 
     def _new_connections(self) -> httpx.AsyncBaseTransport:
         return httpx.AsyncHTTPTransport()
@@ -391,10 +388,7 @@ class AsyncDataGouv(
         transport = AsyncDataGouvTransport.from_config(
             self.config, inner=_AsyncSharedTransport(pool), sleep=self._sleep
         )
-        hooks = {"response": [acapture]}
-        return httpx.AsyncClient(
-            base_url=base_url, transport=transport, event_hooks=hooks, **self._client_options()
-        )
+        return httpx.AsyncClient(base_url=base_url, transport=transport, **self._client_options())
 
     def _bind(self, generated: Any, http: httpx.AsyncClient) -> Any:
         return generated.set_async_httpx_client(http)

@@ -6,12 +6,14 @@ Public names:
   accepted and stripped; a preset name "prod"/"demo" is accepted too), `metrics_url`,
   `tabular_url` (None = this portal has no such API), `api_key` (redacted from repr/str),
   `timeout` (httpx.Timeout; a number means the read/write/pool timeout with a 5 s connect),
-  `retry` (RetryPolicy), `user_agent`.
+  `retry` (RetryPolicy), `user_agent`, `strict` (bool: a response body that differs from the API's
+  spec raises `errors.ResponseValidationError` instead of being kept as sent; default False).
   Properties: `main_api_url` (base_url + "/api/1"), `main_v2_api_url` (+ "/api/2"), `auth_hosts`
   (the hosts that may receive the API key: the Main API host only), `preset` (name or None).
   Methods: `require_metrics_url()` / `require_tabular_url()` return the URL or raise UsageError.
 - `Config.from_env(preset=None, *, environ=None, **overrides)`: reads DATAGOUV_API_KEY,
-  DATAGOUV_BASE_URL (URL or preset name), DATAGOUV_METRICS_URL, DATAGOUV_TABULAR_URL; explicit
+  DATAGOUV_BASE_URL (URL or preset name), DATAGOUV_METRICS_URL, DATAGOUV_TABULAR_URL,
+  DATAGOUV_STRICT (1/true/yes/on or 0/false/no/off); explicit
   arguments win over the environment, and an override of None counts as "not given".
 - `PRESETS`: name -> `Preset(base_url, metrics_url, tabular_url)`.
 
@@ -39,6 +41,7 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "ENV_METRICS_URL",
+    "ENV_STRICT",
     "ENV_TABULAR_URL",
     "PRESETS",
     "Config",
@@ -50,6 +53,7 @@ ENV_API_KEY = "DATAGOUV_API_KEY"
 ENV_BASE_URL = "DATAGOUV_BASE_URL"
 ENV_METRICS_URL = "DATAGOUV_METRICS_URL"
 ENV_TABULAR_URL = "DATAGOUV_TABULAR_URL"
+ENV_STRICT = "DATAGOUV_STRICT"
 
 # A short connect timeout fails fast on a dead host; reads get longer (search and exports are slow).
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -150,6 +154,22 @@ def _retry(value: RetryPolicy | None) -> RetryPolicy:
     return value
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _strict(value: bool | str | None) -> bool:
+    """A bool, or its text from the environment; anything else is a UsageError (a typo must not
+    silently leave a test suite lenient)."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise UsageError(f"strict must be a bool (or 1/true/yes/on, 0/false/no/off), got {value!r}")
+
+
 def _redacted(value: str | None) -> str:
     return "None" if value is None else "'***'"
 
@@ -181,6 +201,8 @@ class Config:
     timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_timeout)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, converter=_retry)
     user_agent: str = DEFAULT_USER_AGENT
+    # Lenient by default: users in production never lose a page to one odd value; our tests run strict.
+    strict: bool = attrs.field(default=False, converter=_strict)
 
     @metrics_url.default
     def _default_metrics_url(self) -> str | None:
@@ -263,6 +285,7 @@ class Config:
             ("metrics_url", ENV_METRICS_URL),
             ("tabular_url", ENV_TABULAR_URL),
             ("api_key", ENV_API_KEY),
+            ("strict", ENV_STRICT),
         ):
             value = from_env_var(var)
             if value is not None:

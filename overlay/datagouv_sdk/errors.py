@@ -5,6 +5,7 @@
     ├── APIConnectionError                the request never got an HTTP answer
     │   └── APITimeoutError
     ├── ResponseDecodeError               an answer arrived but its body is unusable (truncated JSON…)
+    │   └── ResponseValidationError       strict mode: the body differs from the API's spec
     └── APIStatusError                    an HTTP answer with status >= 400
         ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
         │   NotFoundError 404, ConflictError 409, GoneError 410, UnprocessableEntityError 422,
@@ -33,8 +34,9 @@ import contextlib
 import json
 import re
 import time
+from collections.abc import Sequence
 from datetime import UTC
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import httpx
@@ -48,12 +50,14 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "DataGouvError",
+    "Deviation",
     "GoneError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
     "ResponseDecodeError",
+    "ResponseValidationError",
     "ServerError",
     "UnprocessableEntityError",
     "UsageError",
@@ -95,6 +99,53 @@ class ResponseDecodeError(DataGouvError):
     def __init__(self, message: str, *, response: httpx.Response | None = None) -> None:
         super().__init__(message)
         self.response = response
+
+    @property
+    def body(self) -> bytes | None:
+        """The raw body, as received (None without a response)."""
+        return self.response.content if self.response is not None else None
+
+
+class Deviation(Protocol):
+    """Where a response body differs from its spec (the generated packages' `types.Deviation`)."""
+
+    schema: str  # the model the value belongs to ("Dataset"), or "<operation> <status> response"
+    property_name: str  # its property there ("" for the body itself)
+    path: tuple[str | int, ...]  # JSON keys and indexes from the body
+    expected: str  # what the spec declares ("date-time", "string | null", "object (Dataset)")
+    received: Any  # the value as sent (the generated package's UNSET when missing)
+
+    @property
+    def json_path(self) -> str: ...
+
+
+class ResponseValidationError(ResponseDecodeError):
+    """Strict mode (`DataGouv(strict=True)`, `DATAGOUV_STRICT=1`): a response body differs from the
+    API's spec. A ResponseDecodeError, as a body the models could not read used to be.
+
+    `operation` ("GET /datasets/ (list_datasets)"), `deviations` (all of them), and the first one's
+    `schema`, `path` (JSONPath: "$.data[3].last_modified"), `expected` and `received`; `body` is the
+    raw body, `response` the httpx.Response. Without strict mode the same values are kept as sent
+    and listed in the model's `deviations`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        deviations: Sequence[Deviation],
+        response: httpx.Response | None = None,
+    ) -> None:
+        super().__init__(message, response=response)
+        if not deviations:
+            raise ValueError("a ResponseValidationError needs at least one deviation")
+        self.operation = operation
+        self.deviations: tuple[Deviation, ...] = tuple(deviations)
+        first = self.deviations[0]
+        self.schema = first.schema
+        self.path = first.json_path
+        self.expected = first.expected
+        self.received = first.received
 
 
 @attrs.frozen

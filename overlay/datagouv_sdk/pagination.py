@@ -114,11 +114,11 @@ class NumberedPage(Generic[T]):
     def from_body(cls, body: Any, item: Callable[[Any], T] = _identity) -> NumberedPage[T]:
         """Build from a decoded udata page body (dict) or a generated ``*Page`` model."""
         get = _getter(body)
-        data = get("data") or []
+        data = _items(get("data"))
         return cls(
             items=[item(d) for d in data],
-            page=int(get("page") or 1),
-            page_size=int(get("page_size") or len(data)),
+            page=_int_or_none(get("page")) or 1,
+            page_size=_int_or_none(get("page_size")) or len(data),
             total=_int_or_none(get("total")),
             next_page=_str_or_none(get("next_page")),
         )
@@ -152,11 +152,11 @@ class LinkPage(Generic[T]):
             raise errors.DataGouvError(f"expected a paginated JSON object, got {type(body).__name__}")
         links = body.get("links") or {}
         meta = body.get("meta") or {}
-        data = body.get("data") or []
+        data = _items(body.get("data"))
         return cls(
             items=[item(d) for d in data],
-            page=int(meta.get("page") or 1),
-            page_size=int(meta.get("page_size") or len(data)),
+            page=_int_or_none(meta.get("page")) or 1,
+            page_size=_int_or_none(meta.get("page_size")) or len(data),
             total=_int_or_none(meta.get("total")),
             next_url=_str_or_none(links.get("next")),
         )
@@ -472,6 +472,18 @@ def _check_limits(limit: int | None, prefetch: int) -> None:
         raise errors.UsageError(f"limit must be >= 0, got {limit}")
     if prefetch < 0:
         raise errors.UsageError(f"prefetch must be >= 0, got {prefetch}")
+
+
+def _items(data: Any) -> list[Any]:
+    """A page's items. Lenient models keep a `data` that is not a list as sent; a listing cannot go
+    on from there, so that one case is an error (the rest of a page's metadata is read leniently)."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise errors.ResponseDecodeError(
+            f"a page whose `data` is {type(data).__name__} {data!r:.80}, not a list of items"
+        )
+    return data
 
 
 def _getter(body: Any) -> Callable[[str], Any]:

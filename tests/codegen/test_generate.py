@@ -127,7 +127,7 @@ def test_generated_text_endpoints_return_strings(generated: GeneratedRun) -> Non
     csv = (root / "get_resource_data_csv.py").read_text(encoding="utf-8")
     assert "response_200 = response.text" in csv
     data = (root / "get_resource_data.py").read_text(encoding="utf-8")
-    assert "page_size: int | Unset = UNSET" in data and "DataPage.from_dict" in data
+    assert "page_size: int | Unset = UNSET" in data and "_models.DataPage._parse_dict(" in data
     metrics = generated.first["datagouv_metrics"].output_dir / "api" / "metrics_data_retrieval"
     assert "column_exact" not in (metrics / "get_metrics_by_model.py").read_text(encoding="utf-8")
     assert not (

@@ -69,7 +69,7 @@ def _response_200_type(module: types.ModuleType) -> Any:
     if len(typed) > 1:
         raise AssertionError(f"{module.__name__}: several typed responses {typed}; which one is the 200?")
     source = inspect.getsource(module._parse_response)
-    has_200_body = re.search(r"status_code == 200:\n\s+response_200 = ", source) is not None
+    has_200_body = re.search(r"status_code == 200:\n\s+response_200: Any = ", source) is not None
     if not has_200_body:
         return Any
     if not typed:
@@ -88,10 +88,10 @@ def discover() -> dict[str, GetOperation]:
             module = importlib.import_module(info.name)
             if not hasattr(module, "sync_detailed"):
                 continue
-            method = _METHOD.search(inspect.getsource(module._get_kwargs))
+            method = _METHOD.search(inspect.getsource(module.request_kwargs))
             if method is None or method.group(1) != "get":
                 continue
-            signature = inspect.signature(module._get_kwargs)
+            signature = inspect.signature(module.request_kwargs)
             path_params = tuple(
                 name for name, p in signature.parameters.items() if p.kind is p.POSITIONAL_OR_KEYWORD
             )
@@ -102,7 +102,7 @@ def discover() -> dict[str, GetOperation]:
             )
             # Placeholders in, the URL template out (quote() encodes the braces).
             placeholders = [f"{{{name}}}" for name in path_params]
-            request = module._get_kwargs(*placeholders, **dict.fromkeys(required_query, "x"))
+            request = module.request_kwargs(*placeholders, **dict.fromkeys(required_query, "x"))
             url = unquote(request["url"])
             for name in path_params:
                 url = url.replace(f"{{{name}}}", f"{{{SPEC_PARAM_NAMES.get(name, name)}}}")

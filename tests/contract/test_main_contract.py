@@ -66,13 +66,15 @@ TIMEOUT = httpx.Timeout(30)
 
 
 def _client(peer: UdataPeer, package: str, key: str | None) -> Any:
-    """A fresh generated client (own cookie jar: udata logs an API-key caller into a session)."""
+    """A fresh strict generated client (own cookie jar: udata logs an API-key caller into a session).
+    Strict: a body that differs from the spec raises ResponseValidationError naming the JSON path,
+    where users' lenient clients would keep the value and log it."""
     module = datagouv_main if package == "datagouv_main" else datagouv_main_v2
     base_url = peer.api_v1 if package == "datagouv_main" else peer.api_v2
     if key is None:
-        return module.Client(base_url=base_url, timeout=TIMEOUT)
+        return module.Client(base_url=base_url, timeout=TIMEOUT, strict=True)
     return module.AuthenticatedClient(
-        base_url=base_url, token=key, prefix="", auth_header_name="X-API-KEY", timeout=TIMEOUT
+        base_url=base_url, token=key, prefix="", auth_header_name="X-API-KEY", timeout=TIMEOUT, strict=True
     )
 
 
