@@ -102,8 +102,9 @@ def _read_ready_line(process: subprocess.Popen[bytes], timeout: float) -> dict[s
 
 
 @contextmanager
-def start_udata_peer(timeout: float = START_TIMEOUT) -> Iterator[UdataPeer]:
-    """Start the seeded udata peer, yield it once it serves, stop it (terminate, then kill)."""
+def start_udata_peer(timeout: float = START_TIMEOUT, *, seed: str = "default") -> Iterator[UdataPeer]:
+    """Start the seeded udata peer, yield it once it serves, stop it (terminate, then kill).
+    `seed`: "default" (seed.py) or "random:<number>" (seed_random.py, a differently shaped database)."""
     if not PEER_PYTHON.is_file():
         raise UdataPeerError(
             f"{PEER_PYTHON.relative_to(ROOT)} is missing: install the peers with `make peers` "
@@ -122,6 +123,8 @@ def start_udata_peer(timeout: float = START_TIMEOUT) -> Iterator[UdataPeer]:
                 "--watch-stdin",
                 "--max-seconds",
                 str(MAX_LIFETIME),
+                "--seed",
+                seed,
             ],
             stdin=subprocess.PIPE,  # closed when we exit, whatever the cause: the peer then stops
             stdout=subprocess.PIPE,

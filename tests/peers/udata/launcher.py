@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 READY_PREFIX = "UDATA_PEER_READY "
@@ -31,7 +32,26 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--workdir", help="uploads and settings go here (default: a temp dir)")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="stop after this long")
     parser.add_argument("--watch-stdin", action="store_true", help="stop when stdin closes")
+    parser.add_argument(
+        "--seed",
+        default="default",
+        help="what the database holds: 'default' (seed.py) or 'random:<number>' (seed_random.py)",
+    )
     return parser.parse_args()
+
+
+def _seeder(name: str) -> Any:
+    """The seeding function named by --seed (imported once the app exists, as udata needs)."""
+    if name == "default":
+        from seed import seed
+
+        return seed
+    kind, _, number = name.partition(":")
+    if kind == "random" and number.isdigit():
+        from seed_random import seed as seed_random
+
+        return lambda: seed_random(int(number))
+    raise SystemExit(f"unknown --seed {name!r}: expected 'default' or 'random:<number>'")
 
 
 def _stop_after(seconds: float, reason: str) -> None:
@@ -81,8 +101,7 @@ def main() -> int:
     app = standalone(create_app())
     app.instance_path = str(workdir)
 
-    from seed import seed
-
+    seed = _seeder(args.seed)
     with app.app_context(), app.test_request_context(base_url=f"http://{server_name}"):
         seeded = seed()
 
