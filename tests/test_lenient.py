@@ -90,7 +90,9 @@ def test_nested_deviations_carry_their_path_from_the_model_asked_for() -> None:
         parsed = dg.call(list_datasets.sync_detailed)
     paths = [d.json_path for d in parsed.deviations]
     assert "$.data[1].resources[0].metrics" in paths
-    assert [d.json_path for d in parsed.data[1].deviations] == ["$" + p.removeprefix("$.data[1]") for p in paths]
+    assert [d.json_path for d in parsed.data[1].deviations] == [
+        "$" + p.removeprefix("$.data[1]") for p in paths
+    ]
     assert parsed.to_dict() == page
     items = list(_mocked(_answer(page)).datasets.list())  # a page of deviating items still lists
     assert [item.id for item in items] == ["d1", "d2"]
@@ -130,7 +132,10 @@ def test_strict_raises_one_typed_error_naming_operation_path_expected_received()
 @pytest.mark.parametrize(
     ("make", "strict"),
     [
-        (lambda handler: DataGouv(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(handler)), False),
+        (
+            lambda handler: DataGouv(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(handler)),
+            False,
+        ),
         (
             lambda handler: DataGouv(
                 base_url="http://127.0.0.1:9", strict=True, transport=httpx.MockTransport(handler)

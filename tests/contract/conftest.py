@@ -1,10 +1,27 @@
-"""Prints the Main API GET contract coverage at the end of a run that included test_main_contract.py."""
+"""The randomised udata peer, and the Main API GET contract coverage printed at the end of a run that
+included test_main_contract.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from tests.contract.deviations import RANDOM_SEED
+from tests.peers.udata_fixtures import UdataPeer, UdataPeerError, start_udata_peer
+
 MAIN_GET_TEST = "test_main_contract.py::test_get_operation["
+
+
+@pytest.fixture(scope="session")
+def udata_peer_random() -> Iterator[UdataPeer]:
+    """A second udata 17.18.0, seeded at random with a fixed seed (tests/peers/udata/seed_random.py)."""
+    try:
+        with start_udata_peer(seed=RANDOM_SEED) as peer:
+            yield peer
+    except UdataPeerError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
