@@ -25,6 +25,25 @@ def udata_peer_random() -> Iterator[UdataPeer]:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    _mutation_summary(terminalreporter)
+    _coverage_summary(terminalreporter)
+
+
+def _mutation_summary(terminalreporter: Any) -> None:
+    from tests.contract.test_mutations import COUNTS  # filled by the run, if it ran
+
+    for package, counts in sorted(COUNTS.items()):
+        kinds = ", ".join(
+            f"{kind} {counts[kind]}" for kind in sorted(counts) if "-" in kind or kind in ("null", "removed")
+        )
+        terminalreporter.write_line(
+            f"Mutations of {package}: {counts['mutations']} over {counts['schemas']} schemas in "
+            f"{counts['responses']} documented JSON responses "
+            f"({counts['deviations']} deviations, {counts['allowed']} allowed by the spec; {kinds})"
+        )
+
+
+def _coverage_summary(terminalreporter: Any) -> None:
     ran: dict[str, bool] = {}
     for outcome in ("passed", "failed", "error"):
         for report in terminalreporter.stats.get(outcome, []):
