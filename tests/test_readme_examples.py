@@ -58,6 +58,9 @@ def section_blocks(title: str) -> list[Block]:
 BLOCKS = section_blocks("Quickstart")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
+# Sections run against the udata peer with generic checks: each block runs, prints, and reports no error.
+PEER_SECTIONS = ("API keys, login and tokens",)
+PEER_BLOCKS = [b for title in PEER_SECTIONS for b in section_blocks(title) if b.skip_reason is None]
 
 
 def test_the_quickstart_has_the_examples_it_promises() -> None:
@@ -157,4 +160,35 @@ def test_metrics_and_tabular_example(
 def test_metrics_and_tabular_section_shows_query_validation_and_export() -> None:
     joined = "\n".join(b.code for b in TABULAR_BLOCKS)
     for needle in ("Query()", "col(", ".export(", "errors.UsageError", "MetricsModel("):
+        assert needle in joined, needle
+
+
+@pytest.mark.parametrize("block", PEER_BLOCKS, ids=lambda b: b.id)
+def test_peer_section_example(block: Block, peer_env: dict[str, str], tmp_path: Path) -> None:
+    if block.lang == "python":
+        test_python_example(block, peer_env)
+        return
+    assert block.lang == "sh"
+    env = {
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # `dgv auth login` stores its key here
+        **peer_env,
+    }
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block.code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
+    assert "error:" not in done.stderr.lower(), done.stderr
+    assert done.stdout.strip(), f"{block.id} printed nothing"
+
+
+def test_peer_sections_show_what_they_promise() -> None:
+    joined = "\n".join(b.code for b in PEER_BLOCKS)
+    for needle in ("dg.me.tokens.create(", "dgv auth login", "dgv auth status", "dgv auth logout"):
         assert needle in joined, needle

@@ -316,6 +316,9 @@ class DataGouv:
         self.organizations = _ListGet(self, "organizations", "list_organizations", "get_organization")
         self.reuses = _ListGet(self, "reuses", "list_reuses", "get_reuse")
         self.dataservices = _ListGet(self, "dataservices", "list_dataservices", "get_dataservice")
+        from datagouv_sdk.me import Me
+
+        self.me = Me(self)
 
     # lifecycle
     def __enter__(self) -> Self:
@@ -512,6 +515,9 @@ class AsyncDataGouv:
         self.organizations = _AsyncListGet(self, "organizations", "list_organizations", "get_organization")
         self.reuses = _AsyncListGet(self, "reuses", "list_reuses", "get_reuse")
         self.dataservices = _AsyncListGet(self, "dataservices", "list_dataservices", "get_dataservice")
+        from datagouv_sdk.me import AsyncMe
+
+        self.me = AsyncMe(self)
 
     async def __aenter__(self) -> Self:
         return self

@@ -12,6 +12,7 @@ from datagouv_sdk._version import __version__
 
 # command name -> "module:attribute" of a click command or group. Each workflow adds its line here.
 _COMMANDS: dict[str, tuple[str, str]] = {
+    "auth": ("datagouv_sdk.cli.auth", "auth"),
     "datasets": ("datagouv_sdk.cli.catalog", "datasets"),
     "organizations": ("datagouv_sdk.cli.catalog", "organizations"),
     "dataservices": ("datagouv_sdk.cli.dataservices", "dataservices"),
@@ -22,6 +23,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 _HELP: dict[str, str] = {
+    "auth": "Log in with an API key (kept per portal), check it, log out; your API tokens.",
     "datasets": "List and show datasets.",
     "organizations": "List and show organizations.",
     "dataservices": "Find third-party APIs in the catalog, read their OpenAPI document, call them.",
