@@ -59,7 +59,7 @@ BLOCKS = section_blocks("Quickstart")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
 # Sections run against the udata peer with generic checks: each block runs, prints, and reports no error.
-PEER_SECTIONS = ("API keys, login and tokens",)
+PEER_SECTIONS = ("Every operation: `dg.call` and `dgv api`", "API keys, login and tokens")
 PEER_BLOCKS = [b for title in PEER_SECTIONS for b in section_blocks(title) if b.skip_reason is None]
 
 
@@ -190,5 +190,13 @@ def test_peer_section_example(block: Block, peer_env: dict[str, str], tmp_path: 
 
 def test_peer_sections_show_what_they_promise() -> None:
     joined = "\n".join(b.code for b in PEER_BLOCKS)
-    for needle in ("dg.me.tokens.create(", "dgv auth login", "dgv auth status", "dgv auth logout"):
+    for needle in (
+        "dg.me.tokens.create(",
+        "dgv auth login",
+        "dgv auth status",
+        "dgv auth logout",
+        "dgv api list_datasets",
+        "--paginate",
+        "dgv api GET ",
+    ):
         assert needle in joined, needle

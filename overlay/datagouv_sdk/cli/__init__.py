@@ -12,6 +12,7 @@ from datagouv_sdk._version import __version__
 
 # command name -> "module:attribute" of a click command or group. Each workflow adds its line here.
 _COMMANDS: dict[str, tuple[str, str]] = {
+    "api": ("datagouv_sdk.cli.api", "api"),
     "auth": ("datagouv_sdk.cli.auth", "auth"),
     "datasets": ("datagouv_sdk.cli.catalog", "datasets"),
     "organizations": ("datagouv_sdk.cli.catalog", "organizations"),
@@ -23,6 +24,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 _HELP: dict[str, str] = {
+    "api": "Call any operation of the four APIs, by operation id or METHOD PATH (JSON out).",
     "auth": "Log in with an API key (kept per portal), check it, log out; your API tokens.",
     "datasets": "List and show datasets.",
     "organizations": "List and show organizations.",
