@@ -9,12 +9,10 @@ organizations, reuses, resources, dataservices.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import click
 
 from datagouv_sdk.cli.output import client_from_ctx, handle_errors
-from datagouv_sdk.cli.tabular import build_query, export_progress, filter_options, print_export, print_rows
+from datagouv_sdk.cli.query_options import build_query, filter_options, print_rows, run_export
 
 
 @click.group()
@@ -74,12 +72,4 @@ def metrics_export(
 
     q = build_query(filters, sort)
     with client_from_ctx() as dg:
-        result = MetricsModel(dg, model).export(
-            output,
-            q,
-            format=cast(Any, fmt),
-            via=cast(Any, via),
-            progress=None if quiet else export_progress(f"exporting {model}"),
-            count_rows=True,  # the summary line reports rows
-        )
-    print_export(result)
+        run_export(MetricsModel(dg, model), output, q, fmt, via, quiet, model)
