@@ -7,7 +7,8 @@ the commands so that `dgv --help` stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -20,6 +21,8 @@ from datagouv_sdk.cli.output import (
     print_items,
     progress_printer,
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DATASET_COLUMNS: list[Column] = [
     ("id", "id"),
@@ -157,13 +160,26 @@ def resources() -> None:
     """Upload and replace resource files."""
 
 
-def _upload(dataset: str, path: str, resource: str | None, chunk_size: int | None, quiet: bool) -> None:
-    from datagouv_sdk.uploads import upload_resource
+def _upload_options(command: F) -> F:
+    command = click.option("--quiet", is_flag=True, help="No progress on stderr.")(command)
+    command = click.option(
+        "--filename", default=None, help="The file's name on the portal (default: FILE's own name)."
+    )(command)
+    return click.option(
+        "--chunk-size",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
+    )(command)
 
+
+def _upload(
+    dataset: str, path: str, resource: str | None, chunk_size: int | None, filename: str | None, quiet: bool
+) -> None:
     progress = None if quiet else progress_printer(f"uploading {click.format_filename(path)}")
     with client_from_ctx() as dg:
-        result: dict[str, Any] = upload_resource(
-            dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress
+        result = dg.resources.upload(
+            dataset, path, resource=resource, filename=filename, chunk_size=chunk_size, progress=progress
         )
     print_item(result, RESOURCE_COLUMNS)
 
@@ -171,31 +187,23 @@ def _upload(dataset: str, path: str, resource: str | None, chunk_size: int | Non
 @resources.command("upload")
 @click.argument("dataset")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
-)
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@_upload_options
 @handle_errors
-def resources_upload(dataset: str, file: str, chunk_size: int | None, quiet: bool) -> None:
+def resources_upload(
+    dataset: str, file: str, chunk_size: int | None, filename: str | None, quiet: bool
+) -> None:
     """Upload FILE as a new resource of DATASET (needs an API key)."""
-    _upload(dataset, file, None, chunk_size, quiet)
+    _upload(dataset, file, None, chunk_size, filename, quiet)
 
 
 @resources.command("replace")
 @click.argument("dataset")
 @click.argument("resource")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
-)
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@_upload_options
 @handle_errors
-def resources_replace(dataset: str, resource: str, file: str, chunk_size: int | None, quiet: bool) -> None:
+def resources_replace(
+    dataset: str, resource: str, file: str, chunk_size: int | None, filename: str | None, quiet: bool
+) -> None:
     """Replace the file of RESOURCE in DATASET with FILE (needs an API key)."""
-    _upload(dataset, file, resource, chunk_size, quiet)
+    _upload(dataset, file, resource, chunk_size, filename, quiet)
