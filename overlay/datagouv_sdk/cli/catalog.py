@@ -17,6 +17,7 @@ from datagouv_sdk.cli.output import (
     client_from_ctx,
     handle_errors,
     json_mode,
+    limit_option,
     print_item,
     print_items,
     progress_printer,
@@ -74,12 +75,6 @@ ORGANIZATION_FIELDS: list[Column] = [
 _LIMIT_HELP = "Print at most N items (0 = all)."
 
 
-def _limit(value: int) -> int | None:
-    if value < 0:
-        raise click.BadParameter("must be >= 0", param_hint="--limit")
-    return None if value == 0 else value
-
-
 @click.group()
 def datasets() -> None:
     """List and show datasets."""
@@ -90,7 +85,7 @@ def datasets() -> None:
 @click.option("--organization", help="Organization id.")
 @click.option("--tag", multiple=True, help="Tag (repeatable: all must match).")
 @click.option("--sort", help="Sort key, e.g. -created, title, -last_update.")
-@click.option("--limit", type=int, default=20, show_default=True, help=_LIMIT_HELP)
+@limit_option(_LIMIT_HELP)
 @click.option("--page-size", type=int, default=None, help="Items per request.")
 @handle_errors
 def datasets_list(
@@ -98,7 +93,7 @@ def datasets_list(
     organization: str | None,
     tag: tuple[str, ...],
     sort: str | None,
-    limit: int,
+    limit: int | None,
     page_size: int | None,
 ) -> None:
     """List datasets."""
@@ -108,7 +103,7 @@ def datasets_list(
             organization=organization,
             tag=list(tag) or None,
             sort=sort,
-            limit=_limit(limit),
+            limit=limit,
             page_size=page_size,
             raw=True,
         )
@@ -136,14 +131,12 @@ def organizations() -> None:
 @organizations.command("list")
 @click.option("--q", "q", help="Full-text query.")
 @click.option("--sort", help="Sort key, e.g. name, -created.")
-@click.option("--limit", type=int, default=20, show_default=True, help=_LIMIT_HELP)
+@limit_option(_LIMIT_HELP)
 @handle_errors
-def organizations_list(q: str | None, sort: str | None, limit: int) -> None:
+def organizations_list(q: str | None, sort: str | None, limit: int | None) -> None:
     """List organizations."""
     with client_from_ctx() as dg:
-        print_items(
-            dg.organizations.list(q=q, sort=sort, limit=_limit(limit), raw=True), ORGANIZATION_COLUMNS
-        )
+        print_items(dg.organizations.list(q=q, sort=sort, limit=limit, raw=True), ORGANIZATION_COLUMNS)
 
 
 @organizations.command("show")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from datagouv_sdk.cli.output import client_from_ctx, handle_errors
+from datagouv_sdk.cli.output import client_from_ctx, handle_errors, limit_option
 from datagouv_sdk.cli.query_options import build_query, filter_options, print_rows, run_export
 
 
@@ -23,17 +23,15 @@ def metrics() -> None:
 @metrics.command("get")
 @click.argument("model")
 @filter_options
-@click.option(
-    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all)."
-)
+@limit_option("Rows to print (0: all).")
 @handle_errors
-def metrics_get(model: str, filters: tuple[str, ...], sort: str | None, limit: int) -> None:
+def metrics_get(model: str, filters: tuple[str, ...], sort: str | None, limit: int | None) -> None:
     """Rows of a metrics model (JSON Lines with --json)."""
     from datagouv_sdk.tabular import MetricsModel
 
     q = build_query(filters, sort)
     with client_from_ctx() as dg:
-        print_rows(MetricsModel(dg, model).rows(q, limit=limit or None))
+        print_rows(MetricsModel(dg, model).rows(q, limit=limit))
 
 
 @metrics.command("export")

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 import click
 
-from datagouv_sdk.cli.output import client_from_ctx, handle_errors, json_mode, print_item, print_items
+from datagouv_sdk.cli.output import (
+    client_from_ctx,
+    handle_errors,
+    json_mode,
+    limit_option,
+    print_item,
+    print_items,
+)
 from datagouv_sdk.cli.query_options import build_query, filter_options, print_rows, run_export
 
 # The profile table abbreviates (cells are cut at 60 characters); --json lists the API names.
@@ -96,9 +103,7 @@ def tabular_profile(rid: str) -> None:
 @click.option(
     "--raw", "raw", multiple=True, metavar="KEY[=VALUE]", help="Extra query parameter, sent unchecked."
 )
-@click.option(
-    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all)."
-)
+@limit_option("Rows to print (0: all).")
 @click.option("--typed", is_flag=True, help="Convert values per column type (JSON output shows ISO dates).")
 @click.option("--no-validate", is_flag=True, help="Skip the check against the resource's profile.")
 @handle_errors
@@ -110,7 +115,7 @@ def tabular_query(
     groupby: tuple[str, ...],
     aggregates: tuple[str, ...],
     raw: tuple[str, ...],
-    limit: int,
+    limit: int | None,
     typed: bool,
     no_validate: bool,
 ) -> None:
@@ -119,7 +124,7 @@ def tabular_query(
 
     q = build_query(filters, sort, columns, groupby, aggregates, raw)
     with client_from_ctx() as dg:
-        pager = TabularResource(dg, rid).rows(q, typed=typed, limit=limit or None, validate=not no_validate)
+        pager = TabularResource(dg, rid).rows(q, typed=typed, limit=limit, validate=not no_validate)
         print_rows(pager)
 
 
