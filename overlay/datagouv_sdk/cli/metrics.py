@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from datagouv_sdk.cli.output import client_from_ctx, handle_errors, limit_option
-from datagouv_sdk.cli.query_options import build_query, filter_options, print_rows, run_export
+from datagouv_sdk.cli.query_options import build_query, export_options, filter_options, print_rows, run_export
 
 
 @click.group()
@@ -36,31 +36,11 @@ def metrics_get(model: str, filters: tuple[str, ...], sort: str | None, limit: i
 
 @metrics.command("export")
 @click.argument("model")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True),
-    help="Destination file.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json", "jsonl"]),
-    default="csv",
-    show_default=True,
-    help="json/jsonl need --via pages (the server exports CSV only).",
-)
-@click.option(
-    "--via",
-    type=click.Choice(["stream", "pages", "auto"]),
-    default="stream",
-    show_default=True,
-    help="stream: the server's CSV export (capped); pages: /data/ page by page; auto: both.",
+@export_options(
+    format_help="json/jsonl need --via pages (the server exports CSV only).",
+    via_help="stream: the server's CSV export (capped); pages: /data/ page by page; auto: both.",
 )
 @filter_options
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @handle_errors
 def metrics_export(
     model: str, output: str, fmt: str, via: str, filters: tuple[str, ...], sort: str | None, quiet: bool

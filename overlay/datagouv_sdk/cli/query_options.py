@@ -32,6 +32,38 @@ def filter_options(command: F) -> F:
     return command
 
 
+def export_options(*, via_help: str, format_help: str | None = None) -> Callable[[F], F]:
+    """-o/--output, --format, --via and --quiet, as both export commands take them."""
+
+    def add(command: F) -> F:
+        command = click.option("--quiet", is_flag=True, help="No progress on stderr.")(command)
+        command = click.option(
+            "--via",
+            type=click.Choice(["stream", "pages", "auto"]),
+            default="stream",
+            show_default=True,
+            help=via_help,
+        )(command)
+        command = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["csv", "json", "jsonl"]),
+            default="csv",
+            show_default=True,
+            help=format_help,
+        )(command)
+        return click.option(
+            "-o",
+            "--output",
+            "output",
+            required=True,
+            type=click.Path(dir_okay=False, writable=True),
+            help="Destination file.",
+        )(command)
+
+    return add
+
+
 def build_query(
     filters: Sequence[str],
     sort: str | None,

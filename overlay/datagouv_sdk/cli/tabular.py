@@ -23,7 +23,7 @@ from datagouv_sdk.cli.output import (
     print_item,
     print_items,
 )
-from datagouv_sdk.cli.query_options import build_query, filter_options, print_rows, run_export
+from datagouv_sdk.cli.query_options import build_query, export_options, filter_options, print_rows, run_export
 
 # The profile table abbreviates (cells are cut at 60 characters); --json lists the API names.
 _SHORT = {"less": "<=", "greater": ">=", "strictly_less": "<", "strictly_greater": ">"}
@@ -130,28 +130,12 @@ def tabular_query(
 
 @tabular.command("export")
 @click.argument("rid")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True),
-    help="Destination file.",
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
-)
-@click.option(
-    "--via",
-    type=click.Choice(["stream", "pages", "auto"]),
-    default="stream",
-    show_default=True,
-    help="stream: the server's export (capped: 50,000 rows on data.gouv.fr); pages: /data/ page "
-    "by page; auto: stream, pages above the cap.",
+@export_options(
+    via_help="stream: the server's export (capped: 50,000 rows on data.gouv.fr); pages: /data/ page "
+    "by page; auto: stream, pages above the cap."
 )
 @filter_options
 @click.option("--columns", default=None, help="Columns to export: a,b.")
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @handle_errors
 def tabular_export(
     rid: str,
