@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncTokens", "Tokens", "expiry", "token_id"]
 
-_TAG = "me"
 _NO_MATCH = (
     "no active token of this account matches that key (revoked or expired already, or another account's)"
 )
@@ -102,7 +101,7 @@ class Tokens:
         self._dg = dg
 
     def list(self) -> list[ApiTokenRead]:
-        result: list[ApiTokenRead] = self._dg.call(self._dg._op(_TAG, "list_api_tokens"))
+        result: list[ApiTokenRead] = self._dg.call(self._dg._operation("me.list_api_tokens"))
         return result
 
     def create(
@@ -113,7 +112,7 @@ class Tokens:
         scopes: Iterable[str] | None = None,
     ) -> ApiTokenCreated:
         body = _body(name, expires_at, scopes)
-        created: ApiTokenCreated = self._dg.call(self._dg._op(_TAG, "create_api_token"), body=body)
+        created: ApiTokenCreated = self._dg.call(self._dg._operation("me.create_api_token"), body=body)
         return created
 
     def find(self, key: str) -> ApiTokenRead | None:
@@ -127,7 +126,7 @@ class Tokens:
             if match is None:
                 raise errors.UsageError(_NO_MATCH)
             ident = match.id
-        self._dg.call(self._dg._op(_TAG, "revoke_api_token"), ident)
+        self._dg.call(self._dg._operation("me.revoke_api_token"), ident)
 
 
 class AsyncTokens:
@@ -137,7 +136,7 @@ class AsyncTokens:
         self._dg = dg
 
     async def list(self) -> list[ApiTokenRead]:
-        result: list[ApiTokenRead] = await self._dg.call(self._dg._op(_TAG, "list_api_tokens"))
+        result: list[ApiTokenRead] = await self._dg.call(self._dg._operation("me.list_api_tokens"))
         return result
 
     async def create(
@@ -148,7 +147,7 @@ class AsyncTokens:
         scopes: Iterable[str] | None = None,
     ) -> ApiTokenCreated:
         body = _body(name, expires_at, scopes)
-        created: ApiTokenCreated = await self._dg.call(self._dg._op(_TAG, "create_api_token"), body=body)
+        created: ApiTokenCreated = await self._dg.call(self._dg._operation("me.create_api_token"), body=body)
         return created
 
     async def find(self, key: str) -> ApiTokenRead | None:
@@ -162,4 +161,4 @@ class AsyncTokens:
             if match is None:
                 raise errors.UsageError(_NO_MATCH)
             ident = match.id
-        await self._dg.call(self._dg._op(_TAG, "revoke_api_token"), ident)
+        await self._dg.call(self._dg._operation("me.revoke_api_token"), ident)

@@ -336,7 +336,10 @@ def api(
     include: bool,
     list_ops: bool,
 ) -> None:
-    """Call any operation: OPERATION (an id, `api:id` when ambiguous) or METHOD PATH."""
+    """Call any operation of the four APIs, by operation id or METHOD PATH (JSON out).
+
+    TARGET is OPERATION (an id; api:id when ambiguous, e.g. v2:list_datasets) or METHOD PATH.
+    """
     from datagouv_sdk.errors import UsageError, raise_for_status
     from datagouv_sdk.operations import find
 
