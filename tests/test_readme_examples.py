@@ -59,7 +59,12 @@ BLOCKS = section_blocks("Quickstart")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
 # Sections run against the udata peer with generic checks: each block runs, prints, and reports no error.
-PEER_SECTIONS = ("Every operation: `dg.call` and `dgv api`", "API keys, login and tokens")
+PEER_SECTIONS = (
+    "Search, or list?",
+    "Field masks, extra parameters, response details",
+    "Every operation: `dg.call` and `dgv api`",
+    "API keys, login and tokens",
+)
 PEER_BLOCKS = [b for title in PEER_SECTIONS for b in section_blocks(title) if b.skip_reason is None]
 
 
@@ -198,5 +203,11 @@ def test_peer_sections_show_what_they_promise() -> None:
         "dgv api list_datasets",
         "--paginate",
         "dgv api GET ",
+        ".search(",
+        ".facets()",
+        "dgv datasets search",
+        "fields=",
+        "extra_query=",
+        "dg.with_response",
     ):
         assert needle in joined, needle

@@ -26,7 +26,6 @@ import enum
 import importlib
 import importlib.util
 import inspect
-import keyword
 import re
 import types
 import typing
@@ -76,7 +75,8 @@ class Parameter:
             return "-".join(
                 part.capitalize() if len(part) > 1 else part.upper() for part in self.name.split("_")
             )
-        return self.name[:-1] if self.name.endswith("_") and keyword.iskeyword(self.name[:-1]) else self.name
+        # The generator appends "_" to names that are Python keywords or builtins (`for_`, `type_`).
+        return self.name[:-1] if self.name.endswith("_") and not self.name.endswith("__") else self.name
 
 
 @attrs.frozen
