@@ -132,5 +132,5 @@ async def test_async_search_stops_at_the_window_too() -> None:
 
 
 def test_collections_without_a_search_say_so(dg: DataGouv) -> None:
-    with pytest.raises(errors.UsageError, match="dg.users has no search"):
+    with pytest.raises(errors.UsageError, match=r"dg\.users has no search"):
         dg.users.search("x")
