@@ -48,6 +48,7 @@ from datagouv_sdk import errors
 from datagouv_sdk._call import APIResponse, Call, acapture, capture, capturing, prepare
 from datagouv_sdk.catalog import AsyncMe, AsyncResources, Me, Resources, collection
 from datagouv_sdk.config import Config
+from datagouv_sdk.connections import AsyncConnections, Connections
 from datagouv_sdk.retry import RetryPolicy
 from datagouv_sdk.transport import AsyncDataGouvTransport, DataGouvTransport
 
@@ -196,7 +197,7 @@ class _DataGouvBase(Generic[_H, _P, _S]):
         )
         self._owns_connections = True
         self._closed = False
-        # The connection pool; httpx builds a TLS context for it (~50 ms), so only on first use.
+        # The connection pools, built on first use (`connections.py`: TLS only for https, one context).
         self._connections: _P | None = transport
         self._sleep = sleep
         self._http: dict[ApiName, _H] = {}
@@ -385,7 +386,7 @@ class DataGouv(_DataGouvBase[httpx.Client, httpx.BaseTransport, Callable[[float]
         return ResponseView(self._responding())
 
     def _new_connections(self) -> httpx.BaseTransport:
-        return httpx.HTTPTransport()
+        return Connections()
 
     def _new_http(self, base_url: str, pool: httpx.BaseTransport) -> httpx.Client:
         transport = DataGouvTransport.from_config(
@@ -448,7 +449,7 @@ class AsyncDataGouv(
         return AsyncResponseView(self._responding())
 
     def _new_connections(self) -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport()
+        return AsyncConnections()
 
     def _new_http(self, base_url: str, pool: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
         transport = AsyncDataGouvTransport.from_config(
