@@ -36,15 +36,13 @@ def test_tabular_limit_start_page_and_filters(tabular_dg: DataGouv, tabular_peer
     assert rows[0]["__id"] == 6 or rows[0]["__id"] > 5
 
 
-def test_page_size_over_50_is_refused_before_any_request(tabular_peer: Any) -> None:
+def test_page_size_over_50_is_refused_before_any_request(metrics_peer: Any) -> None:
     sent: list[httpx.Request] = []
-    with httpx.Client(base_url=tabular_peer.base_url, event_hooks={"request": [sent.append]}) as http:
+    with httpx.Client(base_url=metrics_peer.base_url, event_hooks={"request": [sent.append]}) as http:
         with pytest.raises(errors.UsageError, match="page_size=51"):
-            link_pager(http, f"/api/resources/{tabular_peer.resources['paged']}/data/", {"page_size": 51})
-        # And the server would have refused it: the limit is real.
-        response = http.get(
-            f"/api/resources/{tabular_peer.resources['paged']}/data/", params={"page_size": 51}
-        )
+            link_pager(http, "/api/site/data/", {"page_size": 51})
+        # And the Metrics server would have refused it: the limit is real.
+        response = http.get("/api/site/data/", params={"page_size": 51})
     assert response.status_code == 400 and len(sent) == 1
 
 
