@@ -57,6 +57,13 @@ RESERVED = {"select", "columns", "on_conflict", "order", "limit", "offset"}
 LOGIC = {"and", "or"}
 
 
+def ident(*names: str) -> sql.Composable:
+    """A quoted identifier for a query run with parameters: psycopg quotes the name but leaves its
+    '%' to be read as a placeholder, so they are doubled (every query here is run with a list of
+    parameters, possibly empty, so '%%' always reads as '%')."""
+    return sql.SQL(sql.Identifier(*names).as_string(None).replace("%", "%%"))
+
+
 class GatewayError(Exception):
     """A PostgREST-shaped error answer."""
 
@@ -268,7 +275,7 @@ class Condition:
     negate: bool = False
 
     def to_sql(self, params: list[Any]) -> sql.Composable:
-        column = sql.Identifier(self.column)
+        column = ident(self.column)
         clause: sql.Composable
         if self.operator == "in":
             params.extend(self.value)
@@ -318,14 +325,14 @@ class SelectItem:
     aggregate: str | None = None
 
     def to_sql(self) -> sql.Composable:
-        target: sql.Composable = sql.SQL("*") if self.column is None else sql.Identifier(self.column)
+        target: sql.Composable = sql.SQL("*") if self.column is None else ident(self.column)
         if self.aggregate:
             target = sql.SQL("{}({})").format(sql.SQL(self.aggregate), target)
         if self.cast:
-            target = sql.SQL("CAST({} AS {})").format(target, sql.Identifier(self.cast))
+            target = sql.SQL("CAST({} AS {})").format(target, ident(self.cast))
         name = self.alias or self.aggregate or (self.column if self.cast else None)
         if name:
-            target = sql.SQL("{} AS {}").format(target, sql.Identifier(name))
+            target = sql.SQL("{} AS {}").format(target, ident(name))
         return target
 
 
@@ -377,7 +384,7 @@ def parse_select(text: str) -> list[SelectItem]:
 
 def parse_order(text: str) -> list[sql.Composable]:
     def term(g: Grammar) -> sql.Composable:
-        parts: list[sql.Composable] = [sql.Identifier(g.field())]
+        parts: list[sql.Composable] = [ident(g.field())]
         for allowed in (("asc", "desc"), ("nullsfirst", "nullslast")):
             for word in allowed:
                 if g.attempt(g.expect, f".{word}") is not None:
@@ -486,14 +493,14 @@ def parse_request(table: str, query_string: str) -> ReadRequest:
 
 def build_queries(schema: str, read: ReadRequest) -> tuple[sql.Composable, sql.Composable]:
     """(count of matching rows, page query) — PostgREST counts the filtered table, not the groups."""
-    table = sql.Identifier(schema, read.table)
+    table = ident(schema, read.table)
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(read.where) if read.where else sql.SQL("")
     count = sql.SQL("SELECT count(*) FROM {}{}").format(table, where)
     items = read.select or [SelectItem(None)]
     columns = sql.SQL(", ").join(item.to_sql() for item in items)
     page = sql.SQL("SELECT {} FROM {}{}").format(columns, table, where)
     if any(item.aggregate for item in items):
-        grouped = [sql.Identifier(i.column) for i in items if not i.aggregate and i.column is not None]
+        grouped = [ident(i.column) for i in items if not i.aggregate and i.column is not None]
         if grouped:
             page += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(grouped)
     if read.order:
