@@ -1,7 +1,7 @@
 """Older deployments: api_tabular 0.3.1 (the newest on PyPI), on a stack of its own with the
 package's defaults (PAGE_SIZE_MAX 50 for both apps).
 
-What changed in 0.3.2–0.4.1 is pinned here from the old side (the 0.4.1 side is in
+What changed in 0.3.2 to 0.4.1 is pinned here from the old side (the 0.4.1 side is in
 test_tabular_peer.py), and the SDK's 0.3.1 dialect (`Dialect.for_version("0.3.1")`) is checked
 against SQL: the same filters, sorts, columns and aggregations on every odd column name.
 """
