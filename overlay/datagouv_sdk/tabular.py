@@ -18,8 +18,10 @@ streaming exports, and a generated client for one resource.
 Validation happens before any request (`validate=False` skips it): the resource's profile (cached per
 client) gives the columns and types, ``/api/aggregation-exceptions/`` (cached per client) says whether
 aggregations are allowed. `via`: "stream" (the server's CSV/JSON export; capped, see
-`export.files.ExportTooLargeError`), "pages" (``/data/`` page by page, 50 rows a request), "auto"
-(stream, and pages when the cap is hit).
+`export.files.ExportTooLargeError`), "pages" (``/data/`` page by page, as many rows a request as the
+server accepts: `server_facts`), "auto" (stream, and pages when the cap is hit). ``rows(q,
+page_size=None)`` pages at that size too; an explicit ``page_size`` above the server's limit is a
+UsageError naming it.
 
 `AsyncTabularResource` / `AsyncMetricsModel` are the async twins (an `AsyncDataGouv`).
 """
@@ -47,17 +49,11 @@ from datagouv_sdk.export.files import (
     stream_to_file,
     write_rows,
 )
-from datagouv_sdk.pagination import (
-    LINK_PAGE_SIZE_MAX,
-    AsyncPager,
-    LinkPage,
-    Page,
-    PageInfo,
-    SyncPager,
-    check_link_page_size,
-)
+from datagouv_sdk.pagination import AsyncPager, LinkPage, Page, PageInfo, SyncPager
 from datagouv_sdk.query.builder import Query
 from datagouv_sdk.query.schema import AggregationPolicy, ColumnInfo, MetricsSchema, ResourceSchema
+from datagouv_sdk.query.wire import Dialect
+from datagouv_sdk.server_facts import facts_for
 
 if TYPE_CHECKING:
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
@@ -73,6 +69,8 @@ __all__ = [
 ]
 
 ExportVia = Literal["stream", "pages", "auto"]
+# Rows asked for when only meta.total is wanted (api_tabular's own default page size).
+COUNT_PAGE_SIZE = 20
 
 
 class _ClientCache:
@@ -120,20 +118,75 @@ def _page_of(info: PageInfo) -> int:
         raise errors.ResponseDecodeError(f"links.next has no usable page number: {info.url}") from exc
 
 
+def _needs_dialect(query: Query) -> bool:
+    # only or=(…) and columns= are written differently for older api_tabular releases
+    return query.has_nested_filters or bool(query.selected)
+
+
+def _dialect(dg: Any, http: httpx.Client, query: Query) -> Dialect | None:
+    """The server's dialect, read once from /health/ when `query` needs it (None: the newest)."""
+    if not _needs_dialect(query):
+        return None
+    facts, base = facts_for(dg), str(http.base_url)
+    dialect = facts.dialect(base)
+    if dialect is None:
+        body = _get_json(http, "health/")
+        dialect = facts.learn_dialect(base, body.get("version") if isinstance(body, Mapping) else None)
+    return dialect
+
+
+def _page_plan(dg: Any, api: str, http: httpx.Client | httpx.AsyncClient, page_size: int | None) -> int:
+    facts, base = facts_for(dg), str(http.base_url)
+    if page_size is None:
+        return facts.largest(api, base)
+    facts.check(api, base, page_size)
+    return page_size
+
+
+class _PageSize:
+    """One pager's page size: a size left to the SDK follows the limit the server names (once, on the
+    first page); a size the caller chose turns the server's refusal into a UsageError naming it."""
+
+    def __init__(
+        self, dg: Any, api: str, http: httpx.Client | httpx.AsyncClient, page_size: int | None
+    ) -> None:
+        self.facts, self.api, self.base = facts_for(dg), api, str(http.base_url)
+        self.auto = page_size is None
+        self.size = _page_plan(dg, api, http, page_size)
+
+    def retry_after(self, error: errors.BadRequestError, page: int) -> bool:
+        learned = self.facts.refused(self.api, self.base, self.size, error)
+        if learned is None:
+            return False
+        if not self.auto or page != 1:
+            raise self.facts.too_large(self.api, self.base, self.size, learned) from error
+        self.size = learned
+        return True
+
+
 def _pager(
     http: httpx.Client,
     path: str,
     query: Query,
     *,
-    page_size: int,
+    page_size: int | None,
     limit: int | None,
     convert: Any,
+    dg: Any,
+    api: str,
 ) -> SyncPager[Any]:
-    check_link_page_size(page_size)
+    size = _PageSize(dg, api, http, page_size)
+    dialect = _dialect(dg, http, query)
 
     def fetch(info: PageInfo) -> Page[Any]:
-        url = f"{path}?{query.query_string(page=_page_of(info), page_size=page_size)}"
-        return LinkPage.from_body(_get_json(http, url), convert)
+        page = _page_of(info)
+        while True:
+            url = f"{path}?{query.query_string(page=page, page_size=size.size, dialect=dialect)}"
+            try:
+                return LinkPage.from_body(_get_json(http, url), convert)
+            except errors.BadRequestError as exc:
+                if not size.retry_after(exc, page):
+                    raise
 
     return SyncPager(fetch, start=PageInfo(page=1), limit=limit)
 
@@ -144,20 +197,40 @@ async def _aget_json(http: httpx.AsyncClient, url: str) -> Any:
     return errors.decode_json(response)
 
 
+async def _adialect(dg: Any, http: httpx.AsyncClient, query: Query) -> Dialect | None:
+    if not _needs_dialect(query):
+        return None
+    facts, base = facts_for(dg), str(http.base_url)
+    dialect = facts.dialect(base)
+    if dialect is None:
+        body = await _aget_json(http, "health/")
+        dialect = facts.learn_dialect(base, body.get("version") if isinstance(body, Mapping) else None)
+    return dialect
+
+
 def _apager(
     http: httpx.AsyncClient,
     path: str,
     query: Query,
     *,
-    page_size: int,
+    page_size: int | None,
     limit: int | None,
     convert: Any,
+    dg: Any,
+    api: str,
 ) -> AsyncPager[Any]:
-    check_link_page_size(page_size)
+    size = _PageSize(dg, api, http, page_size)
 
     async def fetch(info: PageInfo) -> Page[Any]:
-        url = f"{path}?{query.query_string(page=_page_of(info), page_size=page_size)}"
-        return LinkPage.from_body(await _aget_json(http, url), convert)
+        page = _page_of(info)
+        dialect = await _adialect(dg, http, query)
+        while True:
+            url = f"{path}?{query.query_string(page=page, page_size=size.size, dialect=dialect)}"
+            try:
+                return LinkPage.from_body(await _aget_json(http, url), convert)
+            except errors.BadRequestError as exc:
+                if not size.retry_after(exc, page):
+                    raise
 
     return AsyncPager(fetch, start=PageInfo(page=1), limit=limit)
 
@@ -175,8 +248,8 @@ def _check_export(via: str, format: str) -> None:
         raise errors.UsageError(f"format must be csv, json or jsonl, got {format!r}")
 
 
-def _url(path: str, query: Query) -> str:
-    qs = query.query_string()
+def _url(path: str, query: Query, dialect: Dialect | None = None) -> str:
+    qs = query.query_string(dialect=dialect)
     return f"{path}?{qs}" if qs else path
 
 
@@ -252,19 +325,29 @@ class TabularResource:
         query: Query | None = None,
         *,
         typed: bool = False,
-        page_size: int = LINK_PAGE_SIZE_MAX,
+        page_size: int | None = None,
         limit: int | None = None,
         validate: bool = True,
     ) -> SyncPager[dict[str, Any]]:
         """A pager over the rows of ``/data/`` matching `query`; ``typed`` converts values per column type."""
         q = self._checked(query, validate)
         convert: Any = self.schema().convert_row if typed else dict
-        return _pager(self.http, f"{self._base}/data/", q, page_size=page_size, limit=limit, convert=convert)
+        return _pager(
+            self.http,
+            f"{self._base}/data/",
+            q,
+            page_size=page_size,
+            limit=limit,
+            convert=convert,
+            dg=self._dg,
+            api="tabular",
+        )
 
     def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
         """How many rows match (``meta.total``); None for aggregations (the server omits it)."""
         q = self._checked(query, validate)
-        page = self.rows(q, page_size=1, validate=False).first_page()
+        # Not page_size=1: api_tabular answers total=0 for it on some resources.
+        page = self.rows(q, page_size=COUNT_PAGE_SIZE, validate=False).first_page()
         return page.total
 
     def iter_csv(
@@ -273,7 +356,9 @@ class TabularResource:
         """Rows read lazily from the CSV export (one request; subject to the export cap)."""
         q = self._checked(query, validate)
         schema = self.schema() if typed else None
-        for row in iter_csv_rows(self.http, _url(f"{self._base}/data/csv/", q)):
+        for row in iter_csv_rows(
+            self.http, _url(f"{self._base}/data/csv/", q, _dialect(self._dg, self.http, q))
+        ):
             yield schema.convert_row(row) if schema is not None else dict(row)
 
     def export(
@@ -297,7 +382,7 @@ class TabularResource:
             try:
                 return stream_to_file(
                     self.http,
-                    _url(f"{self._base}/data/{format}/", q),
+                    _url(f"{self._base}/data/{format}/", q, _dialect(self._dg, self.http, q)),
                     dest,
                     progress=progress,
                     count_rows=format == "csv" and _counting(count_rows, progress),
@@ -310,7 +395,14 @@ class TabularResource:
         if columns is None and not q.aggregates:
             columns = [c for c in self.schema().columns]
         pager = _pager(
-            self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
+            self.http,
+            f"{self._base}/data/",
+            q,
+            page_size=None,
+            limit=None,
+            convert=dict,
+            dg=self._dg,
+            api="tabular",
         )
         return write_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
 
@@ -390,20 +482,29 @@ class MetricsModel:
         self,
         query: Query | None = None,
         *,
-        page_size: int = LINK_PAGE_SIZE_MAX,
+        page_size: int | None = None,
         limit: int | None = None,
         validate: bool = True,
     ) -> SyncPager[dict[str, Any]]:
         q = self._checked(query, validate)
-        return _pager(self.http, f"{self._base}/", q, page_size=page_size, limit=limit, convert=dict)
+        return _pager(
+            self.http,
+            f"{self._base}/",
+            q,
+            page_size=page_size,
+            limit=limit,
+            convert=dict,
+            dg=self._dg,
+            api="metrics",
+        )
 
     def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
         q = self._checked(query, validate)
-        return self.rows(q, page_size=1, validate=False).first_page().total
+        return self.rows(q, page_size=COUNT_PAGE_SIZE, validate=False).first_page().total
 
     def iter_csv(self, query: Query | None = None, *, validate: bool = True) -> Iterator[dict[str, str]]:
         q = self._checked(query, validate)
-        yield from iter_csv_rows(self.http, _url(f"{self._base}/csv/", q))
+        yield from iter_csv_rows(self.http, _url(f"{self._base}/csv/", q, _dialect(self._dg, self.http, q)))
 
     def export(
         self,
@@ -426,7 +527,7 @@ class MetricsModel:
             try:
                 return stream_to_file(
                     self.http,
-                    _url(f"{self._base}/csv/", q),
+                    _url(f"{self._base}/csv/", q, _dialect(self._dg, self.http, q)),
                     dest,
                     progress=progress,
                     count_rows=_counting(count_rows, progress),
@@ -436,7 +537,16 @@ class MetricsModel:
                 if via == "stream":
                     raise
         columns = list(q.selected) if q.selected else (self.column_names() or None)
-        pager = _pager(self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict)
+        pager = _pager(
+            self.http,
+            f"{self._base}/",
+            q,
+            page_size=None,
+            limit=None,
+            convert=dict,
+            dg=self._dg,
+            api="metrics",
+        )
         return write_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
 
 
@@ -502,21 +612,37 @@ class AsyncTabularResource:
         query: Query | None = None,
         *,
         typed: bool = False,
-        page_size: int = LINK_PAGE_SIZE_MAX,
+        page_size: int | None = None,
         limit: int | None = None,
         validate: bool = True,
     ) -> AsyncIterator[dict[str, Any]]:
         q = await self._checked(query, validate)
         convert: Any = (await self.schema()).convert_row if typed else dict
         pager = _apager(
-            self.http, f"{self._base}/data/", q, page_size=page_size, limit=limit, convert=convert
+            self.http,
+            f"{self._base}/data/",
+            q,
+            page_size=page_size,
+            limit=limit,
+            convert=convert,
+            dg=self._dg,
+            api="tabular",
         )
         async for row in pager:
             yield row
 
     async def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
         q = await self._checked(query, validate)
-        pager = _apager(self.http, f"{self._base}/data/", q, page_size=1, limit=None, convert=dict)
+        pager = _apager(
+            self.http,
+            f"{self._base}/data/",
+            q,
+            page_size=COUNT_PAGE_SIZE,
+            limit=None,
+            convert=dict,
+            dg=self._dg,
+            api="tabular",
+        )
         return (await pager.first_page()).total
 
     async def iter_csv(
@@ -524,7 +650,8 @@ class AsyncTabularResource:
     ) -> AsyncIterator[dict[str, Any]]:
         q = await self._checked(query, validate)
         schema = await self.schema() if typed else None
-        async for row in aiter_csv_rows(self.http, _url(f"{self._base}/data/csv/", q)):
+        url = _url(f"{self._base}/data/csv/", q, await _adialect(self._dg, self.http, q))
+        async for row in aiter_csv_rows(self.http, url):
             yield schema.convert_row(row) if schema is not None else dict(row)
 
     async def export(
@@ -545,7 +672,7 @@ class AsyncTabularResource:
             try:
                 return await astream_to_file(
                     self.http,
-                    _url(f"{self._base}/data/{format}/", q),
+                    _url(f"{self._base}/data/{format}/", q, await _adialect(self._dg, self.http, q)),
                     dest,
                     progress=progress,
                     count_rows=format == "csv" and _counting(count_rows, progress),
@@ -558,7 +685,14 @@ class AsyncTabularResource:
         if columns is None and not q.aggregates:
             columns = list((await self.schema()).columns)
         pager = _apager(
-            self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
+            self.http,
+            f"{self._base}/data/",
+            q,
+            page_size=None,
+            limit=None,
+            convert=dict,
+            dg=self._dg,
+            api="tabular",
         )
         return await awrite_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
 
@@ -602,13 +736,20 @@ class AsyncMetricsModel:
         self,
         query: Query | None = None,
         *,
-        page_size: int = LINK_PAGE_SIZE_MAX,
+        page_size: int | None = None,
         limit: int | None = None,
         validate: bool = True,
     ) -> AsyncIterator[dict[str, Any]]:
         q = await self._checked(query, validate)
         async for row in _apager(
-            self.http, f"{self._base}/", q, page_size=page_size, limit=limit, convert=dict
+            self.http,
+            f"{self._base}/",
+            q,
+            page_size=page_size,
+            limit=limit,
+            convert=dict,
+            dg=self._dg,
+            api="metrics",
         ):
             yield row
 
@@ -632,7 +773,7 @@ class AsyncMetricsModel:
             try:
                 return await astream_to_file(
                     self.http,
-                    _url(f"{self._base}/csv/", q),
+                    _url(f"{self._base}/csv/", q, await _adialect(self._dg, self.http, q)),
                     dest,
                     progress=progress,
                     count_rows=_counting(count_rows, progress),
@@ -643,6 +784,13 @@ class AsyncMetricsModel:
                     raise
         columns = list(q.selected) if q.selected else ((await self.column_names()) or None)
         pager = _apager(
-            self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
+            self.http,
+            f"{self._base}/",
+            q,
+            page_size=None,
+            limit=None,
+            convert=dict,
+            dg=self._dg,
+            api="metrics",
         )
         return await awrite_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
