@@ -45,6 +45,7 @@ from datagouv_sdk.export.files import (
     aiter_csv_rows,
     astream_to_file,
     awrite_rows,
+    check_row_count,
     iter_csv_rows,
     stream_to_file,
     write_rows,
@@ -52,7 +53,7 @@ from datagouv_sdk.export.files import (
 from datagouv_sdk.pagination import AsyncPager, LinkPage, Page, PageInfo, SyncPager
 from datagouv_sdk.query.builder import Query
 from datagouv_sdk.query.schema import AggregationPolicy, ColumnInfo, MetricsSchema, ResourceSchema
-from datagouv_sdk.query.wire import Dialect
+from datagouv_sdk.query.wire import Dialect, needs_dialect
 from datagouv_sdk.server_facts import facts_for
 
 if TYPE_CHECKING:
@@ -118,14 +119,9 @@ def _page_of(info: PageInfo) -> int:
         raise errors.ResponseDecodeError(f"links.next has no usable page number: {info.url}") from exc
 
 
-def _needs_dialect(query: Query) -> bool:
-    # only or=(…) and columns= are written differently for older api_tabular releases
-    return query.has_nested_filters or bool(query.selected)
-
-
 def _dialect(dg: Any, http: httpx.Client, query: Query) -> Dialect | None:
     """The server's dialect, read once from /health/ when `query` needs it (None: the newest)."""
-    if not _needs_dialect(query):
+    if not needs_dialect(query):
         return None
     facts, base = facts_for(dg), str(http.base_url)
     dialect = facts.dialect(base)
@@ -198,7 +194,7 @@ async def _aget_json(http: httpx.AsyncClient, url: str) -> Any:
 
 
 async def _adialect(dg: Any, http: httpx.AsyncClient, query: Query) -> Dialect | None:
-    if not _needs_dialect(query):
+    if not needs_dialect(query):
         return None
     facts, base = facts_for(dg), str(http.base_url)
     dialect = facts.dialect(base)
@@ -233,6 +229,30 @@ def _apager(
                     raise
 
     return AsyncPager(fetch, start=PageInfo(page=1), limit=limit)
+
+
+def _complete_rows(pager: SyncPager[Any], where: str) -> Iterator[Any]:
+    """The rows of a paged export; at the end, their number must equal the first page's meta.total
+    (when the server gives one: not for aggregations), else IncompleteExportError before the rename."""
+    total, seen = None, 0
+    for number, page in enumerate(pager.iter_pages()):
+        if number == 0:
+            total = page.total
+        for item in page.items:
+            seen += 1
+            yield item
+    check_row_count(seen, total, where)
+
+
+async def _acomplete_rows(pager: AsyncPager[Any], where: str) -> AsyncIterator[Any]:
+    total, seen, first = None, 0, True
+    async for page in pager.iter_pages():
+        if first:
+            total, first = page.total, False
+        for item in page.items:
+            seen += 1
+            yield item
+    check_row_count(seen, total, where)
 
 
 def _counting(count_rows: bool | None, progress: Progress | None) -> bool:
@@ -386,6 +406,9 @@ class TabularResource:
                     dest,
                     progress=progress,
                     count_rows=format == "csv" and _counting(count_rows, progress),
+                    expected_rows=self.count(q, validate=False)
+                    if format == "csv" and _counting(count_rows, progress)
+                    else None,
                     durable=durable,
                 )
             except ExportTooLargeError:
@@ -404,7 +427,14 @@ class TabularResource:
             dg=self._dg,
             api="tabular",
         )
-        return write_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
+        return write_rows(
+            dest,
+            _complete_rows(pager, str(self.http.base_url)),
+            format,
+            columns=columns,
+            progress=progress,
+            durable=durable,
+        )
 
     # --- typed client --------------------------------------------------------------------------
     def generate_client(
@@ -531,6 +561,7 @@ class MetricsModel:
                     dest,
                     progress=progress,
                     count_rows=_counting(count_rows, progress),
+                    expected_rows=self.count(q, validate=False) if _counting(count_rows, progress) else None,
                     durable=durable,
                 )
             except ExportTooLargeError:
@@ -547,7 +578,14 @@ class MetricsModel:
             dg=self._dg,
             api="metrics",
         )
-        return write_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
+        return write_rows(
+            dest,
+            _complete_rows(pager, str(self.http.base_url)),
+            format,
+            columns=columns,
+            progress=progress,
+            durable=durable,
+        )
 
 
 # --- async twins ---------------------------------------------------------------------------------
@@ -676,6 +714,9 @@ class AsyncTabularResource:
                     dest,
                     progress=progress,
                     count_rows=format == "csv" and _counting(count_rows, progress),
+                    expected_rows=await self.count(q, validate=False)
+                    if format == "csv" and _counting(count_rows, progress)
+                    else None,
                     durable=durable,
                 )
             except ExportTooLargeError:
@@ -694,11 +735,31 @@ class AsyncTabularResource:
             dg=self._dg,
             api="tabular",
         )
-        return await awrite_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
+        return await awrite_rows(
+            dest,
+            _acomplete_rows(pager, str(self.http.base_url)),
+            format,
+            columns=columns,
+            progress=progress,
+            durable=durable,
+        )
 
 
 class AsyncMetricsModel:
     """The async twin of `MetricsModel`."""
+
+    async def _count(self, query: Query) -> int | None:
+        pager = _apager(
+            self.http,
+            f"{self._base}/",
+            query,
+            page_size=COUNT_PAGE_SIZE,
+            limit=None,
+            convert=dict,
+            dg=self._dg,
+            api="metrics",
+        )
+        return (await pager.first_page()).total
 
     def __init__(self, dg: AsyncDataGouv, model: str) -> None:
         if not model or "/" in model:
@@ -777,6 +838,7 @@ class AsyncMetricsModel:
                     dest,
                     progress=progress,
                     count_rows=_counting(count_rows, progress),
+                    expected_rows=await self._count(q) if _counting(count_rows, progress) else None,
                     durable=durable,
                 )
             except ExportTooLargeError:
@@ -793,4 +855,11 @@ class AsyncMetricsModel:
             dg=self._dg,
             api="metrics",
         )
-        return await awrite_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
+        return await awrite_rows(
+            dest,
+            _acomplete_rows(pager, str(self.http.base_url)),
+            format,
+            columns=columns,
+            progress=progress,
+            durable=durable,
+        )

@@ -58,6 +58,7 @@ __all__ = [
     "Dialect",
     "format_logic",
     "name_reaches_index_check",
+    "needs_dialect",
     "parse_logic",
     "query_string",
     "render_pairs",
@@ -85,6 +86,15 @@ class Dialect:
 
 
 LATEST = Dialect((0, 4, 1), nested_filters=True, quotes_columns=True)
+# what PostgREST reads as a name without quotes (letters, digits, "_", "$", inner spaces)
+_PLAIN_NAME = re.compile(r"[\w$]([\w $]*[\w$])?")
+
+
+def needs_dialect(query: Query) -> bool:
+    """Whether `query` is written differently for older api_tabular releases: OR conditions, or
+    ``columns=`` names PostgREST would not read unquoted (plain names read alike everywhere)."""
+    return query.has_nested_filters or any(not _PLAIN_NAME.fullmatch(n) for n in query.selected)
+
 
 # Characters hidden everywhere: '%' (api_tabular's forwarding decodes %XX a second time) and '#'
 # (forwarded raw, it starts a URL fragment).
