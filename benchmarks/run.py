@@ -431,20 +431,10 @@ def bench_tabular_pages(runs: int) -> list[Row]:
 def _pages_export(resource: Any, page_size: int | None, dest: str) -> int:
     """What `export(via="pages")` does, with the page size forced (50: the old fixed size)."""
     from datagouv_sdk.export.files import write_rows
-    from datagouv_sdk.query import Query
-    from datagouv_sdk.tabular import _pager
 
-    pager = _pager(
-        resource.http,
-        f"api/resources/{resource.resource_id}/data/",
-        Query(),
-        page_size=page_size,
-        limit=None,
-        convert=dict,
-        dg=resource._dg,
-        api="tabular",
-    )
-    result = write_rows(dest, pager, "csv", columns=None, progress=None, durable=False)
+    if page_size is None:
+        return int(resource.export(dest, via="pages", validate=False).rows or 0)
+    result = write_rows(dest, resource.rows(page_size=page_size, validate=False), "csv")
     return int(result.rows or 0)
 
 

@@ -288,7 +288,7 @@ def test_clients_are_created_once_even_from_many_threads() -> None:
     import threading
 
     dg = DataGouv(Config(base_url="http://127.0.0.1:9"))
-    assert dg._pool is None  # nothing built before first use (the pool's TLS context costs ~50 ms)
+    assert dg._connections is None  # nothing built before first use (the pool's TLS context costs ~50 ms)
     got: list[httpx.Client] = []
     barrier = threading.Barrier(8)
 
@@ -303,5 +303,5 @@ def test_clients_are_created_once_even_from_many_threads() -> None:
         t.join(timeout=10)
     assert len(got) == 8 and len({id(c) for c in got}) == 1
     copy = dg.with_options(timeout=3)
-    assert copy._pool is dg._pool is not None
+    assert copy._connections is dg._connections is not None
     dg.close()

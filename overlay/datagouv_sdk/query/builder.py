@@ -401,10 +401,6 @@ class Query:
         return q
 
     @property
-    def is_aggregation(self) -> bool:
-        return bool(self.aggregates)
-
-    @property
     def has_nested_filters(self) -> bool:
         """True when an OR (or an AND inside one) is among the conditions: api_tabular >= 0.3.2."""
         return any(not isinstance(f, Filter) for f in self.filters)
