@@ -307,29 +307,7 @@ class TabularStack:
                 self.processes.remove(postgres)
         seed_file = self.workdir / "seed.sql"
         seed_file.write_text(seed.seed_sql())
-        seeded = subprocess.run(
-            [
-                str(pg_bin / "psql"),
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.pg_port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-f",
-                str(seed_file),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-            check=False,
-        )
+        seeded = self._psql("-f", str(seed_file))
         if seeded.returncode != 0:
             raise PeerStartError(f"seeding failed:\n{seeded.stderr[-3000:]}")
         self.timings["postgres"] = time.monotonic() - started
@@ -359,34 +337,15 @@ class TabularStack:
         self.gateway_ports = json.loads(ready_file.read_text())
         self.timings["gateway"] = time.monotonic() - started
 
+    def _psql(self, *args: str) -> subprocess.CompletedProcess[str]:
+        argv = [str(find_pg_bin() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"]
+        argv += ["-p", str(self.pg_port), "-U", "postgres", "-d", "postgres", *args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=START_TIMEOUT, check=False)
+
     def sql(self, query: str) -> list[list[str]]:
         """Rows of a read-only SQL query on the peer's database (psql's CSV; NULL as an empty cell):
         the oracle tests compare the API's answers with."""
-        done = subprocess.run(
-            [
-                str(find_pg_bin() / "psql"),
-                "-X",
-                "-q",
-                "--csv",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.pg_port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                query,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-            check=False,
-        )
+        done = self._psql("--csv", "-t", "-c", query)
         if done.returncode != 0:
             raise RuntimeError(f"psql failed on {query!r}: {done.stderr}")
         import csv
