@@ -17,11 +17,11 @@ import pytest
 from datagouv_sdk import DataGouv
 from datagouv_sdk.errors import UsageError
 from datagouv_sdk.query import Condition, Query, all_of, any_of, col, format_logic, parse_logic
-from datagouv_sdk.tabular import TabularResource
+from datagouv_sdk.tabular import MetricsModel, TabularResource
 
 from tests.peers.tabular import seed
 from tests.peers.tabular.launcher import TabularStack
-from tests.peers.tabular_fixtures import TabularPeer
+from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
 pytestmark = pytest.mark.peer
 
@@ -334,3 +334,14 @@ class TestQuirk:
 
 def sql_ids_count(peer: TabularPeer, where: str) -> int:
     return len(sql_ids(peer, "odd", where))
+
+
+def test_metrics_takes_nested_filters_too(tabular_peer: TabularPeer, metrics_peer: MetricsPeer) -> None:
+    # the Metrics app shares api_tabular's parser: or=(…) works there, with the documented operators
+    q = Query().filter(
+        (col("metric_month") == "2023-01")
+        | ((col("metric_month") >= "2024-11") & (col("monthly_visit_reuse") >= 0))
+    )
+    with DataGouv(base_url="http://127.0.0.1:9/unused", metrics_url=metrics_peer.base_url) as client:
+        months = [row["metric_month"] for row in MetricsModel(client, "site").rows(q)]
+    assert sorted(months) == ["2023-01", "2024-11", "2024-12"]
