@@ -11,8 +11,6 @@ from datagouv_sdk.pagination import LinkPage, async_link_pager, iter_link_pages,
 
 from tests.peers.clients import MAIN_UNUSED
 
-pytestmark = pytest.mark.peer
-
 
 def test_tabular_rows_across_pages_each_once(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]

@@ -21,7 +21,6 @@ from datagouv_sdk.codegen.generate import GenerationResult, tree_sha256
 from datagouv_sdk.codegen.layout import RepoLayout
 
 REPO = Path(__file__).resolve().parents[2]
-MIRROR = Path(os.environ.get("DATAGOUV_TEST_SPECS_MIRROR", REPO.parent / "shared" / "specs"))
 # Committed pipeline inputs a test layout needs (specs/upstream is rebuilt from the mirror).
 _SPEC_INPUTS = ("sources.json", "lock.json", "patches", "config")
 
@@ -37,13 +36,6 @@ def copy_layout(root: Path) -> RepoLayout:
         elif source.exists():
             shutil.copy2(source, specs / name)
     return RepoLayout(root)
-
-
-@pytest.fixture(scope="session")
-def mirror() -> Path:
-    if not (MIRROR / "tabular.yaml").exists():
-        pytest.fail(f"offline spec mirror not found at {MIRROR} (set DATAGOUV_TEST_SPECS_MIRROR)")
-    return MIRROR
 
 
 @pytest.fixture
@@ -62,12 +54,12 @@ class SpecServer:
 
 
 @pytest.fixture
-def spec_server(mirror: Path) -> Iterator[SpecServer]:
+def spec_server(specs_mirror: Path) -> Iterator[SpecServer]:
     state = SpecServer(base_url="")
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(mirror), **kwargs)
+            super().__init__(*args, directory=str(specs_mirror), **kwargs)
 
         def do_GET(self) -> None:
             state.hits[self.path] = state.hits.get(self.path, 0) + 1
@@ -118,10 +110,10 @@ def run_script(
 
 
 @pytest.fixture(scope="session")
-def generated(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> GeneratedRun:
+def generated(tmp_path_factory: pytest.TempPathFactory, specs_mirror: Path) -> GeneratedRun:
     """Metrics and Tabular generated twice (in process, then via the script) from the mirror."""
     layout = copy_layout(tmp_path_factory.mktemp("generated") / "repo")
-    outcomes = fetch_specs(["metrics", "tabular"], mirror=mirror, layout=layout)
+    outcomes = fetch_specs(["metrics", "tabular"], mirror=specs_mirror, layout=layout)
     assert all(o.ok for o in outcomes), [o.status for o in outcomes]
     results = generate_all(["metrics", "tabular"], layout=layout, output_root=layout.root / "run1")
     failures = [r for r in results if not isinstance(r, GenerationResult)]
@@ -136,4 +128,4 @@ def generated(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Generat
     )
 
 
-__all__ = ["MIRROR", "REPO", "GeneratedRun", "SpecServer", "copy_layout", "run_script", "tree_sha256"]
+__all__ = ["REPO", "GeneratedRun", "SpecServer", "copy_layout", "run_script", "tree_sha256"]
