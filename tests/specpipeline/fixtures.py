@@ -4,21 +4,20 @@ packages."""
 
 from __future__ import annotations
 
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import attrs
 import pytest
 from datagouv_sdk.codegen.commands import fetch_specs, generate_all
 from datagouv_sdk.codegen.generate import GenerationResult, tree_sha256
 from datagouv_sdk.codegen.layout import RepoLayout
+
+from tests.drift.spec_server import SpecServer, running_spec_server
 
 REPO = Path(__file__).resolve().parents[2]
 # Committed pipeline inputs a test layout needs (specs/upstream is rebuilt from the mirror).
@@ -43,46 +42,11 @@ def layout(tmp_path: Path) -> RepoLayout:
     return copy_layout(tmp_path / "repo")
 
 
-@attrs.define
-class SpecServer:
-    """A real HTTP server on 127.0.0.1 serving a folder; `fail_first[path] = [500, ...]` answers those
-    statuses to the first requests for `path`; `hits` counts requests per path."""
-
-    base_url: str
-    fail_first: dict[str, list[int]] = attrs.field(factory=dict)
-    hits: dict[str, int] = attrs.field(factory=dict)
-
-
 @pytest.fixture
 def spec_server(specs_mirror: Path) -> Iterator[SpecServer]:
-    state = SpecServer(base_url="")
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(specs_mirror), **kwargs)
-
-        def do_GET(self) -> None:
-            state.hits[self.path] = state.hits.get(self.path, 0) + 1
-            pending = state.fail_first.get(self.path)
-            if pending:
-                self.send_error(pending.pop(0), "injected failure")
-                return
-            super().do_GET()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.timeout = 5
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    """The mirror's files over real HTTP, standing in for the spec URLs."""
+    with running_spec_server(folder=specs_mirror) as server:
+        yield server
 
 
 @attrs.frozen
@@ -128,4 +92,4 @@ def generated(tmp_path_factory: pytest.TempPathFactory, specs_mirror: Path) -> G
     )
 
 
-__all__ = ["REPO", "GeneratedRun", "SpecServer", "copy_layout", "run_script", "tree_sha256"]
+__all__ = ["REPO", "GeneratedRun", "copy_layout", "run_script", "tree_sha256"]

@@ -12,7 +12,8 @@ from datagouv_sdk.codegen.layout import RepoLayout
 from datagouv_sdk.codegen.lock import load_lock
 from datagouv_sdk.codegen.normalise import canonical_bytes, normalise
 
-from tests.specpipeline.fixtures import SpecServer, run_script
+from tests.drift.spec_server import SpecServer
+from tests.specpipeline.fixtures import run_script
 
 
 def _mirror_copy(specs_mirror: Path, tmp_path: Path) -> Path:
