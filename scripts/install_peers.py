@@ -57,7 +57,9 @@ def install(name: str, requirements: Path) -> None:
     if stamp.is_file() and stamp.read_text().strip() == digest:
         print(f"peer {name}: up to date")
         return
-    if target.exists():
+    if target.is_symlink():  # a venv shared from another checkout: never rebuilt through the link
+        target.unlink()
+    elif target.exists():
         shutil.rmtree(target)
     print(f"peer {name}: creating {target.relative_to(ROOT)}", flush=True)
     venv.EnvBuilder(with_pip=True).create(target)
