@@ -1,14 +1,14 @@
-"""`make bench` row 6: a fresh process's first call, ours against the official client, and what a
+"""`make bench` row 7: a fresh process's first call, ours against the official client, and what a
 field mask saves.
 
-- 6. `python FILE BASE`: import, build a client, iterate an 80-dataset listing (4 pages of 20) on the
+- 7. `python FILE BASE`: import, build a client, iterate an 80-dataset listing (4 pages of 20) on the
   real udata peer; ours (datagouv-sdk, installed from its wheel into its own venv with its runtime
   dependencies only, as a user gets it) against the official `datagouv-client` (PyPI, pinned, in its
   own venv), alternated, medians of whole processes. Both venvs live in `.bench/` (gitignored),
   are built on first use (the package registry) and precompiled, like the project's. An info row
   gives ours from the project's dev venv too: there httpx also imports `rich` (openapi-python-client
   pulls it in), which a user's install does not have.
-- 6. bytes of a 100-dataset page, `fields=["id", "title"]` against the full page (target: 5x fewer).
+- 7. bytes of a 100-dataset page, `fields=["id", "title"]` against the full page (target: 5x fewer).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def bench_first_call(runs: int) -> list[Row]:
         full, masked = _page_bytes(peer.base_url)
     return [
         Row(
-            "6. first call: import, client, 80 datasets; vs datagouv-client",
+            "7. first call: import, client, 80 datasets; vs datagouv-client",
             medians["ours"],
             medians["official"],
             "s",
@@ -139,7 +139,7 @@ def bench_first_call(runs: int) -> list[Row]:
             1.0,
         ),
         Row(
-            "6. info: the same from the dev venv (httpx imports rich)",
+            "7. info: the same from the dev venv (httpx imports rich)",
             medians["ours-dev"],
             medians["official"],
             "s",
@@ -147,7 +147,7 @@ def bench_first_call(runs: int) -> list[Row]:
             0,
         ),
         Row(
-            '6. bytes of a 100-dataset page: fields=["id","title"] vs full',
+            '7. bytes of a 100-dataset page: fields=["id","title"] vs full',
             masked,
             full,
             "B",

@@ -265,7 +265,7 @@ def test_numbered_page_reads_each_generated_package_unset_as_absent() -> None:
     from datagouv_main_v2.models.dataset_page import DatasetPage as DatasetPageV2
 
     for model in (DatasetPage(page=2, page_size=10, total=0), DatasetPageV2(page=2, page_size=10, total=0)):
-        page = NumberedPage.from_body(model)
+        page: NumberedPage[Any] = NumberedPage.from_body(model)
         assert (page.page, page.items, page.next_page) == (2, [], None)
         assert page.next_page_info() is None
 

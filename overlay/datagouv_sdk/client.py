@@ -50,7 +50,6 @@ from datagouv_sdk.catalog import AsyncMe, AsyncResources, Me, Resources, collect
 from datagouv_sdk.config import Config
 from datagouv_sdk.connections import AsyncConnections, Connections
 from datagouv_sdk.retry import RetryPolicy
-from datagouv_sdk.transport import AsyncDataGouvTransport, DataGouvTransport
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -389,6 +388,8 @@ class DataGouv(_DataGouvBase[httpx.Client, httpx.BaseTransport, Callable[[float]
         return Connections()
 
     def _new_http(self, base_url: str, pool: httpx.BaseTransport) -> httpx.Client:
+        from datagouv_sdk.transport import DataGouvTransport  # on first use: import stays cheap
+
         transport = DataGouvTransport.from_config(
             self.config, inner=_SharedTransport(pool), sleep=self._sleep
         )
@@ -452,6 +453,8 @@ class AsyncDataGouv(
         return AsyncConnections()
 
     def _new_http(self, base_url: str, pool: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        from datagouv_sdk.transport import AsyncDataGouvTransport
+
         transport = AsyncDataGouvTransport.from_config(
             self.config, inner=_AsyncSharedTransport(pool), sleep=self._sleep
         )

@@ -422,8 +422,8 @@ def link_pager(
     start: int = 1,
     limit: int | None = None,
     prefetch: int = 0,
-    item: Callable[[Any], T] | None = None,
-) -> SyncPager[T]: ...
+    item: Callable[[Any], Any] | None = None,
+) -> SyncPager[Any]: ...
 @overload
 def link_pager(
     http: httpx.AsyncClient,
@@ -432,8 +432,8 @@ def link_pager(
     start: int = 1,
     limit: int | None = None,
     prefetch: int = 0,
-    item: Callable[[Any], T] | None = None,
-) -> AsyncPager[T]: ...
+    item: Callable[[Any], Any] | None = None,
+) -> AsyncPager[Any]: ...
 def link_pager(
     http: httpx.Client | httpx.AsyncClient,
     render_url: Callable[[int], str],

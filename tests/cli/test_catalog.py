@@ -9,12 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 from datagouv_sdk import DataGouv
 from datagouv_sdk.cli import cli
-
-pytestmark = pytest.mark.peer
 
 DGV = Path(sys.executable).with_name("dgv")
 
