@@ -124,16 +124,7 @@ def test_shell_example(block: Block, peer_env: dict[str, str], udata_peer: Any) 
         **peer_env,
     }
     try:
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", block.code],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
-        assert "error:" not in done.stderr
+        done = _run_sh(block, env)
         assert "Qualité de l'air en Bretagne" in done.stdout
         with DataGouv(base_url=udata_peer.base_url) as anon:
             titles = [r["title"] for r in anon.datasets.get(dataset, raw=True)["resources"]]
@@ -178,6 +169,12 @@ def test_peer_section_example(block: Block, peer_env: dict[str, str], tmp_path: 
         "XDG_CONFIG_HOME": str(tmp_path / "config"),  # `dgv auth login` stores its key here
         **peer_env,
     }
+    done = _run_sh(block, env)
+    assert done.stdout.strip(), f"{block.id} printed nothing"
+
+
+def _run_sh(block: Block, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a sh block with bash (-euo pipefail); it must succeed and print no `error:` line."""
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block.code],
         check=False,
@@ -188,7 +185,7 @@ def test_peer_section_example(block: Block, peer_env: dict[str, str], tmp_path: 
     )
     assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
     assert "error:" not in done.stderr.lower(), done.stderr
-    assert done.stdout.strip(), f"{block.id} printed nothing"
+    return done
 
 
 def test_peer_sections_show_what_they_promise() -> None:

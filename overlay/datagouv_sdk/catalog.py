@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Hashable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack, cast, overload
 
 import attrs
 
@@ -220,7 +220,18 @@ class _Collection:
         return self._fn(op, ids), params
 
 
+class CallOptions(TypedDict, total=False):
+    """What every collection method takes besides its own arguments (see the module docstring)."""
+
+    fields: Fields | None
+    extra_query: Mapping[str, Any] | None
+    extra_headers: Mapping[str, str] | None
+
+
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(options) - set(CallOptions.__annotations__)
+    if unknown:
+        raise errors.UsageError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -287,49 +298,19 @@ class _SyncCollection(_Collection):
 
         return SearchPager(fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id)
 
-    def get(
-        self,
-        *ids: str,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        return self._call(
-            "get", ids, raw, {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
-        )
+    def get(self, *ids: str, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
+        return self._call("get", ids, raw, options)
 
-    def create(
-        self,
-        *ids_and_payload: Any,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+    def create(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
         return self._call("create", ids_and_payload, raw, options, body=True)
 
-    def update(
-        self,
-        *ids_and_payload: Any,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
+    def update(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
         """Fields absent from a mapping payload keep their value."""
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
         return self._call("update", ids_and_payload, raw, options, body=True)
 
-    def delete(
-        self,
-        *ids: str,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
+    def delete(self, *ids: str, **options: Unpack[CallOptions]) -> Any:
         """None; on ``dg.with_response``, the `APIResponse`."""
-        return self._call("delete", ids, False, {"extra_query": extra_query, "extra_headers": extra_headers})
+        return self._call("delete", ids, False, options)
 
 
 class _AsyncCollection(_Collection):
@@ -385,46 +366,16 @@ class _AsyncCollection(_Collection):
             fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id
         )
 
-    async def get(
-        self,
-        *ids: str,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+    async def get(self, *ids: str, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
         return await self._call("get", ids, raw, options)
 
-    async def create(
-        self,
-        *ids_and_payload: Any,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+    async def create(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
         return await self._call("create", ids_and_payload, raw, options, body=True)
 
-    async def update(
-        self,
-        *ids_and_payload: Any,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+    async def update(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
         return await self._call("update", ids_and_payload, raw, options, body=True)
 
-    async def delete(
-        self,
-        *ids: str,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        options = {"extra_query": extra_query, "extra_headers": extra_headers}
+    async def delete(self, *ids: str, **options: Unpack[CallOptions]) -> Any:
         return await self._call("delete", ids, False, options)
 
 

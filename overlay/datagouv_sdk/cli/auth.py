@@ -66,18 +66,17 @@ def _client(config: Config, key: str) -> DataGouv:
     return DataGouv(attrs.evolve(config, api_key=key))
 
 
-def _whoami(dg: DataGouv) -> dict[str, Any]:
-    user: dict[str, Any] = dg.me.get(raw=True)
-    return user
-
-
 def _name(user: dict[str, Any]) -> str:
     full = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
     return f"{full} ({user.get('slug')})" if full else str(user.get("slug") or user.get("id"))
 
 
-def _refused(exc: Exception) -> click.ClickException:
-    return click.ClickException(f"the server refuses this key ({exc}); nothing was changed")
+def _owner(config: Config, key: str) -> tuple[str, Any]:
+    """Whose key it is (the server's answer to /me/) and its token (None if not found among the
+    account's tokens); `AuthenticationError` when the server refuses it."""
+    with _client(config, key) as dg:
+        user: dict[str, Any] = dg.me.get(raw=True)
+        return _name(user), dg.me.tokens.find(key)
 
 
 @click.group()
@@ -109,13 +108,11 @@ def login(with_token: bool) -> None:
             "no terminal to ask for the key on: pipe it in with `dgv auth login --with-token`"
         )
     key = check_api_key(raw, base_url=config.base_url)
-    with _client(config, key) as dg:
-        try:
-            user = _whoami(dg)
-        except AuthenticationError as exc:
-            raise _refused(exc) from exc
-        token = dg.me.tokens.find(key)
-    stored = store_key(config.base_url, key, user=_name(user), token_id=token.id if token else None)
+    try:
+        user, token = _owner(config, key)
+    except AuthenticationError as exc:
+        raise click.ClickException(f"the server refuses this key ({exc}); nothing was changed") from exc
+    stored = store_key(config.base_url, key, user=user, token_id=token.id if token else None)
     click.echo(
         f"Logged in to {config.base_url} as {stored.user} (key {key_hint(key)}, stored in {credentials_path()})",
         err=True,
@@ -153,15 +150,13 @@ def status(offline: bool) -> None:
         _print_status(report)
         raise click.ClickException(f"not logged in to {config.base_url}: run `dgv auth login`")
     if not offline:
-        with _client(config, key) as dg:
-            try:
-                user = _whoami(dg)
-            except AuthenticationError as exc:
-                report["valid"] = False
-                _print_status(report)
-                raise click.ClickException(f"the server refuses this key: {exc.message}") from exc
-            token = dg.me.tokens.find(key)
-        report |= {"valid": True, "user": _name(user)}
+        try:
+            user, token = _owner(config, key)
+        except AuthenticationError as exc:
+            report["valid"] = False
+            _print_status(report)
+            raise click.ClickException(f"the server refuses this key: {exc.message}") from exc
+        report |= {"valid": True, "user": user}
         if token is not None:
             report["token"] = {
                 "id": token.id,
