@@ -168,5 +168,11 @@ async def test_async_twins(recorder: Recorder) -> None:
         assert response.status_code == 200 and response.parse().slug == "bike-stations"
         body: Any = await adg.call(list_datasets.asyncio_detailed, extra_query={"x": "1"}, raw=True)
         assert body["total"] == 1
+        page = await adg.with_response.datasets.list(page_size=2)
+        assert (
+            page.headers["ETag"] == '"p1"'
+            and (await adg.with_response.datasets.search("v")).status_code == 200
+        )
     assert recorder.requests[0].headers["X-Fields"] == "id,title"
     assert recorder.requests[1].url.params["x"] == "1"
+    assert len(recorder.requests) == 4

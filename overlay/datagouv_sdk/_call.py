@@ -73,7 +73,7 @@ def decode_failure(
     )
 
 
-class _JSONBody:
+class JSONBody:
     """A plain mapping passed where a generated function expects a body model: the generated code
     only calls ``body.to_dict()``, so the mapping is sent as JSON, unchanged."""
 
@@ -105,7 +105,7 @@ def coerce(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
             continue  # None means "not given" here, as in the generated query builders
         options = types_.get(name, ())
         if isinstance(value, Mapping) and name == "body":
-            value = _JSONBody(value)
+            value = JSONBody(value)
         elif isinstance(value, str):
             enum_cls = next((t for t in options if isinstance(t, type) and issubclass(t, Enum)), None)
             wants_list = any(typing.get_origin(t) is list for t in options)

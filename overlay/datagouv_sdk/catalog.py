@@ -204,20 +204,29 @@ class _Collection:
         ids, payload = (args[:-1], {"body": args[-1]}) if body else (args, {})
         return self._dg.call(self._fn(op, ids), *ids, raw=raw, **_options(options), **payload)
 
-    def _listing(
+    def _pages(
         self,
         op: OpName,
         ids: tuple[Any, ...],
+        page: int,
         page_size: int | None,
         limit: int | None,
+        raw: bool,
+        options: Mapping[str, Any],
         filters: Mapping[str, Any],
-    ) -> tuple[Callable[..., Any], dict[str, Any]]:
+    ) -> Callable[[int], Any]:
+        """``number -> dg.call(...)`` of page `number` of a listing or search (a coroutine on the
+        async client); arguments checked here, before any request."""
         params = {k: v for k, v in filters.items() if v is not None}
         if page_size is None and limit is not None and 0 < limit < 20:
             page_size = limit  # fewer items wanted than a page holds: fetch just those
         if page_size is not None:
             params["page_size"] = page_size
-        return self._fn(op, ids), params
+        fn = self._fn(op, ids)
+        if op == "search":
+            check_start(page, page_size)
+        extras = _options(options)
+        return lambda number: self._dg.call(fn, *ids, raw=raw, page=number, **extras, **params)
 
 
 class CallOptions(TypedDict, total=False):
@@ -259,16 +268,17 @@ class _SyncCollection(_Collection):
         extra_headers: Mapping[str, str] | None = None,
         **filters: Any,
     ) -> SyncPager[Any]:
-        fn, params = self._listing("list", ids, page_size, limit, filters)
-        options = _options({"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers})
+        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+        call = self._pages("list", ids, page, page_size, limit, raw, options, filters)
         if self._dg._respond:
-            return cast(SyncPager[Any], self._dg.call(fn, *ids, raw=raw, page=page, **options, **params))
-
-        def fetch(info: PageInfo) -> Page[Any]:
-            body = self._dg.call(fn, *ids, raw=raw, page=info.page, **options, **params)
-            return NumberedPage.from_body(body)
-
-        return SyncPager(fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id)
+            return cast(SyncPager[Any], call(page))  # with_response: the start page's APIResponse
+        return SyncPager(
+            lambda info: NumberedPage.from_body(call(info.page or 1)),
+            start=PageInfo(page=page),
+            limit=limit,
+            prefetch=prefetch,
+            key=_item_id,
+        )
 
     def search(
         self,
@@ -285,18 +295,17 @@ class _SyncCollection(_Collection):
         **filters: Any,
     ) -> SearchPager[Any]:
         """The v2 search (ranked, facets, at most the first 10,000 results): see `datagouv_sdk.search`."""
-        fn, params = self._listing("search", (), page_size, limit, {"q": q, **filters})
-        check_start(page, params.get("page_size"))
-        options = _options({"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers})
+        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+        call = self._pages("search", (), page, page_size, limit, raw, options, {"q": q, **filters})
         if self._dg._respond:
-            return cast(SearchPager[Any], self._dg.call(fn, raw=raw, page=page, **options, **params))
-
-        def fetch(info: PageInfo) -> Page[Any]:
-            return SearchPage.from_search_body(
-                self._dg.call(fn, raw=raw, page=info.page, **options, **params)
-            )
-
-        return SearchPager(fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id)
+            return cast(SearchPager[Any], call(page))
+        return SearchPager(
+            lambda info: SearchPage.from_search_body(call(info.page or 1)),
+            start=PageInfo(page=page),
+            limit=limit,
+            prefetch=prefetch,
+            key=_item_id,
+        )
 
     def get(self, *ids: str, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
         return self._call("get", ids, raw, options)
@@ -331,12 +340,13 @@ class _AsyncCollection(_Collection):
         extra_headers: Mapping[str, str] | None = None,
         **filters: Any,
     ) -> AsyncPager[Any]:
-        fn, params = self._listing("list", ids, page_size, limit, filters)
-        options = _options({"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers})
+        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+        call = self._pages("list", ids, page, page_size, limit, raw, options, filters)
+        if self._dg._respond:
+            return cast(AsyncPager[Any], call(page))  # awaitable: the start page's APIResponse
 
         async def fetch(info: PageInfo) -> Page[Any]:
-            body = await self._dg.call(fn, *ids, raw=raw, page=info.page, **options, **params)
-            return NumberedPage.from_body(body)
+            return NumberedPage.from_body(await call(info.page or 1))
 
         return AsyncPager(fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id)
 
@@ -354,13 +364,13 @@ class _AsyncCollection(_Collection):
         extra_headers: Mapping[str, str] | None = None,
         **filters: Any,
     ) -> AsyncSearchPager[Any]:
-        fn, params = self._listing("search", (), page_size, limit, {"q": q, **filters})
-        check_start(page, params.get("page_size"))
-        options = _options({"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers})
+        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+        call = self._pages("search", (), page, page_size, limit, raw, options, {"q": q, **filters})
+        if self._dg._respond:
+            return cast(AsyncSearchPager[Any], call(page))
 
         async def fetch(info: PageInfo) -> Page[Any]:
-            body = await self._dg.call(fn, raw=raw, page=info.page, **options, **params)
-            return SearchPage.from_search_body(body)
+            return SearchPage.from_search_body(await call(info.page or 1))
 
         return AsyncSearchPager(
             fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id

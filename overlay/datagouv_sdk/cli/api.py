@@ -40,8 +40,6 @@ if TYPE_CHECKING:
     from datagouv_sdk.operations import Operation
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-# udata's v2 search (Elasticsearch) refuses results past this window (a 400).
-SEARCH_WINDOW = 10_000
 
 
 def _pairs(values: Sequence[str], option: str) -> Iterator[tuple[str, str]]:
@@ -128,38 +126,37 @@ def _headers(values: Sequence[str]) -> dict[str, str]:
     return headers
 
 
-class _JSONBody:
-    """What a generated request builder calls `to_dict()` on: the body, sent as given."""
-
-    def __init__(self, payload: Any) -> None:
-        self._payload = payload
-
-    def to_dict(self) -> Any:
-        return self._payload
-
-
-def _operation_request(op: Operation, params: Mapping[str, list[str]], body: Any) -> dict[str, Any]:
-    """The request the generated function would send, built by its module (no model parsing)."""
+def _operation_request(
+    dg: DataGouv, op: Operation, params: Mapping[str, list[str]], body: Any, headers: Mapping[str, str]
+) -> dict[str, Any]:
+    """The request the generated function would send, built as `dg.call` builds it (raw mode: no
+    model parsing), with the extra headers."""
+    from datagouv_sdk._call import JSONBody
     from datagouv_sdk.errors import UsageError
 
     args, kwargs = op.arguments(params)
-    takes_body = any(p.kind == "body" for p in op.parameters())
+    body_parameter = next((p for p in op.parameters() if p.kind == "body"), None)
     if body is not None:
-        if not takes_body:
+        if body_parameter is None:
             raise UsageError(f"{op.ref} ({op.method} {op.path}) takes no body")
-        kwargs["body"] = [_JSONBody(item) for item in body] if isinstance(body, list) else _JSONBody(body)
-    elif takes_body and op.method in ("POST", "PUT", "PATCH"):
-        required = next(p for p in op.parameters() if p.kind == "body").required
-        if required:
-            raise UsageError(f"{op.ref} needs a body: -f/-F fields or --input FILE")
+        if not isinstance(body, dict) and not (
+            isinstance(body, list) and all(isinstance(i, dict) for i in body)
+        ):
+            raise UsageError(f"{op.ref} takes a JSON object (or an array of objects) as its body")
+        kwargs["body"] = [JSONBody(item) for item in body] if isinstance(body, list) else JSONBody(body)
+    elif body_parameter is not None and body_parameter.required:
+        raise UsageError(f"{op.ref} needs a body: -f/-F fields or --input FILE")
     try:
-        request: dict[str, Any] = op.load()._get_kwargs(*args, **kwargs)
-    except AttributeError as exc:  # a multipart body (file upload): the builder wants a model
-        raise UsageError(
-            f"{op.ref} sends a multipart body (a file upload), which dgv api does not build; "
-            "use `dgv resources upload`"
-        ) from exc
-    return request
+        call = dg._prepare(op.load().sync_detailed, args, kwargs, True, extra_headers=headers)
+    except UsageError as exc:
+        if "to_multipart" in str(exc):  # a file upload: the builder wants a model with a file
+            raise UsageError(
+                f"{op.ref} sends a multipart body (a file upload), which dgv api does not build; "
+                "use `dgv resources upload`"
+            ) from exc
+        raise
+    assert call.request is not None  # every generated module builds its request
+    return call.request
 
 
 def _resolve_path(dg: DataGouv, api: ApiName | None, path: str) -> tuple[ApiName, str]:
@@ -220,16 +217,15 @@ def _next_url(body: Mapping[str, Any]) -> str | None:
 
 def _window_stop(url: httpx.URL, total: Any) -> str | None:
     """Why the next page of a v2 search cannot be fetched (udata refuses it), or None."""
+    from datagouv_sdk.search import SEARCH_WINDOW, window_message
+
     if not url.path.endswith("/search/"):
         return None
     page = int(url.params.get("page", "1") or 1)
     size = int(url.params.get("page_size", "20") or 20)
     if page * size <= SEARCH_WINDOW:
         return None
-    return (
-        f"stopped at the search API's {SEARCH_WINDOW:,}-result window ({total} results in all): "
-        "narrow the query (more words, or filters such as -p organization=… -p tag=…) to reach the rest"
-    )
+    return window_message(total if isinstance(total, int) else None) + " (-p filters, -p q=…)"
 
 
 def _paginate(
@@ -354,8 +350,7 @@ def api(
             if api_name is not None:
                 raise UsageError("--api goes with METHOD PATH; for an operation, write api:id")
             op = find(target[0])
-            request = _operation_request(op, grouped, body)
-            request["headers"] = {**(request.get("headers") or {}), **extra_headers}
+            request = _operation_request(dg, op, grouped, body, extra_headers)
             http = dg.http(op.api)
         elif len(target) == 2 and target[0].upper() in HTTP_METHODS:
             name, path = _resolve_path(dg, api_name, target[1])
