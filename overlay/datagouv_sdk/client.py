@@ -787,13 +787,15 @@ class Resources:
         resource: str | None = None,
         chunk_size: int | None = None,
         progress: Callable[[int, int], None] | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
         """Upload a file as a new resource of ``dataset`` (or as the new file of ``resource``);
-        see `datagouv_sdk.uploads.upload_resource`."""
+        ``options``: ``filename``, ``resume``, ``state_dir``, ``on_event`` (see
+        `datagouv_sdk.uploads.upload_resource`)."""
         from datagouv_sdk.uploads import upload_resource
 
         return upload_resource(
-            self._dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress
+            self._dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress, **options
         )
 
 
@@ -881,10 +883,11 @@ class AsyncResources:
         resource: str | None = None,
         chunk_size: int | None = None,
         progress: Callable[[int, int], None] | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
         """The async `Resources.upload`."""
         from datagouv_sdk.uploads import aupload_resource
 
         return await aupload_resource(
-            self._dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress
+            self._dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress, **options
         )
