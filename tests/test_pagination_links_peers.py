@@ -9,7 +9,7 @@ import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.pagination import LinkPage, async_link_pager, iter_link_pages, link_pager
 
-from tests.overlay.conftest import MAIN_UNUSED
+from tests.peers.clients import MAIN_UNUSED
 
 pytestmark = pytest.mark.peer
 

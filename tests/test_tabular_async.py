@@ -14,7 +14,7 @@ from datagouv_sdk.query import Query, col
 from datagouv_sdk.tabular import AsyncMetricsModel, AsyncTabularResource
 
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
-from tests.query.test_query_peer import NAMES_IN, TYPED, ids_where, rows_of
+from tests.test_tabular import NAMES_IN, TYPED, ids_where, rows_of
 
 pytestmark = pytest.mark.peer
 

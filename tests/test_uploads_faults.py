@@ -27,7 +27,7 @@ from datagouv_sdk.uploads import (
     upload_resource,
 )
 
-from tests.overlay.fault_proxy import (
+from tests.fault_proxy import (
     CORRUPT,
     REFUSE_429,
     REFUSE_500,
