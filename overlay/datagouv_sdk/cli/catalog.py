@@ -7,6 +7,7 @@ the commands so that `dgv --help` stays fast.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -157,45 +158,69 @@ def resources() -> None:
     """Upload and replace resource files."""
 
 
-def _upload(dataset: str, path: str, resource: str | None, chunk_size: int | None, quiet: bool) -> None:
-    from datagouv_sdk.uploads import upload_resource
+def _upload(
+    dataset: str, path: str, resource: str | None, chunk_size: int | None, quiet: bool, resume: bool
+) -> None:
+    label = f"uploading {click.format_filename(path)}"
+    progress = None if quiet else progress_printer(label)
+    tty = sys.stderr.isatty()
 
-    progress = None if quiet else progress_printer(f"uploading {click.format_filename(path)}")
+    def note(event: Any) -> None:  # an uploads.UploadEvent: warnings always, the rest unless --quiet
+        if event.is_warning or not quiet:
+            prefix = "\r\033[K" if tty else ""  # over a progress line being redrawn
+            click.echo(f"{prefix}{'warning' if event.is_warning else 'note'}: {event}", err=True)
+
     with client_from_ctx() as dg:
-        result: dict[str, Any] = upload_resource(
-            dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress
+        result: dict[str, Any] = dg.resources.upload(
+            dataset,
+            path,
+            resource=resource,
+            chunk_size=chunk_size,
+            progress=progress,
+            resume=resume,
+            on_event=note,
         )
     print_item(result, RESOURCE_COLUMNS)
 
 
-@resources.command("upload")
-@click.argument("dataset")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
+_CHUNK_SIZE = click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
     default=None,
     help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
 )
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+_QUIET = click.option("--quiet", is_flag=True, help="No progress or notes on stderr (warnings stay).")
+_RESUME = click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted upload of the same file (parts already on the server are not sent "
+    "again); starts over, saying why, when the file or the part size changed or the parts expired.",
+)
+
+
+@resources.command("upload")
+@click.argument("dataset")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_CHUNK_SIZE
+@_RESUME
+@_QUIET
 @handle_errors
-def resources_upload(dataset: str, file: str, chunk_size: int | None, quiet: bool) -> None:
-    """Upload FILE as a new resource of DATASET (needs an API key)."""
-    _upload(dataset, file, None, chunk_size, quiet)
+def resources_upload(dataset: str, file: str, chunk_size: int | None, resume: bool, quiet: bool) -> None:
+    """Upload FILE as a new resource of DATASET (needs an API key). Big files go in parts, each
+    re-sent on failure; the result is checked (size, SHA-1) against FILE."""
+    _upload(dataset, file, None, chunk_size, quiet, resume)
 
 
 @resources.command("replace")
 @click.argument("dataset")
 @click.argument("resource")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
-)
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@_CHUNK_SIZE
+@_RESUME
+@_QUIET
 @handle_errors
-def resources_replace(dataset: str, resource: str, file: str, chunk_size: int | None, quiet: bool) -> None:
+def resources_replace(
+    dataset: str, resource: str, file: str, chunk_size: int | None, resume: bool, quiet: bool
+) -> None:
     """Replace the file of RESOURCE in DATASET with FILE (needs an API key)."""
-    _upload(dataset, file, resource, chunk_size, quiet)
+    _upload(dataset, file, resource, chunk_size, quiet, resume)
