@@ -56,6 +56,7 @@ def section_blocks(title: str) -> list[Block]:
 
 
 BLOCKS = section_blocks("Quickstart")
+BIG_FILES_BLOCKS = section_blocks("Big files")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
 
@@ -135,6 +136,53 @@ def test_shell_example(block: Block, peer_env: dict[str, str], udata_peer: Any) 
     finally:
         with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
             dg.datasets.delete(dataset)
+
+
+@pytest.mark.parametrize("block", BIG_FILES_BLOCKS, ids=lambda b: b.id)
+def test_big_files_example(
+    block: Block, peer_env: dict[str, str], udata_peer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert block.skip_reason is None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if block.lang == "python":
+        out = io.StringIO()
+        code = compile("\n" * (block.line) + block.code, str(README), "exec")
+        with contextlib.redirect_stdout(out):
+            exec(code, {"__name__": "__readme__"})
+        printed = out.getvalue().splitlines()
+        assert sum("bytes acknowledged" in line for line in printed) >= 3  # parts, not one request
+        assert any(line.startswith("uploaded measures.csv") for line in printed), printed
+        return
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+        dataset = dg.datasets.create({"title": "README big files", "description": "d"}, raw=True)["id"]
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "DATASET": dataset, **peer_env}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    try:
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block.code],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
+        assert "note: uploaded numbers.csv" in done.stderr and "error:" not in done.stderr
+        with DataGouv(base_url=udata_peer.base_url) as anon:
+            (resource,) = anon.datasets.get(dataset, raw=True)["resources"]
+        assert (
+            resource["title"] == "numbers.csv"
+            and resource["filesize"] == (tmp_path / "numbers.csv").stat().st_size
+        )
+    finally:
+        with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+            dg.datasets.delete(dataset)
+
+
+def test_big_files_section_shows_parts_resume_and_the_cli() -> None:
+    joined = "\n".join(b.code for b in BIG_FILES_BLOCKS)
+    for needle in ("chunk_size=", "resume=True", "progress=", "on_event=", "--resume", "--chunk-size"):
+        assert needle in joined, needle
 
 
 @pytest.mark.parametrize("block", TABULAR_BLOCKS, ids=lambda b: b.id)
