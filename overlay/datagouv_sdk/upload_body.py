@@ -33,8 +33,9 @@ class SourceChangedError(errors.DataGouvError):
 
 
 def _quoted(value: str) -> str:
-    # The HTML5 form encoding every browser and httpx use: the only escapes in a quoted name.
-    return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+    # As httpx encodes form names (HTML5: quote and line breaks percent-encoded), plus the backslash
+    # escaped, since RFC 2616 parsers (werkzeug's, the stdlib's) read it as an escape in a quoted string.
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 class PartBody:

@@ -19,13 +19,17 @@ What the server (udata 17.18, ``core/storages/api.py: handle_upload``) expects, 
   ``file``, which assembles the parts and answers with the resource (``filesize``, and ``checksum``:
   the SHA-1 of what it stored).
 
-How udata keeps parts, and what this module does about it (all seen on the peer, tests/overlay):
+How udata keeps parts, and what this module does about it (all seen on the peer:
+tests/test_uploads_faults.py):
 
 - A part is stored as ``chunks/<uuid>/<partindex>`` with no overwrite. A re-sent part the server never
   stored is accepted; a re-sent part it did store (its answer was lost) is refused with a 500 (the
-  storage's ``FileExists``), a body identical to any other 500. So a part whose earlier attempt may
-  have reached the server and whose re-send is answered 500 is counted as stored ("presumed"). If the
-  assembling request then keeps failing, the parts are sent again under a new ``uuid`` (once).
+  storage's ``FileExists``), a body identical to any other 500. So a part whose earlier answer was
+  lost (connection broken after sending, or a 502/504 gateway answer) and whose re-send is answered
+  500 is counted as stored ("presumed"): re-sending every part sent so far under a new ``uuid`` would
+  cost the whole prefix of a big file for each lost answer. A plain 500 (udata failing) is retried as
+  such and never presumed. If the assembling request then keeps failing (a presumed part was missing:
+  udata answers 500), every part is sent again under a new ``uuid``, once.
 - Parts stay until assembled, or until the ``purge-chunks`` job removes uploads whose last part is
   older than ``UPLOAD_MAX_RETENTION`` (24 h): a resumed upload older than that starts over.
 - The assembled file is stored at ``<dataset slug>/<UTC second>/<normalised file name>``, no
@@ -40,7 +44,8 @@ treated as re-sendable for parts, made safe by the rules above; the transport's 
 off for these requests so that one policy counts the attempts.
 
 Resume: a chunked upload keeps a small state file (see upload_state.py; in the user's cache folder
-or ``state_dir``) updated after each acknowledged part, removed on success. ``resume=True`` reuses
+or ``state_dir``), updated after each acknowledged part and removed on success (also without
+``resume``, so that a run killed without it can be resumed). ``resume=True`` reuses
 it: parts the server acknowledged are skipped (their bytes are read again locally to check the
 source is unchanged and to compute the SHA-1); a source whose size, modification time or content
 changed, another part size, or parts past the server's retention start over, with an event saying
