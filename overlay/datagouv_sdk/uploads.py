@@ -77,7 +77,7 @@ import os
 import time
 import uuid as _uuid
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
 import attrs
 import httpx
@@ -835,17 +835,13 @@ def upload_resource(
     """
     core = _uploader(dg, dataset, path, resource, filename, chunk_size, progress, resume, state_dir, on_event)
     http = dg.http("main")
-    sleep: Callable[[float], None] = (
-        getattr(dg, "_sleep", None) or time.sleep
-    )  # the client's (tests: no wait)
-    steps = core.run()
-    outcome: Any = None
+    sleep: Callable[[float], None] = getattr(dg, "_sleep", None) or time.sleep  # the client's (tests: none)
+    steps, outcome = core.run(), None
     while True:
         try:
             command = steps.send(outcome)
         except StopIteration as finished:
-            result: dict[str, Any] = finished.value
-            return result
+            return cast("dict[str, Any]", finished.value)
         if isinstance(command, _Sleep):
             sleep(command.seconds)
             outcome = None
@@ -876,14 +872,12 @@ async def aupload_resource(
     core = _uploader(dg, dataset, path, resource, filename, chunk_size, progress, resume, state_dir, on_event)
     http = dg.http("main")
     sleep = getattr(dg, "_sleep", None) or asyncio.sleep
-    steps = core.run()
-    outcome: Any = None
+    steps, outcome = core.run(), None
     while True:
         try:
             command = steps.send(outcome)
         except StopIteration as finished:
-            result: dict[str, Any] = finished.value
-            return result
+            return cast("dict[str, Any]", finished.value)
         if isinstance(command, _Sleep):
             await sleep(command.seconds)
             outcome = None
