@@ -83,7 +83,7 @@ import attrs
 import httpx
 
 from datagouv_sdk import errors
-from datagouv_sdk.retry import RetryPolicy
+from datagouv_sdk.retry import NEVER_SENT, RetryPolicy
 from datagouv_sdk.transport import LOGGER_NAME, RETRY_EXTENSION
 from datagouv_sdk.upload_body import READ_SIZE, PartBody, SourceChangedError
 from datagouv_sdk.upload_state import StateFile, UploadState, state_file_for
@@ -249,8 +249,6 @@ def _endpoint(dataset: str, resource: str | None) -> str:
 
 # --- how outcomes are read -------------------------------------------------------------------------
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
 
 def _cause(outcome: httpx.Response | errors.DataGouvError) -> httpx.Response | BaseException:
     """What the retry policy judges: the response, or the httpx error behind an SDK error."""
@@ -265,7 +263,7 @@ def _answer_lost(cause: httpx.Response | BaseException) -> bool:
     connection broke after it was sent, or a gateway gave up waiting for the server."""
     if isinstance(cause, httpx.Response):
         return cause.status_code in (502, 504)
-    return isinstance(cause, httpx.TransportError) and not isinstance(cause, _NEVER_SENT)
+    return isinstance(cause, httpx.TransportError) and not isinstance(cause, NEVER_SENT)
 
 
 def _may_have_acted(cause: httpx.Response | BaseException) -> bool:
