@@ -293,7 +293,7 @@ def test_an_assembling_whose_outcome_is_unknown_is_checked_before_anything_is_re
     assert proxy.count("assemble") == 1 and proxy.count("part:") == 3  # nothing sent again
     assert served(resource, udata_peer) == source.read_bytes()
     assert resource_ids(dg, dataset) == [resource["id"]]
-    assert [e.kind for e in events] == ["resume", "found", "done"]
+    assert [e.kind for e in events] == ["found", "done"]
 
 
 def test_a_one_request_upload_whose_answer_is_lost_is_found_not_duplicated(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from email import policy
@@ -20,6 +21,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, RetryPolicy, errors
+from datagouv_sdk.upload_state import StateFile
 from datagouv_sdk.uploads import UploadEvent, UploadFailedError, aupload_resource, upload_resource
 
 BASE = "https://data.example.org"
@@ -290,3 +292,24 @@ def test_upload_event_reads_as_its_message() -> None:
     event = UploadEvent("presumed", "part 2/3: counted as stored", UploadStats(10, 3))
     assert str(event) == "part 2/3: counted as stored" and event.is_warning
     assert not UploadEvent("done", "ok", UploadStats(10, 3)).is_warning
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_assembling_interrupted_long_ago_is_looked_for_before_starting_over(
+    tmp_path: Path, mode: str
+) -> None:
+    path = source(tmp_path)
+    server = factory(assemble=["lost"], dataset=["ok", 503, 503, 503])()  # the snapshot, then 3 refusals
+    options: dict[str, Any] = {"state_dir": tmp_path / "state", "chunk_size": 4096}
+    failed, events, _ = run_one(mode, server, path, FAST, options)
+    assert isinstance(failed, errors.APIStatusError) and events == ["failed"]
+    (state_path,) = (tmp_path / "state").glob("*.json")
+    store = StateFile(state_path)
+    state = store.load()
+    assert state is not None and state.phase == "assembling"
+    state.last_ack = time.time() - 30 * 3600  # long past the server's retention of parts
+    store.save(state)
+    sent = len(server.log)
+    resource, events, _ = run_one(mode, server, path, FAST, {**options, "resume": True})
+    assert server.log[sent:] == ["dataset"] and events == ["found", "done"]
+    assert resource["id"] == "r0" and len(server.resources) == 1

@@ -418,7 +418,9 @@ class _Uploader:
     def run(self) -> _Steps:
         if self.plan.parts == 1:
             return (yield from self._single())
-        yield from self._start()
+        found = yield from self._start()
+        if found is not None:
+            return self._verified(found)
         while True:
             if self.state.phase == "parts":
                 yield from self._send_parts()
@@ -456,61 +458,74 @@ class _Uploader:
 
     # resume
     def _start(self) -> _Steps:
+        """Pick up the state of an earlier run of the same upload when it can be trusted; returns
+        the resource when that run's assembling turns out to have succeeded."""
         assert self.store is not None
         old = self.store.load()
+        name = self.plan.filename
         if old is None:
             if self.store.problem:
                 self._emit("start_over", f"{self.store.problem}: starting a new upload")
-            return
-        if old.phase == "mismatch" and old.key == self.key:
+            return None
+        if old.phase == "mismatch":
             if self.resume:
                 self._emit(
                     "start_over",
-                    f"the last upload of {self.plan.filename} gave a different file on the server: "
-                    f"uploading it again into resource {old.target}",
+                    f"the last upload of {name} gave a different file on the server: uploading it again "
+                    f"into resource {old.target}",
                 )
                 self.state = self._fresh_state(old.target)
             else:
                 self._emit(
                     "start_over",
-                    f"the last upload of {self.plan.filename} gave a different file on the server (resource "
-                    f"{old.target}): starting a new one (resume=True, or dgv --resume, uploads into that "
-                    "resource instead)",
+                    f"the last upload of {name} gave a different file on the server (resource {old.target}): "
+                    "starting a new one (resume=True, or dgv --resume, uploads into that resource instead)",
                 )
-            return
+            return None
         if not self.resume:
             if old.parts_done:
                 self._emit(
                     "start_over",
-                    f"an interrupted upload of {self.plan.filename} exists ({old.parts_done} of {old.parts} "
-                    "parts on the server): starting a new one (resume=True, or dgv --resume, continues it)",
+                    f"an interrupted upload of {name} exists ({old.parts_done} of {old.parts} parts on the "
+                    "server): starting a new one (resume=True, or dgv --resume, continues it)",
                 )
-            return
-        reason = self._unusable(old)
-        if reason:
-            self._emit(
-                "start_over", f"cannot resume the upload of {self.plan.filename}: {reason}; starting over"
-            )
-            return
+            return None
+        changed = self._changed(old)
+        if changed:
+            self._emit("start_over", f"cannot resume the upload of {name}: {changed}; starting over")
+            return None
         done = min(self.plan.size, old.parts_done * self.plan.chunk_size)
         digest = yield _Digest(self.plan.path, done)
         if digest.hexdigest() != old.prefix_sha1:
             self._emit(
                 "start_over",
-                f"cannot resume the upload of {self.plan.filename}: the content of its first {done} bytes "
-                "changed since they were sent; starting over",
+                f"cannot resume the upload of {name}: the content of its first {done} bytes changed since "
+                "they were sent; starting over",
             )
-            return
+            return None
+        expired = self._expired(old)
+        if old.phase == "assembling":  # whatever its age: the file may be on the server already
+            self.state, self.digest = old, digest
+            found = yield from self._find_result(digest.hexdigest())
+            if found is not None:
+                self._emit("found", f"{name} was assembled by the server before the interruption")
+                return found
+        if expired:
+            self._emit("start_over", f"cannot resume the upload of {name}: {expired}; starting over")
+            self.state, self.digest = self._fresh_state(self.resource), hashlib.sha1()
+            return None
         self.state, self.digest, self.resumed = old, digest, True
         self._count(parts_resumed=old.parts_done)
         self._emit(
             "resume",
-            f"resuming the upload of {self.plan.filename}: {old.parts_done} of {old.parts} parts "
-            f"({_size_text(done)}) are already on the server",
+            f"resuming the upload of {name}: {old.parts_done} of {old.parts} parts ({_size_text(done)}) "
+            "are already on the server",
         )
         self._acknowledged(done)
+        return None
 
-    def _unusable(self, old: UploadState) -> str:
+    def _changed(self, old: UploadState) -> str:
+        """Why the parts of `old` do not line up with the file any more ("" when they do)."""
         plan = self.plan
         if old.key != self.key:
             return "its state describes another upload"
@@ -521,14 +536,19 @@ class _Uploader:
             )
         if old.chunk_size != plan.chunk_size:
             return f"the part size differs ({old.chunk_size} then, {plan.chunk_size} now): parts would not line up"
-        if old.last_ack is not None:
-            age = self.clock() - old.last_ack
-            if age > SERVER_PART_RETENTION - _RETENTION_MARGIN:
-                return (
-                    f"its last part was sent {age / 3600:.1f} h ago; the server deletes parts "
-                    f"{SERVER_PART_RETENTION / 3600:.0f} h after the last one"
-                )
         return ""
+
+    def _expired(self, old: UploadState) -> str:
+        """Why the server may have deleted the parts of `old` ("" when it keeps them still)."""
+        if old.last_ack is None:
+            return ""
+        age = self.clock() - old.last_ack
+        if age <= SERVER_PART_RETENTION - _RETENTION_MARGIN:
+            return ""
+        return (
+            f"its last part was sent {age / 3600:.1f} h ago; the server deletes parts "
+            f"{SERVER_PART_RETENTION / 3600:.0f} h after the last one"
+        )
 
     # parts
     def _send_parts(self) -> _Steps:
@@ -633,14 +653,6 @@ class _Uploader:
     # assembling
     def _assemble(self) -> _Steps:
         state = self.state
-        if state.phase == "assembling" and self.resumed:
-            found = yield from self._find_result(self.digest.hexdigest())
-            if found is not None:
-                self._emit(
-                    "found",
-                    f"{self.plan.filename} was already assembled by the server before the interruption",
-                )
-                return found
         if state.phase != "assembling":
             yield from self._note_resources_before()
             state.phase = "assembling"
