@@ -123,6 +123,7 @@ def test_64_mib_in_4_mib_parts_survives_resets_and_refusals(
     # progress counts acknowledged bytes: one call per part, increasing, ending at the size
     assert progress == [min((i + 1) * 4 * MiB, 64 * MiB) for i in range(16)]
     assert not list((tmp_path / "state").glob("*.json"))  # state removed on success
+    assert all(udata_peer.api_key not in e.message for e in events)
     assert elapsed < 60
 
 

@@ -33,8 +33,8 @@ class SourceChangedError(errors.DataGouvError):
 
 
 def _quoted(value: str) -> str:
-    # As httpx encodes form names (HTML5: quote and line breaks percent-encoded), plus the backslash
-    # escaped, since RFC 2616 parsers (werkzeug's, the stdlib's) read it as an escape in a quoted string.
+    # As httpx encodes form names: quote and line breaks percent-encoded (HTML5), backslash escaped
+    # (werkzeug's and the stdlib's parsers read it as an escape inside a quoted string).
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -593,9 +593,9 @@ class _Uploader:
             ):
                 self._emit(
                     "presumed",
-                    f"part {index + 1}/{total}: its re-send was refused (500) after an earlier attempt "
-                    "may have reached the server; udata refuses to store a part twice, so it is counted "
-                    "as stored (checked when the parts are assembled)",
+                    f"part {index + 1}/{total}: its re-send was refused (500) after the answer to an earlier "
+                    "attempt was lost; udata refuses to store a part twice, so it is counted as stored "
+                    "(checked when the parts are assembled)",
                 )
                 return self._ack(index, body, presumed=True)
             cause = _cause(outcome)
@@ -642,7 +642,8 @@ class _Uploader:
         self._acknowledged(self._done_bytes())
 
     def _interrupted(self, what: str) -> None:
-        if self.store is None:
+        """Say how to continue, when there is something to continue."""
+        if self.store is None or not self.state.parts_done:
             return
         self._emit(
             "failed",
