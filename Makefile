@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install deps specs generate compile peers lint test typecheck bench check-specs update-specs clean
+.PHONY: install deps specs generate compile peers lint test unit typecheck bench check-specs update-specs clean
 
 install: deps specs generate compile ## venv + dependencies + specs + generated clients
 
@@ -37,8 +37,11 @@ lint: typecheck ## ruff format --check, ruff check (rules in pyproject.toml), my
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/ruff check $(LINTED)
 
-test: peers lint
+test: peers lint ## lint, then the whole suite against the real local peers
 	$(BIN)/pytest
+
+unit: ## the offline suite: no peer server, no PostgreSQL, nothing under .peers/ (`peer` is set by fixture)
+	$(BIN)/pytest -m "not peer"
 
 bench: peers
 	$(PY) benchmarks/run.py

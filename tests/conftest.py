@@ -1,6 +1,20 @@
-"""Shared fixtures. The real peers' fixtures live in tests/peers/ and are registered here, with the
-clients on them, the discovery fixtures (used by tests/discovery/ and tests/cli/) and the spec
-pipeline fixtures (used by tests/specpipeline/ and tests/codegen/)."""
+"""Shared fixtures and the `peer` marker.
+
+The real peers' fixtures live in tests/peers/ and are registered here, with the clients on them, the
+discovery fixtures (used by tests/discovery/ and tests/cli/) and the spec pipeline fixtures (used by
+tests/specpipeline/ and tests/codegen/).
+
+`peer` is never written by hand: a test is marked when its fixture closure reaches one of
+`PEER_FIXTURES`, so `pytest -m "not peer"` (`make unit`) runs exactly the tests that need no peer
+server, no PostgreSQL and nothing under .peers/ (no network either).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
 
 pytest_plugins = [
     "tests.peers.udata_fixtures",
@@ -9,3 +23,29 @@ pytest_plugins = [
     "tests.discovery.fixtures",
     "tests.specpipeline.fixtures",
 ]
+
+ROOT = Path(__file__).resolve().parents[1]
+# The offline spec mirror: $DATAGOUV_SPECS_MIRROR (as CI sets it), else shared/specs beside the checkout.
+SPECS_MIRROR = Path(os.environ.get("DATAGOUV_SPECS_MIRROR") or ROOT.parent / "shared" / "specs")
+
+# The fixtures everything that needs a peer goes through: the udata server, the PostgreSQL stack of
+# the api_tabular apps (tabular_peer and metrics_peer both start from it), the udata 17.10 venv, and
+# npm's swagger2openapi (the converter's oracle, installed from the npm registry into .peers/npm/).
+PEER_FIXTURES = frozenset({"udata_peer", "pg_gateway", "udata_17_10_spec", "swagger2openapi"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before the mark plugin deselects by `-m`
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PEER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.peer)
+
+
+@pytest.fixture(scope="session")
+def specs_mirror() -> Path:
+    """The shared offline mirror of the upstream specs (read-only), with its history/ folder."""
+    if not (SPECS_MIRROR / "tabular.yaml").is_file() or not (SPECS_MIRROR / "history").is_dir():
+        pytest.fail(
+            f"offline spec mirror (with history/) not found at {SPECS_MIRROR} (DATAGOUV_SPECS_MIRROR)"
+        )
+    return SPECS_MIRROR

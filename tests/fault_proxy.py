@@ -18,7 +18,8 @@ forwarded unchanged (the Host header rewritten to the upstream's). Faults:
   then the connection is reset. For killing the client while a request is in flight.
 
 `seen` lists every request (kind, method, path, upload uuid, fault applied, upstream status). The
-proxy stops by itself after `max_lifetime` seconds. It logs nothing (the API key passes through it).
+proxy (a `tests._http_server.LoopbackServer`) stops by itself after `max_lifetime` seconds. It logs
+nothing (the API key passes through it).
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ import struct
 import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+from tests._http_server import LoopbackHandler, LoopbackServer
 
 REFUSE_503 = "refuse-503"
 REFUSE_429 = "refuse-429"
@@ -86,8 +87,11 @@ def _form_fields(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[
     return fields, file_span
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
+    """See the module docstring. Requests are not kept in `received` (parts are megabytes): `seen`."""
+
     def __init__(self, upstream: str, max_lifetime: float = 300.0) -> None:
+        super().__init__(_ProxyHandler, max_lifetime=max_lifetime)
         parts = urlsplit(upstream)
         assert parts.hostname == "127.0.0.1", "the proxy only forwards to loopback"
         self.upstream_host = parts.hostname
@@ -96,93 +100,56 @@ class FaultProxy:
         self.held = threading.Event()
         self._release = threading.Event()
         self._faults: dict[str, deque[str]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._max_lifetime = max_lifetime
-        self._httpd: ThreadingHTTPServer | None = None
-        self._timer: threading.Timer | None = None
+
+    @property
+    def url(self) -> str:
+        return self.origin
 
     def fail(self, kind: str, *faults: str) -> None:
-        with self._lock:
+        with self.lock:
             self._faults[kind].extend(faults)
 
     def release(self) -> None:
         self._release.set()
 
     def count(self, kind_prefix: str, uuid: str | None = None) -> int:
-        with self._lock:
+        with self.lock:
             return sum(1 for s in self.seen if s.kind.startswith(kind_prefix) and uuid in (None, s.uuid))
 
     def parts_sent(self, uuid: str | None = None) -> list[int]:
-        with self._lock:
+        with self.lock:
             return [
                 int(s.kind.split(":")[1])
                 for s in self.seen
                 if s.kind.startswith("part:") and uuid in (None, s.uuid)
             ]
 
-    def _next_fault(self, kind: str) -> str | None:
-        with self._lock:
+    def next_fault(self, kind: str) -> str | None:
+        with self.lock:
             queue = self._faults.get(kind)
             return queue.popleft() if queue else None
 
-    def _record(self, seen: Seen) -> None:
-        with self._lock:
+    def record(self, seen: Seen) -> None:
+        with self.lock:
             self.seen.append(seen)
 
-    @property
-    def url(self) -> str:
-        assert self._httpd is not None
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def __enter__(self) -> Self:
-        handler = type("_BoundProxyHandler", (_ProxyHandler,), {"proxy": self})
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        httpd.daemon_threads = True
-        httpd.block_on_close = False
-        self._httpd = httpd
-        threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        self._timer = threading.Timer(self._max_lifetime, self.stop)
-        self._timer.daemon = True
-        self._timer.start()
-        return self
-
     def stop(self) -> None:
-        self._release.set()
-        if self._timer is not None:
-            self._timer.cancel()
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._release.set()  # a HOLD must not keep its thread past the proxy
+        super().stop()
 
 
-class _ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    proxy: FaultProxy
+class _ProxyHandler(LoopbackHandler):
+    server: FaultProxy
 
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def _reset(self) -> None:
         # SO_LINGER 0: close() sends RST instead of FIN.
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
         self.close_connection = True
-
-    def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response_only(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def _classify(self, body: bytes) -> tuple[str, str | None, tuple[int, int] | None]:
         path = self.path.split("?")[0]
@@ -197,70 +164,56 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return "assemble", fields["uuid"], None
         return "single", None, span
 
-    def _handle(self) -> None:
-        proxy = self.proxy
+    def _receive(self) -> None:  # not LoopbackHandler's: a fault may cut the body half-way
+        proxy = self.server
         length = int(self.headers.get("content-length") or 0)
-        peek_kind = None
-        fault = None
-        if length and self.command == "POST":
-            # RESET_DURING has to decide before the whole body is read: classify by the first bytes.
-            head = self.rfile.read(min(length, 4096))
-            kind, uuid, _ = self._classify(head)
-            peek_kind = kind
-            fault = proxy._next_fault(kind)
-            if fault == RESET_DURING:
-                self.rfile.read((length - len(head)) // 2)
-                proxy._record(Seen(kind, self.command, self.path, uuid, fault, None))
-                return self._reset()
-            body = head + self.rfile.read(length - len(head))
-        else:
-            body = self.rfile.read(length) if length else b""
+        # The form fields come first: the first bytes say which request this is.
+        head = self.rfile.read(min(length, 4096)) if length else b""
+        kind, uuid, _ = self._classify(head)
+        fault = proxy.next_fault(kind)
+        if fault == RESET_DURING:
+            self.rfile.read((length - len(head)) // 2)
+            proxy.record(Seen(kind, self.command, self.path, uuid, fault, None))
+            return self._reset()
+        body = head + self.rfile.read(length - len(head))
         kind, uuid, span = self._classify(body)
-        if peek_kind is None:
-            fault = proxy._next_fault(kind)
         if fault in (REFUSE_503, REFUSE_429, REFUSE_500):
             status = {REFUSE_503: 503, REFUSE_429: 429, REFUSE_500: 500}[fault]
-            retry_after = {"Retry-After": "1" if status == 429 else "0"} if status != 500 else {}
-            proxy._record(Seen(kind, self.command, self.path, uuid, fault, None))
-            return self._reply(
-                status, b'{"message": "injected"}', {"Content-Type": "application/json", **retry_after}
-            )
-        if fault == RESET_BEFORE:
-            proxy._record(Seen(kind, self.command, self.path, uuid, fault, None))
-            return self._reset()
-        if fault == HOLD:
-            proxy._record(Seen(kind, self.command, self.path, uuid, fault, None))
-            proxy.held.set()
-            proxy._release.wait(timeout=120)
+            retry_after = {500: {}, 503: {"Retry-After": "0"}, 429: {"Retry-After": "1"}}[status]
+            proxy.record(Seen(kind, self.command, self.path, uuid, fault, None))
+            return self.send_json({"message": "injected"}, status=status, headers=retry_after)
+        if fault in (RESET_BEFORE, HOLD):
+            proxy.record(Seen(kind, self.command, self.path, uuid, fault, None))
+            if fault == HOLD:
+                proxy.held.set()
+                proxy._release.wait(timeout=120)
             return self._reset()
         if fault == CORRUPT and span is not None:
             flip = (span[0] + span[1]) // 2
             body = body[:flip] + bytes([body[flip] ^ 0xFF]) + body[flip + 1 :]
         status, headers, answer = self._forward(body)
-        proxy._record(Seen(kind, self.command, self.path, uuid, fault, status))
+        proxy.record(Seen(kind, self.command, self.path, uuid, fault, status))
         if fault == RESET_AFTER:
             return self._reset()
-        self._reply(status, answer, headers)
+        self.send_bytes(
+            answer, headers.pop("Content-Type", "application/json"), status=status, headers=headers
+        )
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _receive
 
     def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        proxy = self.proxy
+        proxy = self.server
         upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=120)
         try:
-            headers = {
-                k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "keep-alive")
-            }
+            skip = ("host", "connection", "keep-alive")
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
             headers["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
             headers["Connection"] = "close"
             upstream.request(self.command, self.path, body=body or None, headers=headers)
             response = upstream.getresponse()
             answer = response.read()
-            kept = {
-                k: v
-                for k, v in response.getheaders()
-                if k.lower() not in ("content-length", "transfer-encoding", "connection", "keep-alive")
-            }
+            dropped = ("content-length", "transfer-encoding", "connection", "keep-alive")
+            kept = {k: v for k, v in response.getheaders() if k.lower() not in dropped}
             return response.status, kept, answer
         finally:
             upstream.close()
-
-    do_GET = do_POST = do_PUT = do_DELETE = _handle

@@ -12,8 +12,6 @@ from datagouv_tabular.api.data_retrieval import get_resource_data
 
 from tests.peers.clients import MAIN_UNUSED
 
-pytestmark = pytest.mark.peer
-
 
 def test_metrics_typed_page(tabular_dg: DataGouv, metrics_peer: Any) -> None:
     page = tabular_dg.call(get_metrics_by_model.sync_detailed, "site", page_size=5)

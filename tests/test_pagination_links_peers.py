@@ -13,8 +13,6 @@ from datagouv_sdk.tabular import AsyncMetricsModel, TabularResource
 
 from tests.peers.clients import MAIN_UNUSED
 
-pytestmark = pytest.mark.peer
-
 
 def at(path: str, **params: Any) -> Callable[[int], str]:
     """render_url for `link_pager`: `path` with `params` and the page number."""

@@ -22,8 +22,6 @@ from typing import Any
 import pytest
 from datagouv_sdk import DataGouv
 
-pytestmark = pytest.mark.peer
-
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent

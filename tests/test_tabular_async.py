@@ -17,8 +17,6 @@ from datagouv_sdk.tabular import AsyncMetricsModel, AsyncTabularResource, Metric
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 from tests.test_tabular import NAMES_IN, TYPED, ids_where, rows_of
 
-pytestmark = pytest.mark.peer
-
 
 async def test_async_rows_filters_typed_and_validation(tabular_peer: TabularPeer) -> None:
     async with AsyncDataGouv(tabular_url=tabular_peer.base_url) as dg:

@@ -13,8 +13,6 @@ import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.uploads import UploadEvent, aupload_resource, upload_resource
 
-pytestmark = pytest.mark.peer
-
 
 @pytest.fixture
 def dataset(dg: DataGouv) -> Iterator[str]:

@@ -38,8 +38,6 @@ from tests.fault_proxy import (
     FaultProxy,
 )
 
-pytestmark = pytest.mark.peer
-
 MiB = 1024 * 1024
 # Fast backoff; the one-second floor between final requests (udata's file names) stays real.
 FAST = RetryPolicy(initial_backoff=0.01, max_backoff=0.05, jitter="none")

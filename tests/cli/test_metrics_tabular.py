@@ -20,8 +20,6 @@ from datagouv_sdk.cli.output import EXIT_API, EXIT_USAGE
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 from tests.test_tabular import TYPED, rows_of
 
-pytestmark = pytest.mark.peer
-
 
 def run(tabular_peer: TabularPeer, metrics_peer: MetricsPeer, *args: str) -> Any:
     base = ["--tabular-url", tabular_peer.base_url, "--metrics-url", metrics_peer.base_url]

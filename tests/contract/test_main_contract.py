@@ -54,8 +54,6 @@ from datagouv_sdk.codegen.pipeline import load_upstream, prepare
 from tests.contract.main_operations import GetOperation, call_arguments, discover, load_uncovered
 from tests.peers.udata_fixtures import UdataPeer
 
-pytestmark = pytest.mark.peer
-
 OPERATIONS = discover()
 UNCOVERED = load_uncovered()
 COVERED = [key for key in OPERATIONS if key not in UNCOVERED]

@@ -42,8 +42,6 @@ from datagouv_tabular.models import (
 
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
-pytestmark = pytest.mark.peer
-
 
 def _tabular(peer: TabularPeer, *, strict: bool = False) -> TabularClient:
     return TabularClient(base_url=peer.base_url, raise_on_unexpected_status=strict, timeout=httpx.Timeout(30))

@@ -18,8 +18,6 @@ from tests.peers.tabular import seed
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 from tests.test_tabular import TYPED, rows_of
 
-pytestmark = pytest.mark.peer
-
 PAGED = next(t for t in seed.TABLES if t.name == "paged")
 
 

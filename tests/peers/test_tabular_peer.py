@@ -20,8 +20,6 @@ from tests.peers.tabular import seed
 from tests.peers.tabular.launcher import TabularStack
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
-pytestmark = pytest.mark.peer
-
 
 def _get(url: str, query: str = "") -> httpx.Response:
     return httpx.get(f"{url}?{query}" if query else url, timeout=30)

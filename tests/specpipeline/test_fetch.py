@@ -11,7 +11,7 @@ from datagouv_sdk.codegen.errors import SpecFetchError, SpecInvalidError
 from datagouv_sdk.codegen.fetch import MIRROR_ENV, fetch_document, parse_document
 from datagouv_sdk.codegen.sources import Source, load_sources
 
-from tests.specpipeline.fixtures import SpecServer
+from tests.drift.spec_server import SpecServer
 
 
 def _source(name: str, url: str) -> Source:
@@ -74,10 +74,10 @@ def test_unreachable_port_is_a_clear_error() -> None:
     assert sleeps == [0.5]
 
 
-def test_mirror_argument_and_environment(mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mirror_argument_and_environment(specs_mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     unreachable = _source("tabular", "http://127.0.0.1:9/never-contacted")
-    assert fetch_document(unreachable, mirror)["openapi"] == "3.0.3"
-    monkeypatch.setenv(MIRROR_ENV, str(mirror))
+    assert fetch_document(unreachable, specs_mirror)["openapi"] == "3.0.3"
+    monkeypatch.setenv(MIRROR_ENV, str(specs_mirror))
     assert fetch_document(unreachable)["openapi"] == "3.0.3"
     with pytest.raises(SpecFetchError):  # use_env=False ignores the variable and goes live
         fetch_document(unreachable, use_env=False, retries=0)
@@ -88,8 +88,8 @@ def test_missing_mirror_file_names_the_path(tmp_path: Path) -> None:
         fetch_document(load_sources()["tabular"], tmp_path)
 
 
-def test_yaml_unquoted_status_codes_parse_as_integers_until_normalised(mirror: Path) -> None:
-    doc = parse_document((mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml")
+def test_yaml_unquoted_status_codes_parse_as_integers_until_normalised(specs_mirror: Path) -> None:
+    doc = parse_document((specs_mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml")
     responses = doc["paths"]["/api/resources/{rid}/"]["get"]["responses"]
     assert 200 in responses and "200" not in responses  # what normalise() fixes (test_normalise)
 

@@ -1,21 +1,21 @@
 """Streaming exports to files: constant memory, ``<name>.part`` renamed only when complete.
 
-- `stream_to_file(http, url, dest, *, progress=None, count_rows=False, durable=False)`: GET `url`
-  (relative to the client's base URL) with the transport's streaming extension (the body is never
-  buffered), write it chunk by chunk to ``dest.part``, rename to `dest`. Any failure (HTTP error,
-  broken body, Ctrl-C) removes the ``.part``: an interrupted export never leaves a file that looks
-  finished. ``count_rows`` counts CSV records as bytes pass (quoted newlines counted right) to report
-  rows; ``durable`` fsyncs before the rename (survives a power cut, not only an interruption). Both
-  are off by default: at hundreds of MB each costs ~15-20 % of throughput (benchmarks/, row 3).
-- `iter_csv_rows(http, url)`: a lazy iterator of dicts over a CSV export (csv module over an
-  incremental UTF-8 decoder; memory bounded by one row).
-- `write_rows(dest, rows, fmt, ...)`: a CSV / JSON / JSON Lines file built from row dicts (the paging
-  fallback), with the same ``.part`` discipline.
+- `stream_to_file`: GET `url` (relative to the client's base URL) with the transport's streaming
+  extension (the body is never buffered), write it chunk by chunk to ``dest.part``, rename to
+  `dest`. Any failure (HTTP error, broken body, Ctrl-C) removes the ``.part``: an interrupted export
+  never leaves a file that looks finished. ``count_rows`` counts CSV records as bytes pass (quoted
+  newlines counted right) to report rows; ``durable`` fsyncs before the rename (survives a power
+  cut, not only an interruption). Both are off by default: at hundreds of MB each costs ~15-20 % of
+  throughput (benchmarks/, row 3).
+- `iter_csv_rows`: a lazy iterator of dicts over a CSV export (csv module over an incremental UTF-8
+  decoder; memory bounded by one row).
+- `write_rows`: a CSV / JSON / JSON Lines file built from row dicts (the paging fallback), with the
+  same ``.part`` discipline.
 - `astream_to_file`, `aiter_csv_rows`, `awrite_rows`: the async twins (httpx.AsyncClient).
 - `ExportTooLargeError`: the server's export cap (api_tabular's BATCH_SIZE, 50 000 rows in production)
   was hit: a 403 "Output is too long"; the message says how to page instead.
 
-`progress(bytes_written, rows_written_or_None)` is called after each chunk / batch of rows.
+`ExportProgress` is called with (bytes written, rows written or None) after each chunk or batch.
 """
 
 from __future__ import annotations
