@@ -40,7 +40,7 @@ from harness import (
     ROOT,
     VENV_PY,
     Row,
-    child_peak_rss_mib,
+    alternated_peak_rss,
     interleaved_process_seconds,
     median_seconds,
     print_table,
@@ -257,19 +257,22 @@ def bench_export(megabytes: int, runs: int) -> list[Row]:
 
     _CsvHandler.min_bytes = megabytes * 1024 * 1024
     rid = "aaaaaaaa-1111-bbbb-2222-cccccccccccc"
-    raw_walls, our_walls, raw_rss, our_rss, complete = [], [], [], [], True
+    complete = True
     with _serve(_CsvHandler) as base, tempfile.TemporaryDirectory(prefix="dgv-bench-") as tmp:
         url = f"{base}/api/resources/{rid}/data/csv/"
         raw_out, our_out = os.path.join(tmp, "raw.csv"), os.path.join(tmp, "ours.csv")
-        for _ in range(runs):  # alternated, so load drift hits both alike
-            wall, rss = child_peak_rss_mib([VENV_PY, "-c", _RAW_EXPORT, url, raw_out])
-            raw_walls.append(wall)
-            raw_rss.append(rss)
-            wall, rss = child_peak_rss_mib([VENV_PY, "-c", _OUR_EXPORT, base, rid, our_out])
-            our_walls.append(wall)
-            our_rss.append(rss)
+
+        def check() -> None:
+            nonlocal complete
             complete = complete and os.path.getsize(our_out) == _CsvHandler.body_size()
             os.unlink(our_out)
+
+        raw_walls, raw_rss, our_walls, our_rss = alternated_peak_rss(
+            [VENV_PY, "-c", _RAW_EXPORT, url, raw_out],
+            [VENV_PY, "-c", _OUR_EXPORT, base, rid, our_out],
+            runs,
+            check,
+        )
     note = "" if complete else "our export did not produce the full file"
     mb = _CsvHandler.body_size() / 1024 / 1024
     return [
@@ -467,18 +470,13 @@ with DataGouv(base_url=base, api_key="bench") as dg:
 def bench_upload(megabytes: int, runs: int) -> list[Row]:
     import statistics
 
-    raw_walls, our_walls, raw_rss, our_rss = [], [], [], []
     with _serve(_UploadSink) as base, tempfile.TemporaryDirectory(prefix="dgv-bench-") as tmp:
         source = os.path.join(tmp, "bench.bin")
         with open(source, "wb") as out:  # sparse: reads cost no disk, the client's work is all there is
             out.truncate(megabytes * 1024 * 1024)
-        for _ in range(runs):  # alternated, so load drift hits both alike
-            wall, rss = child_peak_rss_mib([VENV_PY, "-c", _RAW_UPLOAD, base, source])
-            raw_walls.append(wall)
-            raw_rss.append(rss)
-            wall, rss = child_peak_rss_mib([VENV_PY, "-c", _OUR_UPLOAD, base, source, tmp])
-            our_walls.append(wall)
-            our_rss.append(rss)
+        raw_walls, raw_rss, our_walls, our_rss = alternated_peak_rss(
+            [VENV_PY, "-c", _RAW_UPLOAD, base, source], [VENV_PY, "-c", _OUR_UPLOAD, base, source, tmp], runs
+        )
     mib = megabytes
     return [
         Row(

@@ -243,24 +243,16 @@ def test_a_corrupted_part_fails_verification_and_resume_fixes_the_same_resource(
 ) -> None:
     source = random_file(tmp_path / "corrupt.zip", 4 * 64 * 1024)
     proxy.fail("part:1", CORRUPT)
+    options: dict[str, Any] = {"chunk_size": 64 * 1024, "state_dir": tmp_path}
     with pytest.raises(UploadVerificationError) as caught:
-        upload_resource(via_proxy, dataset, source, chunk_size=64 * 1024, state_dir=tmp_path)
+        upload_resource(via_proxy, dataset, source, **options)
     local = hashlib.sha1(source.read_bytes()).hexdigest()
     bad = caught.value.resource
     assert f"sha1 {bad['checksum']['value']} on the server, {local} here" in str(caught.value)
     assert bad["filesize"] == source.stat().st_size  # same size: only the SHA-1 tells
     assert "resume=True" in str(caught.value)
-    time.sleep(1.0)  # udata names stored files by the second: a new file of the same name needs the next
     events: list[UploadEvent] = []
-    fixed = upload_resource(
-        via_proxy,
-        dataset,
-        source,
-        chunk_size=64 * 1024,
-        state_dir=tmp_path,
-        resume=True,
-        on_event=events.append,
-    )
+    fixed = upload_resource(via_proxy, dataset, source, resume=True, on_event=events.append, **options)
     assert fixed["id"] == bad["id"] and served(fixed, udata_peer) == source.read_bytes()
     assert resource_ids(dg, dataset) == [bad["id"]]
     assert f"uploading it again into resource {bad['id']}" in events[0].message
@@ -274,21 +266,14 @@ def test_an_assembling_whose_outcome_is_unknown_is_checked_before_anything_is_re
     proxy.fail("assemble", RESET_AFTER)
     proxy.fail("dataset", "none", REFUSE_503, REFUSE_503, REFUSE_503)  # the first GET is the snapshot
     retry = RetryPolicy(max_attempts=3, initial_backoff=0.01, jitter="none")
+    options: dict[str, Any] = {"chunk_size": 64 * 1024, "state_dir": tmp_path}
     with DataGouv(base_url=proxy.url, api_key=udata_peer.api_key, retry=retry) as client:
         with pytest.raises(errors.RateLimitError):
-            upload_resource(client, dataset, source, chunk_size=64 * 1024, state_dir=tmp_path)
+            upload_resource(client, dataset, source, **options)
         state = json.loads(next(tmp_path.glob("*.json")).read_text())
         assert state["phase"] == "assembling" and state["parts_done"] == 3
         events: list[UploadEvent] = []
-        resource = upload_resource(
-            client,
-            dataset,
-            source,
-            chunk_size=64 * 1024,
-            state_dir=tmp_path,
-            resume=True,
-            on_event=events.append,
-        )
+        resource = upload_resource(client, dataset, source, resume=True, on_event=events.append, **options)
     assert proxy.count("assemble") == 1 and proxy.count("part:") == 3  # nothing sent again
     assert served(resource, udata_peer) == source.read_bytes()
     assert resource_ids(dg, dataset) == [resource["id"]]
