@@ -12,6 +12,7 @@ server, no PostgreSQL and nothing under .peers/ (no network either).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,13 @@ def specs_mirror() -> Path:
             f"offline spec mirror (with history/) not found at {SPECS_MIRROR} (DATAGOUV_SPECS_MIRROR)"
         )
     return SPECS_MIRROR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's cache folder, for the whole session: chunked uploads keep their resume state there
+    (uploads.py), and a test must never leave one in the real ~/.cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
