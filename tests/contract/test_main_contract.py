@@ -49,10 +49,10 @@ from datagouv_main.api.datasets import (
     update_resource,
 )
 from datagouv_main.models import DataserviceRead, DataserviceWrite, Dataset, DatasetWrite, Resource
-from datagouv_sdk.codegen.pipeline import load_upstream, prepare
 
 from tests.contract.main_operations import GetOperation, call_arguments, discover, load_uncovered
 from tests.peers.udata_fixtures import UdataPeer
+from tools.specpipeline.pipeline import load_upstream, prepare
 
 OPERATIONS = discover()
 UNCOVERED = load_uncovered()

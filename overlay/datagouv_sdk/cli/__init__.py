@@ -28,7 +28,7 @@ _HELP: dict[str, str] = {
     "resources": "Upload and replace resource files.",
     "metrics": "Monthly visits and downloads (Metrics API): query and export.",
     "tabular": "Rows of CSV resources (Tabular API): profile, query, export.",
-    "specs": "Upstream spec drift: diff, check, update.",
+    "specs": "Upstream spec drift: the semantic diff of two spec documents.",
 }
 
 
