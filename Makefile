@@ -30,7 +30,7 @@ peers: ## the real udata and api_tabular servers, each in its own venv under .pe
 
 LINTED := overlay tools tests benchmarks scripts
 
-typecheck:
+typecheck: ## mypy --strict over overlay, tools, tests, benchmarks, scripts (files in pyproject.toml)
 	$(BIN)/mypy
 
 lint: typecheck ## ruff format --check, ruff check (rules in pyproject.toml), mypy --strict

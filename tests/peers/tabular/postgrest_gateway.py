@@ -431,7 +431,7 @@ async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str |
         await site.start()
         server = site._server
         assert server is not None and getattr(server, "sockets", None)
-        bound[schema] = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        bound[schema] = server.sockets[0].getsockname()[1]
         runners.append(runner)
     if ready_file:
         _write_atomically(ready_file, json.dumps(bound))
