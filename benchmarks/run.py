@@ -9,6 +9,9 @@ Rows (target → how it is measured):
    `iter_bytes` loop writing the same file, each in its own process (peak RSS from the kernel).
 4. 2,000 items in pages of 50 behind 50 ms of injected server latency: prefetch vs sequential.
 5. regenerating all four packages from the fetched specs: wall time.
+6. a via="pages" export of the 10,000-row resource from the real api_tabular 0.4.1 peer (configured
+   as production: pages of up to 200 rows) with the learned page size vs pages of 50 (the old
+   hard-coded size, and Metrics' limit): data requests and seconds, alternated medians.
 
 Usage: .venv/bin/python benchmarks/run.py [--runs N] [--only 1,2,...] [--export-mb N]
 """
@@ -26,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -371,12 +375,75 @@ def bench_regenerate() -> list[Row]:
     return [Row("5. regenerate all four packages (wall, s)", wall, 30.0, "s", "abs_lt", 30.0)]
 
 
+# --- 6. pages export: the learned page size ------------------------------------------------------------
+
+
+def bench_tabular_pages(runs: int) -> list[Row]:
+    import httpx
+
+    sys.path.insert(0, ROOT)
+    from datagouv_sdk import DataGouv
+    from datagouv_sdk.tabular import TabularResource
+
+    from tests.peers.tabular import seed
+    from tests.peers.tabular.launcher import TabularStack
+
+    stack = TabularStack()
+    try:
+        stack.start_database()
+        base = stack.start_app("tabular")
+        requests: dict[int | None, int] = {}
+
+        def export(page_size: int | None) -> None:
+            with DataGouv(base_url="http://127.0.0.1:9/unused", tabular_url=base) as dg:
+                sent: list[httpx.URL] = []
+                dg.http("tabular").event_hooks["request"].append(lambda r: sent.append(r.url))
+                resource = TabularResource(dg, seed.RESOURCES["large"])
+                with tempfile.TemporaryDirectory() as tmp:
+                    result = _pages_export(resource, page_size, os.path.join(tmp, "large.csv"))
+                if result != 10_000:
+                    raise AssertionError(f"page_size={page_size}: {result} rows exported, expected 10000")
+                requests[page_size] = sum(1 for u in sent if u.path.endswith("/data/"))
+
+        seconds = _alternated_medians({"200": lambda: export(None), "50": lambda: export(50)}, runs)
+    finally:
+        stack.stop()
+    return [
+        Row(
+            "6. pages export of 10,000 rows: data requests, learned size (200) vs 50",
+            requests[None],
+            requests[50],
+            "req",
+            "le",
+            0.25,
+        ),
+        Row(
+            "6. pages export of 10,000 rows: seconds, learned size (200) vs 50",
+            seconds["200"],
+            seconds["50"],
+            "s",
+            "le",
+            1.0,
+        ),
+    ]
+
+
+def _pages_export(resource: Any, page_size: int | None, dest: str) -> int:
+    """What `export(via="pages")` does, with the page size forced (50: the old fixed size)."""
+    from datagouv_sdk.export.files import write_rows
+
+    if page_size is None:
+        return int(resource.export(dest, via="pages", validate=False).rows or 0)
+    result = write_rows(dest, resource.rows(page_size=page_size, validate=False), "csv")
+    return int(result.rows or 0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=9, help="repetitions per median (default 9)")
-    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated row numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated row numbers")
     parser.add_argument("--export-mb", type=int, default=512, help="size of the export body (default 512)")
     args = parser.parse_args()
     only = {int(x) for x in args.only.split(",")}
@@ -391,6 +458,7 @@ def main() -> int:
         3: lambda: bench_export(args.export_mb, max(5, args.runs // 2)),
         4: lambda: bench_prefetch(args.runs),
         5: bench_regenerate,
+        6: lambda: bench_tabular_pages(max(3, args.runs // 3)),
     }
     for number in sorted(only):
         print(f"  running row {number}…", file=sys.stderr, flush=True)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.pagination import AsyncPager, LinkPage, SyncPager, link_pager
-from datagouv_sdk.tabular import AsyncMetricsModel, TabularResource
+from datagouv_sdk.tabular import AsyncMetricsModel, MetricsModel
 
 from tests.peers.clients import MAIN_UNUSED
 
@@ -56,18 +56,21 @@ def test_tabular_limit_start_page_and_filters(tabular_dg: DataGouv, tabular_peer
     assert rows[0]["__id"] == 6 or rows[0]["__id"] > 5
 
 
-def test_page_size_over_50_is_refused_before_any_request(tabular_dg: DataGouv, tabular_peer: Any) -> None:
+def test_page_size_above_the_servers_limit_is_named_then_refused_before_any_request(
+    tabular_dg: DataGouv, metrics_peer: Any
+) -> None:
     sent: list[httpx.Request] = []
-    tabular_dg.http("tabular").event_hooks["request"].append(sent.append)
-    with pytest.raises(errors.UsageError, match="page_size=51"):
-        TabularResource(tabular_dg, tabular_peer.resources["paged"]).rows(page_size=51, validate=False)
-    assert sent == []
-    with httpx.Client(base_url=tabular_peer.base_url, event_hooks={"request": [sent.append]}) as http:
-        # And the server would have refused it: the limit is real.
-        response = http.get(
-            f"/api/resources/{tabular_peer.resources['paged']}/data/", params={"page_size": 51}
-        )
-    assert response.status_code == 400 and len(sent) == 1
+    with DataGouv(base_url="http://127.0.0.1:9/unused", metrics_url=metrics_peer.base_url) as dg:
+        dg.http("metrics").event_hooks["request"].append(sent.append)
+        with pytest.raises(errors.UsageError, match="maximum of 50"):
+            list(MetricsModel(dg, "site").rows(page_size=51, validate=False))
+        assert len(sent) == 1  # the server's own 400 named the limit (production's Metrics: 50)
+        with pytest.raises(errors.UsageError, match="page_size=51"):
+            MetricsModel(dg, "site").rows(page_size=51, validate=False)
+    with httpx.Client(base_url=metrics_peer.base_url, event_hooks={"request": [sent.append]}) as http:
+        # And the server refuses it indeed: the limit is real.
+        response = http.get("/api/site/data/", params={"page_size": 51})
+    assert response.status_code == 400 and len(sent) == 2
 
 
 def test_tabular_errors_come_through_typed(tabular_dg: DataGouv, tabular_peer: Any) -> None:
@@ -109,7 +112,9 @@ async def test_async_links_tabular_and_metrics(tabular_peer: Any, metrics_peer: 
         model = "site" if "site" in metrics_peer.rows else next(iter(metrics_peer.rows))
         metrics = [r async for r in arow_pager(adg.http("metrics"), at(f"/api/{model}/data/", page_size=50))]
         assert len(metrics) == metrics_peer.rows[model]
-        with pytest.raises(errors.UsageError):
+        with pytest.raises(errors.UsageError, match="maximum of 50"):  # named by the server's 400
+            await AsyncMetricsModel(adg, model).rows(page_size=100).to_list()
+        with pytest.raises(errors.UsageError, match="maximum of 50"):  # now known: before sending
             AsyncMetricsModel(adg, model).rows(page_size=100)
 
 

@@ -24,8 +24,7 @@ A file that fits in one chunk is sent in one request. Parts are read one at a ti
 memory). POST is never retried after the request may have reached the server (see retry.py), so a
 failed part raises; the server keeps the parts already received until the upload is assembled.
 
-Public names: `upload_resource`, `aupload_resource`, `DEFAULT_CHUNK_SIZE`, `UploadFailedError`,
-`UploadProgress` (``(bytes_sent, total_bytes) -> None``).
+`UploadProgress` is called with (bytes sent, total bytes).
 """
 
 from __future__ import annotations

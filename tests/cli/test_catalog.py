@@ -117,6 +117,21 @@ def test_resources_upload_and_replace(udata_peer: Any, tmp_path: Path) -> None:
         assert replaced.exit_code == 0 and replaced.stderr == ""
         assert resource["id"] in replaced.output and "cli-v2.csv" in replaced.output
 
+        named = run(
+            udata_peer,
+            "--json",
+            "resources",
+            "upload",
+            dataset,
+            str(newer),
+            "--filename",
+            "published.csv",
+            "--quiet",
+            key=udata_peer.api_key,
+        )
+        assert named.exit_code == 0, named.stderr
+        assert json.loads(named.stdout)["url"].endswith("/published.csv")
+
         refused = run(udata_peer, "resources", "upload", dataset, str(data))  # no key
         assert refused.exit_code == 1 and refused.stderr.startswith("error: 401 POST ")
     finally:
