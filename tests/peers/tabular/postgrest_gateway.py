@@ -435,7 +435,8 @@ def parse_logic(key: str, value: str) -> Node:
     """`or=(…)`, `and=(…)`, `not.or=(…)`: PostgREST parses key and value as one tree."""
     negate = key.startswith("not.")
     junction = key.removeprefix("not.")
-    return _parse("logic tree", value, lambda g: _logic_root(g, junction, negate))
+    node: Node = _parse("logic tree", value, lambda g: _logic_root(g, junction, negate))
+    return node
 
 
 def _logic_root(g: Grammar, junction: str, negate: bool) -> Node:
