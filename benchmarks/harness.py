@@ -73,7 +73,8 @@ def interleaved_process_seconds(
     a: Sequence[str], b: Sequence[str], runs: int, env: dict[str, str] | None = None
 ) -> tuple[float, float]:
     """Medians of two commands run alternately, so drift in machine load hits both alike."""
-    sa, sb = [], []
+    sa: list[float] = []
+    sb: list[float] = []
     for argv in (a, b):  # warm the page cache
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     for _ in range(runs):

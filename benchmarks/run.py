@@ -578,7 +578,7 @@ def main() -> int:
         f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '(unset)')}, runs={args.runs}"
     )
     rows: list[Row] = []
-    steps = {
+    steps: dict[int, Callable[[], list[Row]]] = {
         1: lambda: bench_imports(args.runs),
         2: lambda: bench_typed_page(max(25, 3 * args.runs)),  # server noise: more samples
         3: lambda: bench_export(args.export_mb, max(5, args.runs // 2)),
