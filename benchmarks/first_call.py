@@ -1,14 +1,14 @@
-"""`make bench` row 7: a fresh process's first call, ours against the official client, and what a
+"""`make bench` row 8: a fresh process's first call, ours against the official client, and what a
 field mask saves.
 
-- 7. `python FILE BASE`: import, build a client, iterate an 80-dataset listing (4 pages of 20) on the
+- 8. `python FILE BASE`: import, build a client, iterate an 80-dataset listing (4 pages of 20) on the
   real udata peer; ours (datagouv-sdk, installed from its wheel into its own venv with its runtime
   dependencies only, as a user gets it) against the official `datagouv-client` (PyPI, pinned, in its
   own venv), alternated, medians of whole processes. Both venvs live in `.bench/` (gitignored),
   are built on first use (the package registry) and precompiled, like the project's. An info row
   gives ours from the project's dev venv too: there httpx also imports `rich` (openapi-python-client
   pulls it in), which a user's install does not have.
-- 7. bytes of a 100-dataset page, `fields=["id", "title"]` against the full page (target: 5x fewer).
+- 8. bytes of a 100-dataset page, `fields=["id", "title"]` against the full page (target: 5x fewer).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def bench_first_call(runs: int) -> list[Row]:
                 setup.post(peer.api_v1 + "/datasets/", json=payload).raise_for_status()
             total = httpx.get(peer.api_v1 + "/datasets/", params={"page_size": 1}).json()["total"]
             for index in range(max(0, 100 - total)):  # the masked page must hold 100 datasets
-                payload = {"title": f"mask filler {index}", "description": "a page of 100", "private": False}
+                payload = {"title": f"mask filler {index}", "description": "a page of 100"}
                 setup.post(peer.api_v1 + "/datasets/", json=payload).raise_for_status()
         env = {**os.environ, "XDG_CONFIG_HOME": str(BENCH_DIR / "config")}  # no stored key, ever
         medians = _alternated(
@@ -131,7 +131,7 @@ def bench_first_call(runs: int) -> list[Row]:
         full, masked = _page_bytes(peer.base_url)
     return [
         Row(
-            "7. first call: import, client, 80 datasets; vs datagouv-client",
+            "8. first call: import, client, 80 datasets; vs datagouv-client",
             medians["ours"],
             medians["official"],
             "s",
@@ -139,7 +139,7 @@ def bench_first_call(runs: int) -> list[Row]:
             1.0,
         ),
         Row(
-            "7. info: the same from the dev venv (httpx imports rich)",
+            "8. info: the same from the dev venv (httpx imports rich)",
             medians["ours-dev"],
             medians["official"],
             "s",
@@ -147,7 +147,7 @@ def bench_first_call(runs: int) -> list[Row]:
             0,
         ),
         Row(
-            '7. bytes of a 100-dataset page: fields=["id","title"] vs full',
+            '8. bytes of a 100-dataset page: fields=["id","title"] vs full',
             masked,
             full,
             "B",

@@ -5,14 +5,18 @@ discovery fixtures (used by tests/discovery/ and tests/cli/) and the spec pipeli
 tests/specpipeline/ and tests/codegen/).
 
 `peer` is never written by hand: a test is marked when its fixture closure reaches one of
-`PEER_FIXTURES`, so `pytest -m "not peer"` (`make unit`) runs exactly the tests that need no peer
-server, no PostgreSQL and nothing under .peers/ (no network either).
+`PEER_FIXTURES` (every fixture the peer plugins tests/peers/*_fixtures.py define, found by reading
+them, so a new peer needs no registration; plus two peers defined elsewhere), and `pytest -m "not
+peer"` (`make unit`) runs exactly the tests that need no peer server, no PostgreSQL and nothing
+under .peers/ (no network either).
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,10 +33,26 @@ ROOT = Path(__file__).resolve().parents[1]
 # The offline spec mirror: $DATAGOUV_SPECS_MIRROR (as CI sets it), else shared/specs beside the checkout.
 SPECS_MIRROR = Path(os.environ.get("DATAGOUV_SPECS_MIRROR") or ROOT.parent / "shared" / "specs")
 
-# The fixtures everything that needs a peer goes through: the udata server, the PostgreSQL stack of
-# the api_tabular apps (tabular_peer and metrics_peer both start from it), the udata 17.10 venv, and
+
+def _fixtures_defined_in(path: Path) -> set[str]:
+    """Names of the functions decorated with @pytest.fixture(...) in a module, read without importing it."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if ast.unparse(target) == "pytest.fixture":
+                    names.add(node.name)
+    return names
+
+
+# The peer plugins' fixtures (udata, the api_tabular stacks, ...), the udata 17.10 venv (drift) and
 # npm's swagger2openapi (the converter's oracle, installed from the npm registry into .peers/npm/).
-PEER_FIXTURES = frozenset({"udata_peer", "pg_gateway", "udata_17_10_spec", "swagger2openapi"})
+PEER_FIXTURES = frozenset(
+    {"udata_17_10_spec", "swagger2openapi"}.union(
+        *(_fixtures_defined_in(path) for path in sorted((ROOT / "tests" / "peers").glob("*_fixtures.py")))
+    )
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before the mark plugin deselects by `-m`
@@ -57,3 +77,13 @@ def specs_mirror() -> Path:
 # a developer's own stored key is never read, sent, or overwritten by a test.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="datagouv-sdk-tests-config-")
 os.environ.pop("DATAGOUV_CONFIG_DIR", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's cache folder, for the whole session: chunked uploads keep their resume state there
+    (uploads.py), and a test must never leave one in the real ~/.cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder

@@ -5,6 +5,7 @@ server does not produce on demand is in test_client.py (httpx.MockTransport)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -96,7 +97,7 @@ def test_dataset_and_resource_crud(dg: DataGouv, anon: DataGouv, udata_peer: Any
         )
         assert renamed["title"] == "renamed"
         assert dg.resources.get(ident, rid, raw=True)["title"] == "renamed"
-        assert dg.resources.delete(ident, rid) is None
+        assert dg.resources.delete(ident, rid) is None  # the None promised
         with pytest.raises(errors.NotFoundError):
             dg.resources.get(ident, rid, raw=True)
     finally:
@@ -144,7 +145,7 @@ def test_http_gives_the_configured_raw_client(anon: DataGouv, udata_peer: Any) -
         anon.http("metrics")  # a custom portal has no Metrics API unless one is given
 
 
-TYPED_CONVENIENCES = {
+TYPED_CONVENIENCES: dict[str, Callable[[DataGouv, dict[str, Any]], Any]] = {
     "datasets.list": lambda dg, s: list(dg.datasets.list(limit=50)),
     "datasets.get": lambda dg, s: dg.datasets.get(s["datasets"][0]),
     "resources.get": lambda dg, s: dg.resources.get(*next((d, r[0]) for d, r in s["resources"].items())),

@@ -83,7 +83,12 @@ def test_config_refuses_impossible_keys_and_names_the_variable() -> None:
 
 def test_a_refused_key_sends_nothing() -> None:
     seen: list[httpx.Request] = []
-    transport = httpx.MockTransport(lambda request: seen.append(request) or httpx.Response(200, json={}))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    transport = httpx.MockTransport(handler)
     with pytest.raises(errors.UsageError):
         DataGouv(api_key=f"X-API-KEY: {KEY}", transport=transport)
     assert seen == []

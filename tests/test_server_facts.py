@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from datagouv_sdk import DataGouv, errors
+from datagouv_sdk.client import ApiName
 from datagouv_sdk.query import Query, col
 from datagouv_sdk.server_facts import DEFAULT_MAX, ServerFacts, facts_for, limit_from_error
 from datagouv_sdk.tabular import MetricsModel, TabularResource
@@ -22,7 +23,7 @@ UNUSED = "http://127.0.0.1:9/unused"
 class Recorder:
     """The URLs a client sent, by path."""
 
-    def __init__(self, dg: DataGouv, api: str) -> None:
+    def __init__(self, dg: DataGouv, api: ApiName) -> None:
         self.sent: list[httpx.URL] = []
         dg.http(api).event_hooks["request"].append(lambda request: self.sent.append(request.url))
 

@@ -34,7 +34,7 @@ def test_create_list_find_revoke(dg: DataGouv, anon: DataGouv, udata_peer: Udata
     listed = {t.id: t for t in tokens.list()}
     assert created.id in listed
     assert "token" not in listed[created.id].to_dict()  # the plaintext is shown at creation only
-    found = tokens.find(created.token)
+    found = tokens.find(str(created.token))
     assert found is not None and found.id == created.id
     with DataGouv(base_url=udata_peer.base_url, api_key=created.token) as as_new:
         assert as_new.me.get().slug == "olivia-owner"
@@ -54,7 +54,7 @@ def test_one_user_cannot_revoke_anothers_token(dg: DataGouv, udata_peer: UdataPe
     with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.other_api_key) as other:
         with pytest.raises(errors.NotFoundError):
             other.me.tokens.revoke(created.id)
-        assert other.me.tokens.find(created.token) is None
+        assert other.me.tokens.find(str(created.token)) is None
     dg.me.tokens.revoke(created)  # by the model
 
 

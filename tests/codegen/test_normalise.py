@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 from datagouv_sdk.codegen.errors import SpecInvalidError
-from datagouv_sdk.codegen.fetch import parse_document
 from datagouv_sdk.codegen.normalise import canonical_bytes, normalise, sha256_hex
+from datagouv_sdk.drift.documents import parse_document
 
 
 def test_unquoted_status_codes_become_strings(specs_mirror: Path) -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from datagouv_sdk import DataGouv
 from datagouv_sdk.errors import ResponseDecodeError, ServerError
+from datagouv_sdk.export import ExportResult
 from datagouv_sdk.export.files import IncompleteExportError
 from datagouv_sdk.query import Query
 from datagouv_sdk.retry import RetryPolicy
@@ -42,7 +43,7 @@ def server() -> Iterator[FaultServer]:
         yield s
 
 
-def export(server: FaultServer, dest: Path) -> object:
+def export(server: FaultServer, dest: Path) -> ExportResult:
     with DataGouv(tabular_url=server.url, retry=RetryPolicy.none()) as dg:
         return TabularResource(dg, RID).export(dest, validate=False, count_rows=True)
 
@@ -91,7 +92,12 @@ def test_rows_and_fsync_are_opt_in(
     # fsynced only when durable.
     fsyncs: list[int] = []
     real_fsync = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+
+    def recording_fsync(fd: int) -> None:
+        fsyncs.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
     server.script(CSV_PATH, Reply(200, CSV_BODY, content_type="text/csv"))
     with DataGouv(tabular_url=server.url) as dg:
         plain = TabularResource(dg, RID).export(tmp_path / "plain.csv", validate=False)

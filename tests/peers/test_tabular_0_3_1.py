@@ -21,8 +21,6 @@ from datagouv_sdk.tabular import TabularResource
 from tests.peers.tabular import seed
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
-pytestmark = pytest.mark.peer
-
 OLD = Dialect.for_version("0.3.1")
 ODD = next(t for t in seed.TABLES if t.name == "odd")
 

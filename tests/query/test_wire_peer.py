@@ -23,8 +23,6 @@ from tests.peers.tabular import seed
 from tests.peers.tabular.launcher import TabularStack
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
-pytestmark = pytest.mark.peer
-
 TABLES = {t.name: t.parsing_table for t in seed.TABLES}
 
 

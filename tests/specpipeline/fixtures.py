@@ -13,11 +13,11 @@ from pathlib import Path
 
 import attrs
 import pytest
-from datagouv_sdk.codegen.commands import fetch_specs, generate_all
 from datagouv_sdk.codegen.generate import GenerationResult, tree_sha256
-from datagouv_sdk.codegen.layout import RepoLayout
 
 from tests.drift.spec_server import SpecServer, running_spec_server
+from tools.specpipeline.commands import fetch_specs, generate_all
+from tools.specpipeline.layout import RepoLayout
 
 REPO = Path(__file__).resolve().parents[2]
 # Committed pipeline inputs a test layout needs (specs/upstream is rebuilt from the mirror).

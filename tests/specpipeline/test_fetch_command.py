@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from datagouv_sdk.codegen.commands import fetch_specs
-from datagouv_sdk.codegen.layout import RepoLayout
-from datagouv_sdk.codegen.lock import load_lock
 from datagouv_sdk.codegen.normalise import canonical_bytes, normalise
 
 from tests.drift.spec_server import SpecServer
 from tests.specpipeline.fixtures import run_script
+from tools.specpipeline.commands import fetch_specs
+from tools.specpipeline.layout import RepoLayout
+from tools.specpipeline.lock import load_lock
 
 
 def _mirror_copy(specs_mirror: Path, tmp_path: Path) -> Path:

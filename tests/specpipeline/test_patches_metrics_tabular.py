@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from datagouv_sdk.codegen.fetch import parse_document
-from datagouv_sdk.codegen.patches import PatchSet
-from datagouv_sdk.codegen.pipeline import prepare
+from datagouv_sdk.drift.documents import parse_document
+
+from tools.specpipeline.patches import PatchSet
+from tools.specpipeline.pipeline import prepare
 
 
 @pytest.fixture(scope="module")

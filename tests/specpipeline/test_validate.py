@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from datagouv_sdk.codegen.errors import SpecInvalidError
-from datagouv_sdk.codegen.fetch import parse_document
-from datagouv_sdk.codegen.validate import detect_format, validate_document
+from datagouv_sdk.drift.documents import parse_document
+
+from tools.specpipeline.validate import detect_format, validate_document
 
 
 def _tabular(specs_mirror: Path) -> dict[str, object]:

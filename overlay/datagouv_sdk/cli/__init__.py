@@ -52,7 +52,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "specs": (
         "datagouv_sdk.cli.specs:specs",
-        "Upstream spec drift: semantic diff, check against specs/lock.json, accept an update.",
+        "Upstream spec drift: the semantic diff of two spec documents.",
     ),
 }
 

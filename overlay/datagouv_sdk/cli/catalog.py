@@ -8,6 +8,7 @@ the commands so that `dgv --help` stays fast.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -160,7 +161,15 @@ def resources() -> None:
 
 
 def _upload_options(command: F) -> F:
-    command = click.option("--quiet", is_flag=True, help="No progress on stderr.")(command)
+    command = click.option("--quiet", is_flag=True, help="No progress or notes on stderr (warnings stay).")(
+        command
+    )
+    command = click.option(
+        "--resume",
+        is_flag=True,
+        help="Continue an interrupted upload of the same file (parts already on the server are not sent "
+        "again); starts over, saying why, when the file or the part size changed or the parts expired.",
+    )(command)
     command = click.option(
         "--filename", default=None, help="The file's name on the portal (default: FILE's own name)."
     )(command)
@@ -173,12 +182,32 @@ def _upload_options(command: F) -> F:
 
 
 def _upload(
-    dataset: str, path: str, resource: str | None, chunk_size: int | None, filename: str | None, quiet: bool
+    dataset: str,
+    path: str,
+    resource: str | None,
+    chunk_size: int | None,
+    filename: str | None,
+    resume: bool,
+    quiet: bool,
 ) -> None:
     progress = None if quiet else progress_printer(f"uploading {click.format_filename(path)}")
+    tty = sys.stderr.isatty()
+
+    def note(event: Any) -> None:  # an uploads.UploadEvent: warnings always, the rest unless --quiet
+        if event.is_warning or not quiet:
+            prefix = "\r\033[K" if tty else ""  # over a progress line being redrawn
+            click.echo(f"{prefix}{'warning' if event.is_warning else 'note'}: {event}", err=True)
+
     with client_from_ctx() as dg:
         result = dg.resources.upload(
-            dataset, path, resource=resource, filename=filename, chunk_size=chunk_size, progress=progress
+            dataset,
+            path,
+            resource=resource,
+            filename=filename,
+            chunk_size=chunk_size,
+            progress=progress,
+            resume=resume,
+            on_event=note,
         )
     print_item(result, RESOURCE_COLUMNS)
 
@@ -189,10 +218,11 @@ def _upload(
 @_upload_options
 @handle_errors
 def resources_upload(
-    dataset: str, file: str, chunk_size: int | None, filename: str | None, quiet: bool
+    dataset: str, file: str, chunk_size: int | None, filename: str | None, resume: bool, quiet: bool
 ) -> None:
-    """Upload FILE as a new resource of DATASET (needs an API key)."""
-    _upload(dataset, file, None, chunk_size, filename, quiet)
+    """Upload FILE as a new resource of DATASET (needs an API key). Big files go in parts, each
+    re-sent on failure; the result is checked (size, SHA-1) against FILE."""
+    _upload(dataset, file, None, chunk_size, filename, resume, quiet)
 
 
 @resources.command("replace")
@@ -202,7 +232,13 @@ def resources_upload(
 @_upload_options
 @handle_errors
 def resources_replace(
-    dataset: str, resource: str, file: str, chunk_size: int | None, filename: str | None, quiet: bool
+    dataset: str,
+    resource: str,
+    file: str,
+    chunk_size: int | None,
+    filename: str | None,
+    resume: bool,
+    quiet: bool,
 ) -> None:
     """Replace the file of RESOURCE in DATASET with FILE (needs an API key)."""
-    _upload(dataset, file, resource, chunk_size, filename, quiet)
+    _upload(dataset, file, resource, chunk_size, filename, resume, quiet)

@@ -435,7 +435,8 @@ def parse_logic(key: str, value: str) -> Node:
     """`or=(…)`, `and=(…)`, `not.or=(…)`: PostgREST parses key and value as one tree."""
     negate = key.startswith("not.")
     junction = key.removeprefix("not.")
-    return _parse("logic tree", value, lambda g: _logic_root(g, junction, negate))
+    node: Node = _parse("logic tree", value, lambda g: _logic_root(g, junction, negate))
+    return node
 
 
 def _logic_root(g: Grammar, junction: str, negate: bool) -> Node:
@@ -646,7 +647,7 @@ async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str |
         await site.start()
         server = site._server
         assert server is not None and getattr(server, "sockets", None)
-        bound[schema] = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        bound[schema] = server.sockets[0].getsockname()[1]
         runners.append(runner)
     if ready_file:
         _write_atomically(ready_file, json.dumps(bound))

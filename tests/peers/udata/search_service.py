@@ -1224,10 +1224,9 @@ class Cluster:
             searcher = Searcher(index, now)
             scored = [(d, searcher.score(query, d)) for d in list(index.documents)]
             matching = [(d, s) for d, s in scored if s is not None]
-            if body.get("aggs") or body.get("aggregations"):
-                aggregations = searcher.aggregate(
-                    body.get("aggs") or body.get("aggregations"), [d for d, _ in matching]
-                )
+            aggs: dict[str, Any] | None = body.get("aggs") or body.get("aggregations")
+            if aggs:
+                aggregations = searcher.aggregate(aggs, [d for d, _ in matching])
             post = body.get("post_filter")
             sort = body.get("sort") or ["_score"]
             for doc_id, score in matching:
@@ -1420,13 +1419,13 @@ def _route(
             index = cluster.writable(name)
             if action == "_create" and doc_id in index.documents:
                 raise ESError(409, "version_conflict_engine_exception", f"[{doc_id}]: version conflict")
-            result, version = index.put(doc_id, body)
-            return (201 if result == "created" else 200), {
+            outcome, version = index.put(doc_id, body)
+            return (201 if outcome == "created" else 200), {
                 "_index": index.name,
                 "_type": "_doc",
                 "_id": doc_id,
                 "_version": version,
-                "result": result,
+                "result": outcome,
                 "_shards": {"total": 1, "successful": 1, "failed": 0},
                 "_seq_no": index.seq_no,
                 "_primary_term": 1,
@@ -1446,9 +1445,9 @@ def _route(
                     }
             return 404, {"_index": name, "_type": "_doc", "_id": doc_id, "found": False}
         if method == "DELETE":
-            index = cluster.writable(name) if name in cluster.aliases or name in cluster.indices else None
-            if index is None:
+            if name not in cluster.aliases and name not in cluster.indices:
                 raise ESError(404, "index_not_found_exception", f"no such index [{name}]", index=name)
+            index = cluster.writable(name)
             deleted = index.delete(doc_id)
             return (200 if deleted else 404), {
                 "_index": index.name,

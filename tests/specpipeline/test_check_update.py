@@ -1,28 +1,30 @@
-"""`dgv specs check` (exit 0/1/2, writes nothing) and `dgv specs update` (upstream + lock + CHANGELOG)."""
+"""The maintainer's `check` (exit 0/1/2, writes nothing) and `update` (upstream + lock + CHANGELOG):
+`python -m tools.specpipeline check|update`, run by `make check-specs|update-specs`."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import io
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from datagouv_sdk.cli import cli
 from datagouv_sdk.codegen.errors import SpecFetchError
-from datagouv_sdk.codegen.layout import RepoLayout
-from datagouv_sdk.codegen.lock import load_lock
-from datagouv_sdk.drift.changelog import prepend_entry
-from datagouv_sdk.drift.check import check_specs, exit_code
-from datagouv_sdk.drift.update import update_specs
 
-from tests.drift.conftest import ROOT
 from tests.drift.spec_server import running_spec_server
+from tests.specpipeline.fixtures import REPO as ROOT
+from tools.specpipeline.changelog import prepend_entry
+from tools.specpipeline.check import check_specs, exit_code
+from tools.specpipeline.commands import check_main, update_main
+from tools.specpipeline.layout import RepoLayout
+from tools.specpipeline.lock import load_lock
+from tools.specpipeline.update import update_specs
 
 SPEC_FILES = ("main.json", "main-v2.json", "metrics.yaml", "tabular.yaml")
 
@@ -72,9 +74,16 @@ def specs_unchanged() -> Iterator[None]:
     assert not changed, f"specs/ was modified: {changed}"
 
 
+def _run(main: Callable[..., int], *args: str) -> tuple[int, str]:
+    """Exit code and output (stdout, then stderr, as a terminal shows them) of a command."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(list(args), out=out)
+    return code, out.getvalue() + err.getvalue()
+
+
 def _check(*args: str) -> tuple[int, str]:
-    run = CliRunner().invoke(cli, ["specs", "check", *args])
-    return run.exit_code, run.output
+    return _run(check_main, *args)
 
 
 # ---- check against the repository's own specs/ ----------------------------------------------
@@ -199,9 +208,9 @@ def test_update_accepts_changes_and_writes_a_changelog_entry(
     history = _mirror(
         tmp_path, specs_mirror, tabular_yaml=specs_mirror / "history" / "tabular-2026-02-03.yaml"
     )
-    run = CliRunner().invoke(cli, ["specs", "update", "--root", str(repo.root), "--mirror", str(history)])
-    assert run.exit_code == 0, run.output
-    assert "wrote specs/upstream/tabular.json" in run.output and "wrote CHANGELOG.md" in run.output
+    code, output = _run(update_main, "--root", str(repo.root), "--mirror", str(history))
+    assert code == 0, output
+    assert "wrote specs/upstream/tabular.json" in output and "wrote CHANGELOG.md" in output
 
     lock = load_lock(repo)
     for name, entry in lock.items():  # coherent: each lock hash is the sha256 of the written document
@@ -249,8 +258,8 @@ def test_update_writes_nothing_when_a_spec_fails(
     with pytest.raises(SpecFetchError, match=r"nothing updated.*main"):
         update_specs(repo, broken)
     assert _snapshot(repo.root) == before
-    run = CliRunner().invoke(cli, ["specs", "update", "--root", str(repo.root), "--mirror", str(broken)])
-    assert run.exit_code == 2
+    code, output = _run(update_main, "--root", str(repo.root), "--mirror", str(broken))
+    assert code == 2 and output.startswith("error: nothing updated")
     assert _snapshot(repo.root) == before
 
 
