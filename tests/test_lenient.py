@@ -224,3 +224,19 @@ def test_arguments_are_checked_before_anything_is_sent() -> None:
         with pytest.raises(errors.UsageError, match="not an endpoint of a client generated"):
             dg.call(lambda client: None, client=dg.main)
     assert sent == []
+
+
+def test_a_field_mask_leaves_properties_out_without_deviations(caplog: pytest.LogCaptureFixture) -> None:
+    with _mocked(_answer({"id": "d1", "title": "Kept"}), strict=True) as dg:
+        dataset = dg.datasets.get("d1", fields=["id", "title"])  # required properties left out on purpose
+    assert (dataset.id, dataset.title) == ("d1", "Kept")
+    with _mocked(_answer({"id": "d1", "title": None}), strict=True) as dg:
+        with pytest.raises(errors.ResponseValidationError) as caught:
+            dg.datasets.get("d1", fields=["id", "title"])  # what the mask asked for is still checked
+    assert caught.value.path == "$.title" and len(caught.value.deviations) == 1
+    with (
+        _mocked(_answer({"id": "d1", "title": 5})) as dg,
+        caplog.at_level(logging.WARNING, logger="datagouv_main"),
+    ):
+        dg.datasets.get("d1", fields=["id", "title"])
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]

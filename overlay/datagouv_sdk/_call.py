@@ -1,8 +1,10 @@
 """The pipeline behind `DataGouv.call`/`AsyncDataGouv.call`, with no I/O of its own: `prepare` (the
-flavour check, argument coercion, the generated client, the request built by the endpoint module's
-public `request_kwargs`) and `Call.finish` (the status mapped to the exception tree, then the body
-parsed by the module's public `build_response`, or the decoded JSON). Each client's `call` sends the
-request between the two and hands `finish` the `httpx.Response` itself.
+flavour check, argument coercion, the field mask, the generated client, and the request built by the
+endpoint module's public `request_kwargs`, with the caller's extra query parameters and headers) and
+`Call.finish` (the status mapped to the exception tree, then the body parsed by the module's public
+`build_response`, or the decoded JSON). Each client's `call` sends the request between the two and
+hands `finish` the `httpx.Response` itself; `Call.respond` wraps it as an `APIResponse` instead
+(`dg.with_response`).
 
 The generated packages are standalone (users import them directly; discovery generates them for
 third-party APIs), so their errors are their own classes: `finish` maps them here, once, to
@@ -11,6 +13,7 @@ third-party APIs), so their errors are their own classes: `finish` maps them her
 
 from __future__ import annotations
 
+import datetime as _dt
 import inspect
 import sys
 import types
@@ -26,7 +29,7 @@ import httpx
 from datagouv_sdk import errors
 
 
-class _JSONBody:
+class JSONBody:
     """A plain mapping passed where a generated function expects a body model: the generated code
     only calls ``body.to_dict()``, so the mapping is sent as JSON, unchanged."""
 
@@ -58,7 +61,7 @@ def coerce(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
             continue  # None means "not given" here, as in the generated query builders
         options = types_.get(name, ())
         if isinstance(value, Mapping) and name == "body":
-            value = _JSONBody(value)
+            value = JSONBody(value)
         elif isinstance(value, str):
             enum_cls = next((t for t in options if isinstance(t, type) and issubclass(t, Enum)), None)
             wants_list = any(typing.get_origin(t) is list for t in options)
@@ -87,10 +90,11 @@ class Call:
     the request (keyword arguments of `httpx.Client.request`)."""
 
     fn: Callable[..., Any]
-    module: Any  # the generated endpoint module: request_kwargs, build_response, errors
+    module: Any  # the generated endpoint module: request_kwargs, build_response, errors, OPERATION
     client: Any  # the generated Client whose httpx client sends the request
     request: dict[str, Any]
     raw: bool
+    masked: bool = False  # a field mask (X-Fields) leaves properties out on purpose
 
     def finish(self, response: httpx.Response) -> Any:
         """The status mapped to the exception tree, then the parsed model or the decoded JSON."""
@@ -99,7 +103,10 @@ class Call:
             return errors.decode_json(response) if response.content.strip() else None
         generated = self.module.errors
         try:
-            detailed = self.module.build_response(client=self.client, response=response)
+            if self.masked:
+                detailed = self._masked_response(response)
+            else:
+                detailed = self.module.build_response(client=self.client, response=response)
         except generated.ResponseValidationError as exc:
             raise errors.ResponseValidationError(
                 str(exc), operation=exc.operation, deviations=exc.deviations, response=response
@@ -110,6 +117,72 @@ class Call:
             # Empty body (204, a delete) → None; otherwise the JSON of a status the spec types nowhere.
             return errors.decode_json(response) if response.content.strip() else None
         return detailed.parsed
+
+    def _masked_response(self, response: httpx.Response) -> Any:
+        """build_response for a masked body: the properties the mask left out are missing by request,
+        not by the server's doing, so missing properties are not deviations; the rest are, as usual
+        (strict raises, lenient logs)."""
+        quiet = attrs.evolve(self.client, strict=False, log_deviations=False)
+        detailed = self.module.build_response(client=quiet, response=response)
+        found = [d for d in detailed.deviations if not d.missing]
+        if found and self.client.strict:
+            raise self.module.errors.ResponseValidationError(self.module.OPERATION, found, response=response)
+        if found and self.client.log_deviations:
+            self.module.log_deviations(found, context=self.module.OPERATION)
+        return detailed
+
+    def respond(self, response: httpx.Response) -> APIResponse:
+        """The answer as an `APIResponse` (the status is mapped first, as for `finish`)."""
+        errors.raise_for_status(response)
+        return APIResponse(response, lambda: self.finish(response))
+
+
+class APIResponse:
+    """An answer as it came (`dg.with_response`): status, headers, URL, elapsed time; the body parsed
+    only when asked (`parse()`: what the call would have returned, the typed model or, with
+    ``raw=True``, the decoded JSON; `json()`: the decoded JSON)."""
+
+    def __init__(self, response: httpx.Response, parse: Callable[[], Any]) -> None:
+        self.http_response = response
+        self._parse = parse
+
+    def __repr__(self) -> str:
+        return f"<APIResponse {self.status_code} {self.method} {self.url}>"
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def url(self) -> httpx.URL:
+        return self.http_response.url
+
+    @property
+    def method(self) -> str:
+        return self.http_response.request.method
+
+    @property
+    def elapsed(self) -> _dt.timedelta:
+        """From sending the request to reading the whole answer (the last attempt, when retried)."""
+        return self.http_response.elapsed
+
+    @property
+    def content(self) -> bytes:
+        return self.http_response.content
+
+    @property
+    def text(self) -> str:
+        return self.http_response.text
+
+    def json(self) -> Any:
+        return errors.decode_json(self.http_response)
+
+    def parse(self) -> Any:
+        return self._parse()
 
 
 def _endpoint_module(fn: Callable[..., Any]) -> Any:
@@ -123,6 +196,52 @@ def _endpoint_module(fn: Callable[..., Any]) -> Any:
     return module
 
 
+@lru_cache(maxsize=1024)
+def _page_fields(fn: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The fields of the page model a paginated operation returns (None: not a page)."""
+    try:
+        returned = typing.get_type_hints(fn).get("return")
+    except (NameError, TypeError, AttributeError):
+        return None
+    for model in typing.get_args(returned):
+        # The model's properties: its init fields (not additional_properties, not _deviations).
+        names = [f.name for f in getattr(model, "__attrs_attrs__", ()) if f.init]
+        if "data" in names and "page" in names:
+            return tuple(names)
+    return None
+
+
+def _with_extras(
+    request: dict[str, Any], extra_query: Mapping[str, Any] | None, extra_headers: Mapping[str, str] | None
+) -> dict[str, Any]:
+    if extra_query:
+        params = dict(request.get("params") or {})
+        for name, value in extra_query.items():
+            if value is None:
+                params.pop(name, None)  # None removes a parameter the function would send
+            else:
+                params[name] = (
+                    [_query_text(v) for v in value] if isinstance(value, list | tuple) else _query_text(value)
+                )
+        request = {**request, "params": params}
+    if extra_headers:
+        headers = httpx.Headers(request.get("headers") or {})
+        for name, value in extra_headers.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise errors.UsageError(f"extra_headers must map names to strings, got {name!r}: {value!r}")
+            headers[name] = value
+        request = {**request, "headers": headers}
+    return request
+
+
+def _query_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # what udata's boolean inputs accept
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
 def prepare(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
@@ -131,9 +250,13 @@ def prepare(
     raw: bool,
     is_async: bool,
     generated_client: Callable[[Callable[..., Any]], Any],
+    fields: Any = None,
+    extra_query: Mapping[str, Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> Call:
     """Everything `call` does before sending. `generated_client(fn)` gives the generated client of the
-    function's API, used unless ``client=`` is passed. Raises UsageError for arguments the function
+    function's API, used unless ``client=`` is passed. `fields`: a field mask (`datagouv_sdk.masks`;
+    on a paginated operation it names the items' fields). Raises UsageError for arguments the function
     cannot take, before any request."""
     if inspect.iscoroutinefunction(fn) != is_async:
         kind, other, flavour = (
@@ -142,11 +265,21 @@ def prepare(
         raise errors.UsageError(f"{fn.__qualname__} is {kind}: use {other}.call, or pass {flavour}_detailed")
     module = _endpoint_module(fn)
     kwargs = coerce(fn, kwargs)
+    if fields is not None:
+        if "x_fields" not in _parameter_types(fn):
+            raise errors.UsageError(
+                f"{fn.__module__}.{fn.__name__} takes no field mask (X-Fields); "
+                "send one anyway with extra_headers={'X-Fields': ...}"
+            )
+        from datagouv_sdk import masks
+
+        page = _page_fields(fn)
+        kwargs["x_fields"] = masks.mask(fields) if page is None else masks.for_page(fields, page)
     client = kwargs.pop("client", None) or generated_client(fn)
     try:
         request: dict[str, Any] = module.request_kwargs(*args, **kwargs)
     except (TypeError, AttributeError, ValueError) as exc:
         # Nothing was sent: an unknown keyword, a missing argument, a body without to_dict().
-        name = f"{module.__name__}.{getattr(fn, '__name__', '')}"
-        raise errors.UsageError(f"{name}: {exc}") from exc
-    return Call(fn, module, client, request, raw)
+        raise errors.UsageError(f"{module.__name__}.{getattr(fn, '__name__', '')}: {exc}") from exc
+    request = _with_extras(request, extra_query, extra_headers)
+    return Call(fn, module, client, request, raw, masked=fields is not None)

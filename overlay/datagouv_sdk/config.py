@@ -1,21 +1,14 @@
 """Where the APIs live and how to talk to them: base URLs, presets, environment, timeouts.
 
-Public names:
-
-- `Config` (frozen): `base_url` (the udata portal root; a value ending in /api/1 or /api/2 is
-  accepted and stripped; a preset name "prod"/"demo" is accepted too), `metrics_url`,
-  `tabular_url` (None = this portal has no such API), `api_key` (redacted from repr/str),
-  `timeout` (httpx.Timeout; a number means the read/write/pool timeout with a 5 s connect),
-  `retry` (RetryPolicy), `user_agent`, `strict` (bool: a response body that differs from the API's
-  spec raises `errors.ResponseValidationError` instead of being kept as sent; default False).
-  Properties: `main_api_url` (base_url + "/api/1"), `main_v2_api_url` (+ "/api/2"), `auth_hosts`
-  (the hosts that may receive the API key: the Main API host only), `preset` (name or None).
-  Methods: `require_metrics_url()` / `require_tabular_url()` return the URL or raise UsageError.
-- `Config.from_env(preset=None, *, environ=None, **overrides)`: reads DATAGOUV_API_KEY,
-  DATAGOUV_BASE_URL (URL or preset name), DATAGOUV_METRICS_URL, DATAGOUV_TABULAR_URL,
-  DATAGOUV_STRICT (1/true/yes/on or 0/false/no/off); explicit
-  arguments win over the environment, and an override of None counts as "not given".
-- `PRESETS`: name -> `Preset(base_url, metrics_url, tabular_url)`.
+`Config.base_url` is the udata portal root: a value ending in /api/1 or /api/2 is stripped, a preset
+name ("prod", "demo") accepted. `metrics_url`/`tabular_url` None means this portal has no such API;
+`api_key` is redacted from repr/str, and a value that cannot be a key is refused
+(`credentials.check_api_key`); a number as `timeout` is the read/write/pool timeout, with a 5 s
+connect. `Config.from_env` reads the DATAGOUV_* variables; explicit arguments win over them, and an
+override of None counts as "not given"; with no key from either, it takes the key `dgv auth login`
+stored for the portal (`use_stored_key=False`: none). `strict` (DATAGOUV_STRICT: 1/true/yes/on or
+0/false/no/off): a response body that differs from the API's spec raises
+`errors.ResponseValidationError` instead of being kept as sent (default False).
 
 When `metrics_url` / `tabular_url` are not given they follow the portal: the preset's URLs for a
 known portal (prod, demo), None for any other udata portal. The demo portal has no Metrics API; its
@@ -183,6 +176,13 @@ def _api_key(value: str | None) -> str | None:
     return value or None
 
 
+def _check_api_key(config: Config, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is not None:
+        from datagouv_sdk.credentials import check_api_key
+
+        check_api_key(value, base_url=config.base_url)
+
+
 def _preset_for(base_url: str) -> Preset | None:
     for preset in PRESETS.values():
         if preset.base_url == base_url:
@@ -197,7 +197,9 @@ class Config:
     base_url: str = attrs.field(default=PRESETS["prod"].base_url, converter=_portal_root)
     metrics_url: str | None = attrs.field(converter=_metrics_url)
     tabular_url: str | None = attrs.field(converter=_tabular_url)
-    api_key: str | None = attrs.field(default=None, converter=_api_key, repr=_redacted)
+    api_key: str | None = attrs.field(
+        default=None, converter=_api_key, validator=_check_api_key, repr=_redacted
+    )
     timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_timeout)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, converter=_retry)
     user_agent: str = DEFAULT_USER_AGENT
@@ -265,10 +267,13 @@ class Config:
         preset: str | None = None,
         *,
         environ: Mapping[str, str] | None = None,
+        use_stored_key: bool = True,
         **overrides: Any,
     ) -> Config:
         """A Config from `preset` (default: DATAGOUV_BASE_URL, else "prod"), the DATAGOUV_*
-        variables, then `overrides` (any Config field). Empty variables and None overrides are ignored."""
+        variables, then `overrides` (any Config field). Empty variables and None overrides are ignored.
+        Without a key from either, the key `dgv auth login` stored for this portal is used
+        (`use_stored_key=False`: none)."""
         unknown = set(overrides) - {f.name for f in attrs.fields(cls)}
         if unknown:
             raise UsageError(f"unknown Config option(s): {', '.join(sorted(unknown))}")
@@ -298,9 +303,16 @@ class Config:
                 values[field] = value
                 from_variable.pop(field, None)
         try:
-            return cls(**values)
+            config = cls(**values)
         except UsageError as exc:
             source = next((v for f, v in from_variable.items() if str(exc).startswith(f)), None)
             if source is None:
                 raise
             raise UsageError(f"{exc} (from the environment variable {source})") from exc
+        if config.api_key is None and use_stored_key:
+            from datagouv_sdk.credentials import credentials_path, stored_key
+
+            stored = stored_key(config.base_url, path=credentials_path(dict(env)))
+            if stored is not None:
+                config = attrs.evolve(config, api_key=stored.api_key)
+        return config

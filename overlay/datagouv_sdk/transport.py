@@ -1,16 +1,10 @@
 """The one seam every request goes through: retries, the API key header, the user agent, logging.
 
-Public names:
-
-- `DataGouvTransport(inner=None, *, retry, api_key, auth_hosts, user_agent, sleep, clock)`: an
-  `httpx.BaseTransport` wrapping `inner` (default `httpx.HTTPTransport()`, the connection pool).
-  `AsyncDataGouvTransport` is the `httpx.AsyncBaseTransport` twin (async `sleep`). Both have
-  `from_config(config, *, inner=None, sleep=None, clock=None)`.
-- `RETRY_EXTENSION` = "datagouv_retry": put a `RetryPolicy` in `request.extensions` (httpx:
-  `client.get(url, extensions={"datagouv_retry": RetryPolicy.none()})`) to override the
-  transport's policy for that request.
-- `STREAM_EXTENSION` = "datagouv_stream": set it to True for responses that must not be buffered.
-- `API_KEY_HEADER` = "X-API-KEY"; `LOGGER_NAME` = "datagouv_sdk".
+`DataGouvTransport` wraps `inner` (default `httpx.HTTPTransport()`, the connection pool);
+`AsyncDataGouvTransport` is its async twin. Request extensions: `RETRY_EXTENSION` carries a
+`RetryPolicy` overriding the transport's for one request
+(``client.get(url, extensions={RETRY_EXTENSION: RetryPolicy.none()})``); `STREAM_EXTENSION` true
+hands the body over unread.
 
 Rules:
 
@@ -35,7 +29,6 @@ Rules:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -324,7 +317,11 @@ class AsyncDataGouvTransport(_TransportCore, httpx.AsyncBaseTransport):
             retry=retry, api_key=api_key, auth_hosts=auth_hosts, user_agent=user_agent, clock=clock
         )
         self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
-        self._sleep = sleep if sleep is not None else asyncio.sleep
+        if sleep is None:
+            import asyncio  # here, not at module level: `import asyncio` is ~10 ms of a sync first call
+
+            sleep = asyncio.sleep
+        self._sleep = sleep
 
     @classmethod
     def from_config(

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from datagouv_sdk.codegen.pipeline import load_upstream, prepare
 
 from tests.contract.mutations import Mutation, Target, apply, mutations, targets, valid_body
+from tools.specpipeline.pipeline import load_upstream, prepare
 
 PACKAGES = {
     "main": "datagouv_main",
