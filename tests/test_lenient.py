@@ -230,9 +230,11 @@ def test_a_field_mask_leaves_properties_out_without_deviations(caplog: pytest.Lo
     with _mocked(_answer({"id": "d1", "title": "Kept"}), strict=True) as dg:
         dataset = dg.datasets.get("d1", fields=["id", "title"])  # required properties left out on purpose
     assert (dataset.id, dataset.title) == ("d1", "Kept")
-    with _mocked(_answer({"id": "d1", "title": None}), strict=True) as dg:
-        with pytest.raises(errors.ResponseValidationError) as caught:
-            dg.datasets.get("d1", fields=["id", "title"])  # what the mask asked for is still checked
+    with (
+        _mocked(_answer({"id": "d1", "title": None}), strict=True) as dg,
+        pytest.raises(errors.ResponseValidationError) as caught,
+    ):
+        dg.datasets.get("d1", fields=["id", "title"])  # what the mask asked for is still checked
     assert caught.value.path == "$.title" and len(caught.value.deviations) == 1
     with (
         _mocked(_answer({"id": "d1", "title": 5})) as dg,
