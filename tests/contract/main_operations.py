@@ -38,6 +38,7 @@ UNCOVERED_FILE = Path(__file__).resolve().parent / "main_uncovered.json"
 # Generated Python names of path parameters whose spec name is not a valid identifier.
 SPEC_PARAM_NAMES = {"field_format_": "_format"}
 _METHOD = re.compile(r'"method": "(\w+)"')
+_URL = re.compile(r'"url": "([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,14 @@ def _response_200_type(module: types.ModuleType) -> Any:
     return typed[0]
 
 
+def request_line(module: types.ModuleType) -> tuple[str, str]:
+    """(method, URL template) of a generated endpoint module, read from its request_kwargs."""
+    source = inspect.getsource(module.request_kwargs)
+    method, url = _METHOD.search(source), _URL.search(source)
+    assert method and url, module.__name__
+    return method.group(1), url.group(1)
+
+
 def discover() -> dict[str, GetOperation]:
     """Every GET operation of both generated Main packages, by key."""
     found: dict[str, GetOperation] = {}
@@ -86,10 +95,7 @@ def discover() -> dict[str, GetOperation]:
             if info.ispkg:
                 continue
             module = importlib.import_module(info.name)
-            if not hasattr(module, "sync_detailed"):
-                continue
-            method = _METHOD.search(inspect.getsource(module.request_kwargs))
-            if method is None or method.group(1) != "get":
+            if not hasattr(module, "sync_detailed") or request_line(module)[0] != "get":
                 continue
             signature = inspect.signature(module.request_kwargs)
             path_params = tuple(

@@ -19,19 +19,18 @@ forbids extra keys.
 from __future__ import annotations
 
 import importlib
-import inspect
 import pkgutil
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.contract.main_operations import request_line
+
 JSON = Any
 EXTRA = "zz_extra_property"
 UNKNOWN_ENUM = "zz-unknown-enum-value"
 BAD_FORMAT = "zz-not-a-date-nor-a-uuid"
-_METHOD = re.compile(r'"method": "(\w+)"')
-_URL = re.compile(r'"url": "([^"]*)"')
 _PARAM = re.compile(r"\{[^}]*\}")
 MAX_DEPTH = 12
 
@@ -175,87 +174,95 @@ class Built:
 
 def valid_body(doc: dict[str, Any], schema: dict[str, Any], where: str) -> Built:
     built = Built(body=None)
-    built.body = _build(doc, schema, (), where, built, 0, ())
+    built.body = _Builder(doc, built).value(schema, (), where, 0, ())
     built.sites.insert(0, Site((), where, "", schema, required=True, in_object=False))
     return built
 
 
-def _build(
-    doc: dict[str, Any],
-    schema: dict[str, Any],
-    path: tuple[str | int, ...],
-    owner: str,
-    built: Built,
-    depth: int,
-    refs: tuple[str, ...],
-) -> JSON:
-    resolved, name = _resolve(doc, schema)
-    if name is not None:
-        owner = name
-        refs = (*refs, name)
-    members = resolved.get("anyOf") or resolved.get("oneOf")
-    if members:
-        typed = [m for m in members if accepts(doc, m) - {"null"}]
-        return _build(doc, typed[0] if typed else members[0], path, owner, built, depth + 1, refs)
-    if "allOf" in resolved:
-        parts = resolved["allOf"]
-        if len(parts) == 1 and "properties" not in resolved:
-            return _build(doc, parts[0], path, owner, built, depth + 1, refs)
-        resolved = _merged(doc, resolved)
-    if "enum" in resolved:
-        return next(v for v in resolved["enum"] if v is not None)
-    kinds = accepts(doc, resolved) - {"null"}
-    if "object" in kinds or "properties" in resolved:
-        return _object(doc, resolved, path, owner, built, depth, refs)
-    if "array" in kinds:
-        items = resolved.get("items", {})
-        if depth > MAX_DEPTH:
-            return []
-        built.sites.append(Site((*path, 0), owner, f"{path[-1] if path else ''}[]", items, in_object=False))
-        return [_build(doc, items, (*path, 0), owner, built, depth + 1, refs)]
-    if "string" in kinds:
-        return {"date-time": "2024-05-01T12:34:56.789000+00:00", "date": "2012-01-01"}.get(
-            resolved.get("format", ""),
-            "0c8d6a6e-1f2b-4a3c-9d4e-5f6a7b8c9d0e" if resolved.get("format") == "uuid" else "some text",
-        )
-    if "integer" in kinds and "number" not in kinds:
-        return 7
-    if "number" in kinds:
-        return 7.5
-    if "boolean" in kinds:
-        return True
-    return "anything"
+@dataclass
+class _Builder:
+    """Builds a valid value for a schema, recording its sites in `built` as it goes."""
 
+    doc: dict[str, Any]
+    built: Built
 
-def _object(
-    doc: dict[str, Any],
-    schema: dict[str, Any],
-    path: tuple[str | int, ...],
-    owner: str,
-    built: Built,
-    depth: int,
-    refs: tuple[str, ...],
-) -> JSON:
-    value: dict[str, JSON] = {}
-    required = set(schema.get("required", []))
-    additional = schema.get("additionalProperties", True)
-    built.objects.append(ObjectSite(path, owner, additional))
-    for prop, prop_schema in sorted(schema.get("properties", {}).items()):
-        target = _resolve(doc, prop_schema)[1]
-        cyclic = target is not None and refs.count(target) >= 1
-        if (cyclic or depth > MAX_DEPTH) and prop not in required:
-            continue  # keep recursive schemas finite: optional self-references are left out
-        site_path = (*path, prop)
-        built.sites.append(Site(site_path, owner, prop, prop_schema, required=prop in required))
-        if cyclic and "null" in accepts(doc, prop_schema):
-            value[prop] = None
-        else:
-            value[prop] = _build(doc, prop_schema, site_path, f"{owner}.{prop}", built, depth + 1, refs)
-    if isinstance(additional, dict) and accepts(doc, additional) != {"any"}:
-        site_path = (*path, "extra_key")
-        built.sites.append(Site(site_path, owner, "{additional}", additional, in_object=False))
-        value["extra_key"] = _build(doc, additional, site_path, owner, built, depth + 1, refs)
-    return value
+    def value(
+        self,
+        schema: dict[str, Any],
+        path: tuple[str | int, ...],
+        owner: str,
+        depth: int,
+        refs: tuple[str, ...],
+    ) -> JSON:
+        doc = self.doc
+        resolved, name = _resolve(doc, schema)
+        if name is not None:
+            owner = name
+            refs = (*refs, name)
+        members = resolved.get("anyOf") or resolved.get("oneOf")
+        if members:
+            typed = [m for m in members if accepts(doc, m) - {"null"}]
+            return self.value(typed[0] if typed else members[0], path, owner, depth + 1, refs)
+        if "allOf" in resolved:
+            parts = resolved["allOf"]
+            if len(parts) == 1 and "properties" not in resolved:
+                return self.value(parts[0], path, owner, depth + 1, refs)
+            resolved = _merged(doc, resolved)
+        if "enum" in resolved:
+            return next(v for v in resolved["enum"] if v is not None)
+        kinds = accepts(doc, resolved) - {"null"}
+        if "object" in kinds or "properties" in resolved:
+            return self.object(resolved, path, owner, depth, refs)
+        if "array" in kinds:
+            items = resolved.get("items", {})
+            if depth > MAX_DEPTH:
+                return []
+            name = f"{path[-1] if path else ''}[]"
+            self.built.sites.append(Site((*path, 0), owner, name, items, in_object=False))
+            return [self.value(items, (*path, 0), owner, depth + 1, refs)]
+        if "string" in kinds:
+            return {
+                "date-time": "2024-05-01T12:34:56.789000+00:00",
+                "date": "2012-01-01",
+                "uuid": "0c8d6a6e-1f2b-4a3c-9d4e-5f6a7b8c9d0e",
+            }.get(resolved.get("format", ""), "some text")
+        if "integer" in kinds and "number" not in kinds:
+            return 7
+        if "number" in kinds:
+            return 7.5
+        if "boolean" in kinds:
+            return True
+        return "anything"
+
+    def object(
+        self,
+        schema: dict[str, Any],
+        path: tuple[str | int, ...],
+        owner: str,
+        depth: int,
+        refs: tuple[str, ...],
+    ) -> JSON:
+        doc, built = self.doc, self.built
+        value: dict[str, JSON] = {}
+        required = set(schema.get("required", []))
+        additional = schema.get("additionalProperties", True)
+        built.objects.append(ObjectSite(path, owner, additional))
+        for prop, prop_schema in sorted(schema.get("properties", {}).items()):
+            target = _resolve(doc, prop_schema)[1]
+            cyclic = target is not None and target in refs
+            if (cyclic or depth > MAX_DEPTH) and prop not in required:
+                continue  # keep recursive schemas finite: optional self-references are left out
+            site_path = (*path, prop)
+            built.sites.append(Site(site_path, owner, prop, prop_schema, required=prop in required))
+            if cyclic and "null" in accepts(doc, prop_schema):
+                value[prop] = None
+            else:
+                value[prop] = self.value(prop_schema, site_path, f"{owner}.{prop}", depth + 1, refs)
+        if isinstance(additional, dict) and accepts(doc, additional) != {"any"}:
+            site_path = (*path, "extra_key")
+            built.sites.append(Site(site_path, owner, "{additional}", additional, in_object=False))
+            value["extra_key"] = self.value(additional, site_path, owner, depth + 1, refs)
+        return value
 
 
 @dataclass(frozen=True)
@@ -342,12 +349,9 @@ def endpoint_modules(package: str) -> dict[tuple[str, str], Any]:
         if info.ispkg:
             continue
         module = importlib.import_module(info.name)
-        if not hasattr(module, "request_kwargs"):
-            continue
-        source = inspect.getsource(module.request_kwargs)
-        method, url = _METHOD.search(source), _URL.search(source)
-        assert method and url, info.name
-        found[(method.group(1), _PARAM.sub("{}", url.group(1)))] = module
+        if hasattr(module, "request_kwargs"):
+            method, url = request_line(module)
+            found[(method, _PARAM.sub("{}", url))] = module
     return found
 
 

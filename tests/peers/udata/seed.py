@@ -198,6 +198,13 @@ def seed() -> dict[str, Any]:
         "spatial": {"levels": [level.id], "zones": [zone.id]},
         "tags": ["peer", SEED_TAG, "tag-0", "tag-1", "tag-2"],
         "seed_tag": SEED_TAG,
+        **_cast(owner, editor, other, admin),
+    }
+
+
+def _cast(owner: Any, editor: Any, other: Any, admin: Any) -> dict[str, Any]:
+    """The seed keys about the four users (ids, slugs, password, API keys): every seed has them."""
+    return {
         "users": {
             "owner": str(owner.id),
             "editor": str(editor.id),

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import factory.random
-from seed import PASSWORD, SEARCH_TITLE, SEED_TAG, _ids, _key, _seed_csv_exports
+from seed import PASSWORD, SEARCH_TITLE, SEED_TAG, _cast, _ids, _seed_csv_exports
 from udata.core.contact_point.factories import ContactPointFactory
 from udata.core.dataservices.factories import DataserviceFactory
 from udata.core.dataset.factories import (
@@ -240,20 +240,7 @@ def seed(number: int) -> dict[str, Any]:
         "spatial": {"levels": [level.id], "zones": [zone.id]},
         "tags": ["peer", SEED_TAG, "tag-0", "tag-1", "tag-2"],
         "seed_tag": SEED_TAG,
-        "users": {
-            "owner": str(owner.id),
-            "editor": str(editor.id),
-            "other": str(other.id),
-            "admin": str(admin.id),
-        },
-        "user_slugs": {"owner": owner.slug, "other": other.slug},
-        "password": PASSWORD,
-        "keys": {
-            "owner": _key(owner, "peer owner"),
-            "editor": _key(editor, "peer editor"),
-            "other": _key(other, "peer other"),
-            "admin": _key(admin, "peer admin"),
-        },
+        **_cast(owner, editor, other, admin),
     }
 
 
