@@ -13,7 +13,11 @@ mutated once, in the first body that holds it.
 What "the spec allows" mirrors JSON Schema as OpenAPI 3.0 and openapi-python-client read it:
 `nullable`, `anyOf`/`oneOf` (any member), `allOf` (all parts, merged), `enum` (null in the list
 allows null), no `type` (anything), `number` accepts integers, `additionalProperties: false`
-forbids extra keys.
+forbids extra keys. One limit: a change inside one member of a union of several objects is taken
+to be a deviation, though another member may accept the result (valid JSON, and the lenient parse
+rightly records nothing). The four packages have no such union; run over the 41 third-party
+documents of the discovery corpus that generate, 16,313 mutations gave 27 such cases and nothing
+else (no raise, no changed round trip).
 """
 
 from __future__ import annotations
