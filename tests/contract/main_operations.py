@@ -103,7 +103,7 @@ def discover() -> dict[str, GetOperation]:
             # Placeholders in, the URL template out (quote() encodes the braces).
             placeholders = [f"{{{name}}}" for name in path_params]
             request = module._get_kwargs(*placeholders, **dict.fromkeys(required_query, "x"))
-            url = unquote(request["url"])
+            url = unquote(request["url"].partition("?")[0])  # the query string is in the URL too
             for name in path_params:
                 url = url.replace(f"{{{name}}}", f"{{{SPEC_PARAM_NAMES.get(name, name)}}}")
             tag = info.name.split(".")[-2]

@@ -66,6 +66,7 @@ class DocumentReport:
     generated_operations: int | None = None
     skipped: list[str] = attrs.field(factory=list)
     repairs: list[str] = attrs.field(factory=list)
+    notes: list[str] = attrs.field(factory=list)
     generate_seconds: float | None = None
     imported: bool | None = None
     calls: list[CallCheck] = attrs.field(factory=list)
@@ -167,7 +168,10 @@ def sample(spec: Mapping[str, Any], raw: Any, location: str, second: bool = Fals
         return not second
     if kind == "array":
         items = schema.get("items")
-        return [sample(spec, items, location, False, depth + 1), sample(spec, items, location, True, depth + 1)]
+        return [
+            sample(spec, items, location, False, depth + 1),
+            sample(spec, items, location, True, depth + 1),
+        ]
     if kind == "object" or (kind is None and location == "body"):
         props = schema.get("properties") or {}
         if not isinstance(props, Mapping) or not props:
@@ -294,8 +298,14 @@ def plan_calls(spec: Mapping[str, Any]) -> list[PlannedCall]:
             name = op.get("operationId") if isinstance(op.get("operationId"), str) else None
             plans.append(
                 PlannedCall(
-                    method, path, name or f"{method.upper()} {path}", kind, tuple(args),
-                    json_body if body_kind == "json" else None, required, tuple(defaults),
+                    method,
+                    path,
+                    name or f"{method.upper()} {path}",
+                    kind,
+                    tuple(args),
+                    json_body if body_kind == "json" else None,
+                    required,
+                    tuple(defaults),
                 )
             )
     return plans
@@ -327,10 +337,11 @@ def convert(value, hint):
         if "File" in text and not any(k is str for k in kinds):
             return pkg.types.File(payload=__import__("io").BytesIO(value.encode()), file_name="f.txt")
     if isinstance(value, list):
-        inner = next((typing.get_args(a)[0] for a in kinds if typing.get_origin(a) is list and typing.get_args(a)), None)
+        lists = [a for a in kinds if typing.get_origin(a) is list and typing.get_args(a)]
+        inner = typing.get_args(lists[0])[0] if lists else None
         return [convert(v, inner) for v in value] if inner is not None else value
-    if isinstance(value, dict):
-        for cls in kinds:
+    if isinstance(value, dict):  # a JSON body's class first, when the body has several media types
+        for cls in sorted(kinds, key=lambda k: "JsonBody" not in getattr(k, "__name__", "")):
             if hasattr(cls, "from_dict"):
                 return cls.from_dict(value)
     return value
@@ -361,7 +372,8 @@ print(json.dumps(results))
 """
 
 _KWARGS_METHOD = re.compile(r'"method":\s*"(\w+)"')
-_KWARGS_URL = re.compile(r'"url":\s*"([^"]*)"')
+# upstream's templates: `"url": "/path"`; ours: `"url": _parameters.request_target("/path", ...`
+_KWARGS_URL = re.compile(r'"url":\s*(?:_parameters\.request_target\(\s*)?"([^"]*)"')
 
 
 def endpoint_modules(package_dir: Path, package: str) -> dict[tuple[str, str], str]:
@@ -417,7 +429,7 @@ def check_document(
     *,
     generate: bool = True,
 ) -> DocumentReport:
-    from datagouv_sdk.discovery import Discovery, FetchLimits  # noqa: PLC0415
+    from datagouv_sdk.discovery import Discovery, FetchLimits
 
     report = DocumentReport(path.name)
     slug = package_name(path)
@@ -446,9 +458,7 @@ def check_document(
             params = {p.name: value for p, value in plan.args}
             before = len(stub.requests)
             try:
-                disco.call(
-                    stubbed, plan.name, params, body=plan.json_body, headers={CALL_HEADER: call_id}
-                )
+                disco.call(stubbed, plan.name, params, body=plan.json_body, headers={CALL_HEADER: call_id})
             except Exception as exc:
                 check.error = f"{type(exc).__name__}: {exc}"[:300]
                 continue
@@ -486,7 +496,7 @@ def _generate_and_call(
     workdir: Path,
     slug: str,
 ) -> None:
-    from datagouv_sdk.discovery.generation import generate_package  # noqa: PLC0415
+    from datagouv_sdk.discovery.generation import generate_package
 
     started = time.perf_counter()
     try:
@@ -495,12 +505,14 @@ def _generate_and_call(
         report.generate_seconds = time.perf_counter() - started
         report.generated = False
         report.errors["generate"] = f"{type(exc).__name__}: {exc}"[:600]
+        report.skipped = [str(s) for s in getattr(exc, "skipped", ())]
         return
     report.generate_seconds = time.perf_counter() - started
     report.generated = True
-    folder = outcome if isinstance(outcome, Path) else outcome.output_dir
+    folder = outcome if isinstance(outcome, Path) else outcome.path
     report.skipped = [str(s) for s in getattr(outcome, "skipped", ())]
     report.repairs = [str(r) for r in getattr(outcome, "repairs", ())]
+    report.notes = list(getattr(outcome, "notes", ()))
     modules = endpoint_modules(folder, slug)
     report.generated_operations = len(modules)
     calls: list[dict[str, Any]] = []
@@ -538,7 +550,9 @@ def _generate_and_call(
             check.problems = problems  # an error reading the stub's empty answer is not this check's subject
 
 
-def run(names: list[str] | None = None, *, generate: bool = True, workdir: Path | None = None) -> list[DocumentReport]:
+def run(
+    names: list[str] | None = None, *, generate: bool = True, workdir: Path | None = None
+) -> list[DocumentReport]:
     files = [p for p in corpus_files() if not names or any(n in p.name for n in names)]
     reports: list[DocumentReport] = []
     with ExitStack() as stack:

@@ -10,6 +10,7 @@ Comparison is on a normal form: percent-encoded unreserved characters decoded, h
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections import Counter
@@ -53,9 +54,10 @@ class Param:
     @classmethod
     def from_spec(cls, raw: Mapping[str, Any]) -> Param:
         location = raw["in"]
-        style = raw.get("style") or {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}[
-            location
-        ]
+        style = (
+            raw.get("style")
+            or {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}[location]
+        )
         explode = raw.get("explode")
         return cls(
             name=raw["name"],
@@ -191,6 +193,21 @@ def normal(raw: str, *, query: bool) -> str:
     return out.replace("|", "%7C").replace("[", "%5B").replace("]", "%5D")
 
 
+_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+
+
+def _canonical(value: Any) -> Any:
+    """JSON values compared by meaning: "…T12:00:00Z" and "…T12:00:00+00:00" are one instant (a
+    generated model writes dates back its own way)."""
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, str) and _DATETIME.match(value):
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
 def differences(
     expected: ExpectedRequest, received: Mapping[str, Any], *, allowed_extra_query: Iterable[str] = ()
 ) -> list[str]:
@@ -225,6 +242,6 @@ def differences(
         except ValueError:
             problems.append(f"body is not JSON: {received['body'][:80]!r}")
         else:
-            if body != expected.json_body:
+            if _canonical(body) != _canonical(expected.json_body):
                 problems.append(f"body {body!r} != {expected.json_body!r}")
     return problems

@@ -106,3 +106,4 @@ def test_generate(udata_peer: Any, services: dict[str, str], tmp_path: Path) -> 
     assert done.exit_code == 0, done.output
     out = json.loads(done.output.strip().splitlines()[-1])
     assert out["package"] == "rec30" and (Path(out["path"]) / "api").is_dir()
+    assert out["operations"] == 10 and out["skipped"] == [] and out["repairs"] == []

@@ -119,9 +119,9 @@ def test_call_sends_user_header_and_never_the_datagouv_key(
 def test_generated_client_imports_and_calls(
     disco: Discovery, services: dict[str, str], api_server: RecordingServer, tmp_path: Path
 ) -> None:
-    package, folder = disco.generate(services["swagger20"], tmp_path, package="recording_client")
-    assert package == "recording_client"
-    assert folder == tmp_path / "recording_client" and (folder / "__init__.py").is_file()
+    generated = disco.generate(services["swagger20"], tmp_path, package="recording_client")
+    assert generated.package == "recording_client" and generated.skipped == ()
+    assert generated.path == tmp_path / "recording_client" and (generated.path / "__init__.py").is_file()
     script = textwrap.dedent(
         f"""
         import json

@@ -214,13 +214,31 @@ def call_command(
 @_ALLOW_HTTP
 @handle_errors
 def generate_command(ident: str, output: Path, package: str | None, allow_http: bool) -> None:
-    """Generate a typed client package (openapi-python-client) for a dataservice."""
+    """Generate a typed client package (openapi-python-client) for a dataservice.
+
+    Third-party documents are repaired first and the operations that still cannot be generated are
+    skipped: both are listed, with their reasons."""
     with _discovery(allow_http=allow_http) as disco:
-        name, folder = disco.generate(ident, output, package=package)
+        generated = disco.generate(ident, output, package=package)
     if json_mode():
-        click.echo(json.dumps({"package": name, "path": str(folder)}))
+        click.echo(
+            json.dumps(
+                {
+                    "package": generated.package,
+                    "path": str(generated.path),
+                    "operations": generated.operations,
+                    "skipped": [{"what": s.what, "reason": s.reason} for s in generated.skipped],
+                    "repairs": [
+                        {"family": r.family, "where": r.where, "change": r.change} for r in generated.repairs
+                    ],
+                    "notes": list(generated.notes),
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
-        click.echo(f"generated {name} in {folder} (add {output} to PYTHONPATH, then `import {name}`)")
+        click.echo(generated.summary())
+        click.echo(f"add {output} to PYTHONPATH, then `import {generated.package}`")
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from datagouv_sdk.discovery.calls import AsyncOperationCaller, CallLimits, CallR
 from datagouv_sdk.discovery.catalog import DataserviceInfo
 from datagouv_sdk.discovery.documents import OpenAPIDocument, load_document
 from datagouv_sdk.discovery.errors import (
+    ClientGenerationError,
     DocumentDeadlineError,
     DocumentError,
     DocumentTooLargeError,
@@ -38,6 +39,7 @@ __all__ = [
     "BaseURL",
     "CallLimits",
     "CallResult",
+    "ClientGenerationError",
     "DataserviceInfo",
     "DiscoveredAPI",
     "Discovery",

@@ -16,11 +16,11 @@ import json
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 import attrs
 import httpx
 
+from datagouv_sdk.codegen.parameters import cookie_pairs, header_value, request_target
 from datagouv_sdk.config import DEFAULT_USER_AGENT, host_key
 from datagouv_sdk.discovery.deadline import DeadlineTransport, deadline_passed, deadline_sleep, total_deadline
 from datagouv_sdk.discovery.errors import UnsafeURLError
@@ -65,13 +65,18 @@ class CallResult:
     data: Any  # parsed JSON, or the text
 
 
-def build_url(base: BaseURL | str, operation: Operation, path_values: Mapping[str, Any]) -> str:
-    """Base URL + the operation's path, each path parameter percent-encoded (a "/" included)."""
+def build_url(
+    base: BaseURL | str,
+    operation: Operation,
+    path_values: Mapping[str, Any],
+    query: Mapping[str, Any] | None = None,
+) -> str:
+    """Base URL + the operation's path and query string, each parameter written as the document
+    says (style, explode; percent-encoded, a "/" in a path value included)."""
     root = (base.url if isinstance(base, BaseURL) else base).rstrip("/")
-    path = operation.path
-    for name, value in path_values.items():
-        path = path.replace("{" + name + "}", quote(_text(value), safe=""))
-    return root + (path if path.startswith("/") else "/" + path)
+    styles = {(p.location, p.name): p.serialisation for p in operation.parameters}
+    target = request_target(operation.path, styles, path_params=path_values, query=query)
+    return root + (target if target.startswith("/") else "/" + target)
 
 
 class OperationCaller:
@@ -226,21 +231,23 @@ def _build_request(
 ) -> httpx.Request:
     by_name = {p.name: p for p in reversed(operation.parameters)}
     path_values: dict[str, Any] = {}
-    query: list[tuple[str, str]] = []
+    query: dict[str, Any] = {}
     header_values: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in checked.items():
-        location = by_name[name].location
-        if location == "path":
+        param = by_name[name]
+        _style, explode, _reserved = param.serialisation
+        if param.location == "path":
             path_values[name] = value
-        elif location == "query":
-            values = value if isinstance(value, list) else [value]
-            query.extend((name, _text(v)) for v in values)
-        elif location == "header":
-            header_values[name] = ",".join(map(_text, value)) if isinstance(value, list) else _text(value)
+        elif param.location == "query":
+            query[name] = value
+        elif param.location == "header":
+            header_values[name] = header_value(value, explode)
         else:
-            cookies.append(f"{name}={quote(_text(value), safe='')}")
-    url = check_url(build_url(base, operation, path_values), allow_insecure_http=limits.allow_insecure_http)
+            cookies += cookie_pairs(name, value, explode)
+    url = check_url(
+        build_url(base, operation, path_values, query), allow_insecure_http=limits.allow_insecure_http
+    )
     all_headers = httpx.Headers({"User-Agent": DEFAULT_USER_AGENT, "Accept": "application/json, */*;q=0.5"})
     all_headers.update(header_values)
     if cookies:
@@ -260,7 +267,7 @@ def _build_request(
             all_headers.setdefault("Content-Type", "application/json")
     return httpx.Request(
         operation.method,
-        url.copy_merge_params(tuple(query)) if query else url,
+        url,
         headers=all_headers,
         content=content,
         extensions={"timeout": timeout.as_dict(), STREAM_EXTENSION: True},
@@ -323,11 +330,3 @@ def _charset(content_type: str | None) -> str:
         if key.lower() == "charset" and value:
             return value.strip('"')
     return "utf-8"
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)

@@ -32,7 +32,7 @@ from datagouv_sdk.discovery.calls import AsyncOperationCaller, CallLimits, CallR
 from datagouv_sdk.discovery.catalog import DataserviceInfo
 from datagouv_sdk.discovery.documents import OpenAPIDocument, load_document
 from datagouv_sdk.discovery.fetch import AsyncDocumentFetcher, DocumentFetcher, FetchLimits
-from datagouv_sdk.discovery.generation import generate_package, package_name_for
+from datagouv_sdk.discovery.generation import GeneratedClient, generate_package, package_name_for
 from datagouv_sdk.discovery.operations import (
     BaseURL,
     Operation,
@@ -202,12 +202,13 @@ class Discovery:
 
     def generate(
         self, dataservice: DataserviceRef, output_dir: str | Path, *, package: str | None = None
-    ) -> tuple[str, Path]:
-        """A typed client package (openapi-python-client) in `output_dir/<package>`: (package, folder)."""
+    ) -> GeneratedClient:
+        """A typed client package (openapi-python-client) in `output_dir/<package>`, imported before it
+        is returned; the result lists the operations skipped (with why) and the repairs made."""
         api = self.api(dataservice)
         assert api.info is not None
         name = package or package_name_for(api.info.slug or api.info.title)
-        return name, generate_package(api.document, Path(output_dir), package=name, base_url=api.base_url.url)
+        return generate_package(api.document, Path(output_dir), package=name, base_url=api.base_url.url)
 
     def _catalog(self) -> DataGouv:
         if self._dg is None:
@@ -339,14 +340,13 @@ class AsyncDiscovery:
 
     async def generate(
         self, dataservice: DataserviceRef, output_dir: str | Path, *, package: str | None = None
-    ) -> tuple[str, Path]:
+    ) -> GeneratedClient:
         api = await self.api(dataservice)
         assert api.info is not None
         name = package or package_name_for(api.info.slug or api.info.title)
-        folder = await asyncio.to_thread(
+        return await asyncio.to_thread(
             generate_package, api.document, Path(output_dir), package=name, base_url=api.base_url.url
         )
-        return name, folder
 
     def _catalog(self) -> AsyncDataGouv:
         if self._dg is None:

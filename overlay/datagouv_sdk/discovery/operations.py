@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import attrs
 import httpx
 
+from datagouv_sdk.codegen.parameters import DEFAULT_STYLES
 from datagouv_sdk.errors import UsageError
 
 __all__ = [
@@ -28,6 +29,9 @@ __all__ = [
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _LOCATIONS = ("path", "query", "header", "cookie")
+# OAS: header parameters with these names "SHALL be ignored" (Accept and Content-Type come from the
+# media types, Authorization from the security schemes; the caller passes credentials in headers=).
+_IGNORED_HEADERS = ("accept", "content-type", "authorization")
 _MAX_REF_HOPS = 32
 
 
@@ -38,6 +42,17 @@ class Parameter:
     required: bool
     schema: dict[str, Any] = attrs.field(factory=dict, repr=False)
     description: str | None = attrs.field(default=None, repr=False)
+    # how the value is written (OAS `style`, `explode`, `allowReserved`; the location's defaults when absent)
+    style: str | None = attrs.field(default=None, repr=False)
+    explode: bool | None = attrs.field(default=None, repr=False)
+    allow_reserved: bool = attrs.field(default=False, repr=False)
+
+    @property
+    def serialisation(self) -> tuple[str, bool, bool]:
+        """(style, explode, allowReserved), defaults filled in."""
+        style = self.style or DEFAULT_STYLES[self.location][0]
+        explode = (style == "form") if self.explode is None else self.explode
+        return style, explode, self.allow_reserved
 
     @property
     def type(self) -> str | None:
@@ -357,6 +372,8 @@ def _parameters(spec: Mapping[str, Any], raw: Any) -> list[Parameter]:
         name, location = param.get("name"), param.get("in")
         if not isinstance(name, str) or location not in _LOCATIONS:
             continue
+        if location == "header" and name.lower() in _IGNORED_HEADERS:
+            continue
         schema = resolve_ref(spec, param.get("schema"))
         if not isinstance(schema, Mapping):
             content = param.get("content")  # the `content` form: take its first media type's schema
@@ -369,6 +386,9 @@ def _parameters(spec: Mapping[str, Any], raw: Any) -> list[Parameter]:
                 required=bool(param.get("required", False)) or location == "path",
                 schema=dict(schema) if isinstance(schema, Mapping) else {},
                 description=_str_or_none(param.get("description")),
+                style=_str_or_none(param.get("style")),
+                explode=param["explode"] if isinstance(param.get("explode"), bool) else None,
+                allow_reserved=param.get("allowReserved") is True,
             )
         )
     return params
