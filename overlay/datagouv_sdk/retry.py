@@ -1,17 +1,10 @@
 """The retry policy: a small, pure decision the transport asks after every attempt.
 
-Public names:
-
-- `RetryPolicy` (frozen): `max_attempts` (total budget, 3 = two retries), `initial_backoff`,
-  `max_backoff`, `jitter` ("bounded" = ±25 %, "full" = uniform in [0, backoff], "none"),
-  `max_retry_after` (longest server-requested wait we accept to sleep), `retry_statuses`,
-  `idempotent_methods`, `random` (injectable, for tests). `RetryPolicy.none()` disables retries.
-- `RetryPolicy.decide(method, attempt, outcome, now) -> RetryDecision`: pure; `outcome` is the
-  response or the exception of attempt number `attempt` (1-based), `now` the wall clock in epoch
-  seconds (used for an HTTP-date Retry-After).
-- `RetryDecision(retry, wait, reason, retry_after)`.
-- `parse_retry_after(value, now) -> float | None`: seconds or HTTP-date, None when absent/garbage
-  (defined in errors.py, which maps Retry-After too; re-exported here).
+`RetryPolicy.max_attempts` is the total budget (3 = two retries); `jitter` "bounded" is ±25 %, "full"
+uniform in [0, backoff]; `max_retry_after` is the longest server-requested wait we accept to sleep;
+`random` is injectable for tests. `decide(method, attempt, outcome, now)` is pure: `outcome` is the
+response or exception of attempt `attempt` (1-based), `now` the wall clock in epoch seconds (for an
+HTTP-date Retry-After). `parse_retry_after` lives in errors.py, which maps Retry-After too.
 
 What is retried:
 - statuses in `retry_statuses` (408, 429, 500, 502, 503, 504) and read/protocol/timeout errors, for
@@ -42,6 +35,7 @@ from datagouv_sdk.errors import UsageError, parse_retry_after
 __all__ = [
     "DEFAULT_IDEMPOTENT_METHODS",
     "DEFAULT_RETRY_STATUSES",
+    "NEVER_SENT",
     "Jitter",
     "RetryDecision",
     "RetryPolicy",
@@ -53,8 +47,9 @@ DEFAULT_IDEMPOTENT_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"
 # Statuses whose Retry-After is honoured (RFC 9110 §10.2.3 defines it for 503 and 3xx, RFC 6585 for 429).
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 
-# Errors raised before a single byte of the request left: safe to retry even for POST.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Errors raised before a single byte of the request left: safe to retry even for POST (the transport
+# also re-sends a one-shot body after these only).
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Errors after which the server may have acted on the request: only idempotent methods are retried.
 _MAYBE_SENT = (
     httpx.ReadError,
@@ -156,7 +151,7 @@ class RetryPolicy:
                     False, reason=f"{method} is not retried on status {status}", retry_after=retry_after
                 )
             cause = f"status {status}"
-        elif isinstance(outcome, _NEVER_SENT):
+        elif isinstance(outcome, NEVER_SENT):
             cause = f"{type(outcome).__name__} (request not sent)"
         elif isinstance(outcome, _MAYBE_SENT):
             if not idempotent:

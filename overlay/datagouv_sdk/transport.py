@@ -1,16 +1,10 @@
 """The one seam every request goes through: retries, the API key header, the user agent, logging.
 
-Public names:
-
-- `DataGouvTransport(inner=None, *, retry, api_key, auth_hosts, user_agent, sleep, clock)`: an
-  `httpx.BaseTransport` wrapping `inner` (default `httpx.HTTPTransport()`, the connection pool).
-  `AsyncDataGouvTransport` is the `httpx.AsyncBaseTransport` twin (async `sleep`). Both have
-  `from_config(config, *, inner=None, sleep=None, clock=None)`.
-- `RETRY_EXTENSION` = "datagouv_retry": put a `RetryPolicy` in `request.extensions` (httpx:
-  `client.get(url, extensions={"datagouv_retry": RetryPolicy.none()})`) to override the
-  transport's policy for that request.
-- `STREAM_EXTENSION` = "datagouv_stream": set it to True for responses that must not be buffered.
-- `API_KEY_HEADER` = "X-API-KEY"; `LOGGER_NAME` = "datagouv_sdk".
+`DataGouvTransport` wraps `inner` (default `httpx.HTTPTransport()`, the connection pool);
+`AsyncDataGouvTransport` is its async twin. Request extensions: `RETRY_EXTENSION` carries a
+`RetryPolicy` overriding the transport's for one request
+(``client.get(url, extensions={RETRY_EXTENSION: RetryPolicy.none()})``); `STREAM_EXTENSION` true
+hands the body over unread.
 
 Rules:
 
@@ -50,7 +44,7 @@ from datagouv_sdk.errors import (
     ResponseDecodeError,
     UsageError,
 )
-from datagouv_sdk.retry import RetryDecision, RetryPolicy
+from datagouv_sdk.retry import NEVER_SENT, RetryDecision, RetryPolicy
 
 __all__ = [
     "API_KEY_HEADER",
@@ -68,7 +62,6 @@ LOGGER_NAME = "datagouv_sdk"
 
 logger = logging.getLogger(LOGGER_NAME)
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TIMEOUT_KIND: dict[type[httpx.TimeoutException], str] = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",
@@ -77,7 +70,7 @@ _TIMEOUT_KIND: dict[type[httpx.TimeoutException], str] = {
 }
 
 
-class _Seam:
+class _TransportCore:
     """What the sync and async transports share: everything but the I/O and the sleeping."""
 
     def __init__(
@@ -134,7 +127,7 @@ class _Seam:
         in_body: bool = False,
     ) -> RetryDecision:
         decision = policy.decide(request.method, attempt, outcome, self._clock())
-        if decision.retry and not isinstance(outcome, _NEVER_SENT) and not _replayable(request):
+        if decision.retry and not isinstance(outcome, NEVER_SENT) and not _replayable(request):
             decision = RetryDecision(
                 False, reason="the request body cannot be sent twice", retry_after=decision.retry_after
             )
@@ -182,9 +175,6 @@ class _Seam:
             return ResponseDecodeError(f"the response body of {where} broke off: {detail} ({tries})")
         return APIConnectionError(f"could not get a response to {where}: {detail} ({tries})", request=request)
 
-    def _stream_error(self, request: httpx.Request, exc: httpx.TransportError) -> DataGouvError:
-        return self._final_error(request, exc, 1, in_body=True)
-
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
 
@@ -210,35 +200,35 @@ def _rebuilt(
 class _GuardedStream(httpx.SyncByteStream):
     """A streamed body whose transport errors surface as our exceptions."""
 
-    def __init__(self, inner: httpx.SyncByteStream, seam: _Seam, request: httpx.Request) -> None:
-        self._inner, self._seam, self._request = inner, seam, request
+    def __init__(self, inner: httpx.SyncByteStream, core: _TransportCore, request: httpx.Request) -> None:
+        self._inner, self._core, self._request = inner, core, request
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self._inner
         except httpx.TransportError as exc:
-            raise self._seam._stream_error(self._request, exc) from exc
+            raise self._core._final_error(self._request, exc, 1, in_body=True) from exc
 
     def close(self) -> None:
         self._inner.close()
 
 
 class _AsyncGuardedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, seam: _Seam, request: httpx.Request) -> None:
-        self._inner, self._seam, self._request = inner, seam, request
+    def __init__(self, inner: httpx.AsyncByteStream, core: _TransportCore, request: httpx.Request) -> None:
+        self._inner, self._core, self._request = inner, core, request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._inner:
                 yield chunk
         except httpx.TransportError as exc:
-            raise self._seam._stream_error(self._request, exc) from exc
+            raise self._core._final_error(self._request, exc, 1, in_body=True) from exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
-class DataGouvTransport(_Seam, httpx.BaseTransport):
+class DataGouvTransport(_TransportCore, httpx.BaseTransport):
     """Sync transport: retries, host-scoped API key, user agent and logging around `inner`."""
 
     def __init__(
@@ -310,7 +300,7 @@ class DataGouvTransport(_Seam, httpx.BaseTransport):
         self._inner.close()
 
 
-class AsyncDataGouvTransport(_Seam, httpx.AsyncBaseTransport):
+class AsyncDataGouvTransport(_TransportCore, httpx.AsyncBaseTransport):
     """Async twin of DataGouvTransport; `sleep` is awaited."""
 
     def __init__(

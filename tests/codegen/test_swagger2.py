@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from datagouv_sdk.codegen.errors import SpecInvalidError
-from datagouv_sdk.codegen.layout import default_layout
 from datagouv_sdk.codegen.swagger2 import (
     SwaggerConversionError,
     component_name,
@@ -25,6 +24,8 @@ from datagouv_sdk.codegen.swagger2 import (
     is_swagger2,
 )
 from openapi_spec_validator import OpenAPIV30SpecValidator
+
+from tools.specpipeline.layout import default_layout
 
 FIXTURES = Path(__file__).parent / "fixtures" / "swagger2"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
@@ -457,7 +458,7 @@ def test_main_discriminator_and_multi(main_converted: dict[str, Any]) -> None:
 
 def test_main_converted_validates_except_upstream_defaults(main_converted: dict[str, Any]) -> None:
     # The only findings are udata's own defaults that contradict their types; specs/patches/main.json
-    # fixes both (see tests/codegen/test_patches_main.py, which validates the patched document cleanly).
+    # fixes both (see tests/specpipeline/test_patches_main.py, which validates the patched document cleanly).
     assert strict_errors(main_converted) == ["'other' is not of type 'object'", "10 is not of type 'string'"]
 
 

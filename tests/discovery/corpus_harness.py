@@ -476,7 +476,7 @@ def _compare(
     plan: PlannedCall, stub: RecordingServer, call_id: str, slug: str, before: int, *, defaults: bool = False
 ) -> list[str]:
     with stub.lock:
-        received = [r for r in stub.requests[before:] if r["headers"].get(CALL_HEADER) == call_id]
+        received = [r for r in stub.requests[before:] if r.headers.get(CALL_HEADER) == call_id]
     if not received:
         return [_NOT_SENT]
     expected = oracle.expected_request(

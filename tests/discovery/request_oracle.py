@@ -19,6 +19,8 @@ from typing import Any
 
 import attrs
 
+from tests._http_server import Received
+
 UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 RESERVED = frozenset(":/?#[]@!$&'()*+,;=")
 
@@ -209,15 +211,14 @@ def _canonical(value: Any) -> Any:
 
 
 def differences(
-    expected: ExpectedRequest, received: Mapping[str, Any], *, allowed_extra_query: Iterable[str] = ()
+    expected: ExpectedRequest, received: Received, *, allowed_extra_query: Iterable[str] = ()
 ) -> list[str]:
-    """What the received request (servers.RecordingServer's record) gets wrong; empty when right.
+    """What the received request gets wrong; empty when right.
     `allowed_extra_query`: pairs that may also be present (a parameter's default value, sent)."""
     problems = []
-    target: str = received["path"]
-    raw_path, _, raw_query = target.partition("?")
-    if received["method"] != expected.method:
-        problems.append(f"method {received['method']} != {expected.method}")
+    raw_path, _, raw_query = received.path.partition("?")
+    if received.method != expected.method:
+        problems.append(f"method {received.method} != {expected.method}")
     if normal(raw_path, query=False) != normal(expected.path, query=False):
         problems.append(f"path {raw_path!r} != {expected.path!r}")
     got_query = Counter(normal(q, query=True) for q in raw_query.split("&") if q)
@@ -228,7 +229,7 @@ def differences(
         got_query = want_query
     if got_query != want_query:
         problems.append(f"query {raw_query!r} != {'&'.join(expected.query)!r}")
-    headers = received["headers"]
+    headers = received.headers
     for name, value in expected.headers:
         if headers.get(name) != value:
             problems.append(f"header {name}: {headers.get(name)!r} != {value!r}")
@@ -238,9 +239,9 @@ def differences(
             problems.append(f"cookies {got} != {sorted(expected.cookies)}")
     if expected.has_body:
         try:
-            body = json.loads(received["body"] or b"null")
+            body = json.loads(received.body or b"null")
         except ValueError:
-            problems.append(f"body is not JSON: {received['body'][:80]!r}")
+            problems.append(f"body is not JSON: {received.body[:80]!r}")
         else:
             if _canonical(body) != _canonical(expected.json_body):
                 problems.append(f"body {body!r} != {expected.json_body!r}")

@@ -21,7 +21,7 @@ from datagouv_sdk.discovery import (
 from datagouv_sdk.errors import APITimeoutError, NotFoundError, UsageError
 from datagouv_sdk.retry import RetryPolicy
 
-from tests.discovery.conftest import TAG
+from tests.discovery.fixtures import TAG
 from tests.discovery.servers import RecordingServer
 
 FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02, jitter="none")
@@ -74,7 +74,6 @@ async def test_calls(
     assert time.monotonic() - started < 2.5  # 1.5 s deadline; slack for a loaded CI machine
 
 
-@pytest.mark.peer
 async def test_catalog_through_async_client(
     udata_peer: Any, services: dict[str, str], api_server: RecordingServer
 ) -> None:

@@ -17,6 +17,7 @@ import pytest
 from datagouv_sdk.discovery import ClientGenerationError, load_document
 from datagouv_sdk.discovery.generation import GeneratedClient, generate_package
 
+from tests._http_server import Received
 from tests.discovery import request_oracle as oracle
 
 
@@ -45,7 +46,7 @@ def unique() -> str:
     return "gen_" + uuid.uuid4().hex[:8]
 
 
-STYLED = [
+STYLED: list[dict[str, Any]] = [
     {
         "name": "key",
         "in": "path",
@@ -134,17 +135,17 @@ def test_generated_client_sends_parameters_as_the_document_says(importable: Path
         x_trace=uuid.UUID(VALUES["X-Trace"]),
         session=VALUES["session"],
     )
-    args = [(oracle.Param.from_spec(p), VALUES[p["name"]]) for p in STYLED]
+    args = [(oracle.Param.from_spec(p), VALUES[str(p["name"])]) for p in STYLED]
     expected = oracle.expected_request("get", "/v1", "/items/{key}/{id}", args)
     request = seen[0]
-    received = {
-        "method": request.method,
-        "path": request.url.raw_path.decode(),
-        "headers": {k.lower(): v for k, v in request.headers.items()},
-        "body": request.content,
-    }
+    received = Received(
+        request.method,
+        request.url.raw_path.decode(),
+        {k.lower(): v for k, v in request.headers.items()},
+        request.content,
+    )
     assert oracle.differences(expected, received) == []
-    assert received["path"].startswith("/v1/items/;key=a%20b;key=c%2Fd/x%2Fy%20z?")
+    assert received.path.startswith("/v1/items/;key=a%20b;key=c%2Fd/x%2Fy%20z?")
 
 
 def test_optional_body_in_three_media_types_imports_and_is_sent_as_json(importable: Path) -> None:

@@ -28,7 +28,8 @@ from typing import Any
 
 import attrs
 
-from datagouv_sdk.codegen.repair import HTTP_METHODS, Repair
+from datagouv_sdk.codegen.normalise import HTTP_METHODS
+from datagouv_sdk.codegen.repair import Repair
 
 __all__ = ["Diagnosis", "Skipped", "diagnose"]
 

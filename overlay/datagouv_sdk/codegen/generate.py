@@ -29,8 +29,8 @@ import yaml
 
 from datagouv_sdk.codegen import parameters
 from datagouv_sdk.codegen.errors import GenerationError
-from datagouv_sdk.codegen.inventory import HTTP_METHODS, operations
-from datagouv_sdk.codegen.normalise import canonical_bytes, sha256_hex
+from datagouv_sdk.codegen.inventory import operations
+from datagouv_sdk.codegen.normalise import HTTP_METHODS, canonical_bytes, sha256_hex
 from datagouv_sdk.codegen.parameters import DEFAULT_STYLES, Style
 
 __all__ = [

@@ -21,9 +21,10 @@ from typing import Any
 
 import attrs
 
+from datagouv_sdk.codegen.normalise import HTTP_METHODS
+
 __all__ = ["FIXUPS", "FixUp", "Repair", "content_type_overrides", "iter_schemas", "repair_document"]
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
 
 

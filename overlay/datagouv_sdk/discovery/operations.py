@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import attrs
 import httpx
 
+from datagouv_sdk.codegen.normalise import HTTP_METHODS
 from datagouv_sdk.codegen.parameters import DEFAULT_STYLES
 from datagouv_sdk.errors import UsageError
 
@@ -27,7 +28,6 @@ __all__ = [
     "resolve_ref",
 ]
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _LOCATIONS = ("path", "query", "header", "cookie")
 # OAS: header parameters with these names "SHALL be ignored" (Accept and Content-Type come from the
 # media types, Authorization from the security schemes; the caller passes credentials in headers=).

@@ -1,21 +1,21 @@
 """Streaming exports to files: constant memory, ``<name>.part`` renamed only when complete.
 
-- `stream_to_file(http, url, dest, *, progress=None, count_rows=False, durable=False)`: GET `url`
-  (relative to the client's base URL) with the transport's streaming extension (the body is never
-  buffered), write it chunk by chunk to ``dest.part``, rename to `dest`. Any failure (HTTP error,
-  broken body, Ctrl-C) removes the ``.part``: an interrupted export never leaves a file that looks
-  finished. ``count_rows`` counts CSV records as bytes pass (quoted newlines counted right) to report
-  rows; ``durable`` fsyncs before the rename (survives a power cut, not only an interruption). Both
-  are off by default: at hundreds of MB each costs ~15-20 % of throughput (benchmarks/, row 3).
-- `iter_csv_rows(http, url)`: a lazy iterator of dicts over a CSV export (csv module over an
-  incremental UTF-8 decoder; memory bounded by one row).
-- `write_rows(dest, rows, fmt, ...)`: a CSV / JSON / JSON Lines file built from row dicts (the paging
-  fallback), with the same ``.part`` discipline.
+- `stream_to_file`: GET `url` (relative to the client's base URL) with the transport's streaming
+  extension (the body is never buffered), write it chunk by chunk to ``dest.part``, rename to
+  `dest`. Any failure (HTTP error, broken body, Ctrl-C) removes the ``.part``: an interrupted export
+  never leaves a file that looks finished. ``count_rows`` counts CSV records as bytes pass (quoted
+  newlines counted right) to report rows; ``durable`` fsyncs before the rename (survives a power
+  cut, not only an interruption). Both are off by default: at hundreds of MB each costs ~15-20 % of
+  throughput (benchmarks/, row 3).
+- `iter_csv_rows`: a lazy iterator of dicts over a CSV export (csv module over an incremental UTF-8
+  decoder; memory bounded by one row).
+- `write_rows`: a CSV / JSON / JSON Lines file built from row dicts (the paging fallback), with the
+  same ``.part`` discipline.
 - `astream_to_file`, `aiter_csv_rows`, `awrite_rows`: the async twins (httpx.AsyncClient).
 - `ExportTooLargeError`: the server's export cap (api_tabular's BATCH_SIZE, 50 000 rows in production)
   was hit: a 403 "Output is too long"; the message says how to page instead.
 
-`progress(bytes_written, rows_written_or_None)` is called after each chunk / batch of rows.
+`ExportProgress` is called with (bytes written, rows written or None) after each chunk or batch.
 """
 
 from __future__ import annotations
@@ -38,21 +38,20 @@ from datagouv_sdk.transport import STREAM_EXTENSION
 
 __all__ = [
     "CHUNK_SIZE",
+    "ExportProgress",
     "ExportResult",
     "ExportTooLargeError",
-    "Progress",
     "aiter_csv_rows",
     "astream_to_file",
     "awrite_rows",
     "iter_csv_lines",
     "iter_csv_rows",
-    "part_path",
     "stream_to_file",
     "write_rows",
 ]
 
 CHUNK_SIZE = 64 * 1024
-Progress = Callable[[int, "int | None"], None]
+ExportProgress = Callable[[int, "int | None"], None]
 RowFormat = Literal["csv", "json", "jsonl"]
 
 
@@ -68,10 +67,6 @@ class ExportTooLargeError(errors.PermissionDeniedError):
     """403 "Output is too long": more rows than the server exports in one file."""
 
 
-def part_path(dest: Path) -> Path:
-    return dest.with_name(dest.name + ".part")
-
-
 class _PartFile:
     """``dest.part`` opened for writing; `commit()` renames (fsyncs first when durable); leaving without
     commit removes it."""
@@ -79,7 +74,7 @@ class _PartFile:
     def __init__(self, dest: Path, durable: bool = False) -> None:
         self.dest = dest
         self.durable = durable
-        self.part = part_path(dest)
+        self.part = dest.with_name(dest.name + ".part")
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self.handle: BinaryIO = open(self.part, "wb")  # noqa: SIM115 - closed by commit() or __exit__
         self.committed = False
@@ -102,32 +97,23 @@ class _PartFile:
                 self.part.unlink()
 
 
-def _raise_export_status(response: httpx.Response) -> None:
-    if response.status_code < 400:
-        return
-    response.read()
-    raise _export_error(response)
-
-
-async def _araise_export_status(response: httpx.Response) -> None:
-    if response.status_code < 400:
-        return
-    await response.aread()
-    raise _export_error(response)
-
-
-def _export_error(response: httpx.Response) -> errors.APIStatusError:
-    error = errors.error_from_response(response)
-    if response.status_code == 403 and "too long" in error.message.lower():
-        return ExportTooLargeError(
+@contextlib.contextmanager
+def _export_errors() -> Iterator[None]:
+    """The export refinement of the one status mapping (`errors.raise_for_status`): api_tabular's 403
+    "Output is too long" becomes `ExportTooLargeError`, saying how to page instead."""
+    try:
+        yield
+    except errors.PermissionDeniedError as error:
+        if "too long" not in error.message.lower() or isinstance(error, ExportTooLargeError):
+            raise
+        raise ExportTooLargeError(
             f"{error.message}. The server exports at most its BATCH_SIZE rows in one file (50,000 on "
             "data.gouv.fr): narrow the filters, or page through /data/ instead "
             "(export(..., via='pages'), dgv ... export --via pages)",
-            response=response,
+            response=error.response,
             body=error.body,
             details=error.details,
-        )
-    return error
+        ) from None
 
 
 def iter_csv_lines(chunks: Iterable[bytes]) -> Iterator[str]:
@@ -191,12 +177,30 @@ class _RecordCounter:
 _QUOTE_OR_NEWLINE = re.compile(rb'["\n]')
 
 
+class IncompleteExportError(errors.ResponseDecodeError):
+    """An export wrote fewer (or more) rows than the server said match: no file was written (an older
+    file at the destination is kept)."""
+
+
+def check_row_count(written: int, expected: int | None, where: str) -> None:
+    if expected is not None and written != expected:
+        raise IncompleteExportError(
+            f"the export from {where} has {written} rows where the server counts {expected} "
+            "(meta.total): not written; an older file at the destination is kept"
+        )
+
+
 class _StreamSink:
     """Chunks of a streamed export into ``dest.part``: bytes, CSV records, the last bytes (to check the
     end), progress; `finish` checks the end and renames."""
 
     def __init__(
-        self, dest: Path, response: httpx.Response, progress: Progress | None, count_rows: bool, durable: bool
+        self,
+        dest: Path,
+        response: httpx.Response,
+        progress: ExportProgress | None,
+        count_rows: bool,
+        durable: bool,
     ) -> None:
         self.out = _PartFile(dest, durable)
         self.response = response
@@ -216,7 +220,7 @@ class _StreamSink:
         if self.progress is not None:
             self.progress(self.written, rows)
 
-    def finish(self) -> ExportResult:
+    def finish(self, expected_rows: int | None = None) -> ExportResult:
         # A body without Content-Length that the connection cut looks complete to HTTP. api_tabular
         # ends every CSV and JSON export with a newline (JSON: after the closing bracket).
         kind = self.response.headers.get("content-type", "")
@@ -228,8 +232,10 @@ class _StreamSink:
                 "(connection cut?)",
                 response=self.response,
             )
-        self.out.commit()
         rows = self.counter.data_rows() if self.counter is not None else None
+        if rows is not None:
+            check_row_count(rows, expected_rows, str(self.response.request.url))
+        self.out.commit()
         return ExportResult(self.out.dest, self.written, rows, "stream")
 
 
@@ -238,19 +244,22 @@ def stream_to_file(
     url: str,
     dest: str | os.PathLike[str],
     *,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     count_rows: bool = False,
     durable: bool = False,
     chunk_size: int | None = None,
+    expected_rows: int | None = None,
 ) -> ExportResult:
-    """Stream GET `url` into `dest` (see the module docstring). Returns bytes and rows written."""
+    """Stream GET `url` into `dest` (see the module docstring). Returns bytes and rows written; with
+    `expected_rows` and `count_rows`, a different count is an `IncompleteExportError` (nothing written)."""
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        _raise_export_status(response)
+        with _export_errors():
+            errors.raise_for_status(response)
         sink = _StreamSink(Path(dest), response, progress, count_rows, durable)
         with sink.out:
             for chunk in response.iter_bytes(chunk_size):
                 sink.write(chunk)
-            return sink.finish()
+            return sink.finish(expected_rows)
 
 
 async def astream_to_file(
@@ -258,26 +267,29 @@ async def astream_to_file(
     url: str,
     dest: str | os.PathLike[str],
     *,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     count_rows: bool = False,
     durable: bool = False,
     chunk_size: int | None = None,
+    expected_rows: int | None = None,
 ) -> ExportResult:
     """The async twin of `stream_to_file` (file writes stay blocking: they are local and short)."""
     async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        await _araise_export_status(response)
+        with _export_errors():
+            await errors.araise_for_status(response)
         sink = _StreamSink(Path(dest), response, progress, count_rows, durable)
         with sink.out:
             async for chunk in response.aiter_bytes(chunk_size):
                 sink.write(chunk)
-            return sink.finish()
+            return sink.finish(expected_rows)
 
 
 def iter_csv_rows(http: httpx.Client, url: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[dict[str, str]]:
     """Rows of a CSV export as dicts (header → cell), read lazily from the stream. Close the
     generator (or exhaust it) to release the connection."""
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        _raise_export_status(response)
+        with _export_errors():
+            errors.raise_for_status(response)
         yield from csv.DictReader(iter_csv_lines(response.iter_bytes(chunk_size)))
 
 
@@ -287,7 +299,8 @@ async def aiter_csv_rows(
     """The async twin of `iter_csv_rows`. The csv module pulls lines, so each chunk's complete
     records are handed to it; a record whose quoted field spans chunks waits for the rest."""
     async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        await _araise_export_status(response)
+        with _export_errors():
+            await errors.araise_for_status(response)
         splitter = _LineSplitter()
         pending: list[str] = []
         header: list[str] | None = None
@@ -337,7 +350,7 @@ class _RowWriter:
         dest: Path,
         fmt: RowFormat,
         columns: Sequence[str] | None,
-        progress: Progress | None,
+        progress: ExportProgress | None,
         progress_every: int,
         durable: bool = False,
     ) -> None:
@@ -396,7 +409,7 @@ def write_rows(
     fmt: RowFormat = "csv",
     *,
     columns: Sequence[str] | None = None,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     progress_every: int = 50,
     durable: bool = False,
 ) -> ExportResult:
@@ -415,7 +428,7 @@ async def awrite_rows(
     fmt: RowFormat = "csv",
     *,
     columns: Sequence[str] | None = None,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     progress_every: int = 50,
     durable: bool = False,
 ) -> ExportResult:
