@@ -270,3 +270,17 @@ def test_unsupported_media_types_are_passed_as_bytes() -> None:
         "application/xml": "application/octet-stream",
     }
     assert spec == before and len(repairs) == 2  # config for the generator; the document is unchanged
+
+
+def test_a_swagger_2_response_schema_in_an_openapi_3_document() -> None:
+    # apicarto--aoc.yaml: `500: {description, schema: {$ref}}`, no `content`
+    schema = {"$ref": "#/components/schemas/Error"}
+    spec = doc(
+        {"/a": {"post": {"responses": {"500": {"description": "x", "schema": schema}}}}}, {"Error": {}}
+    )
+    fixed, repairs = repair_document(spec)
+    assert fixed["paths"]["/a"]["post"]["responses"]["500"] == {
+        "description": "x",
+        "content": {"application/json": {"schema": schema}},
+    }
+    assert [r.family for r in repairs] == ["swagger2-response-schema"]

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -35,6 +36,8 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 IMPORT_TIMEOUT = 180.0
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 CALL_HEADER = "x-harness-call"
+CATALOG_BASE = "https://api.gouv.fr/corpus"  # what a catalog entry's base_api_url would be
+PUBLISHED_AT = "https://docs.api.gouv.fr/corpus"  # where the documents are taken to be published
 
 
 def corpus_files() -> list[Path]:
@@ -62,6 +65,8 @@ class DocumentReport:
     operations: int | None = None
     base_url: str | None = None
     base_url_source: str | None = None
+    base_url_public: bool | None = None
+    base_url_rejected: list[str] = attrs.field(factory=list)  # servers set aside, and why
     generated: bool | None = None
     generated_operations: int | None = None
     skipped: list[str] = attrs.field(factory=list)
@@ -429,21 +434,33 @@ def check_document(
     *,
     generate: bool = True,
 ) -> DocumentReport:
-    from datagouv_sdk.discovery import Discovery, FetchLimits
+    from datagouv_sdk.discovery import Discovery, FetchLimits, choose_base_url
 
     report = DocumentReport(path.name)
     slug = package_name(path)
     stub_base = stub.url(f"/{slug}")
-    with Discovery(fetch_limits=FetchLimits(deadline=30)) as disco:
+    # The documents are on a loopback server: allowed explicitly. The calls go to the stub because
+    # we ask for it (base_url=), as a user would.
+    with Discovery(fetch_limits=FetchLimits(deadline=30), allow_private_hosts=True) as disco:
         try:
-            api = disco.api_at(docs.url(f"/docs/{path.name}"), base_api_url="https://catalog.invalid/api")
+            api = disco.api_at(docs.url(f"/docs/{path.name}"), base_api_url=CATALOG_BASE)
         except Exception as exc:
             report.errors["fetch"] = f"{type(exc).__name__}: {exc}"[:300]
             return report
         report.fetched = True
         report.version = api.document.version
         report.operations = len(api.operations)
-        report.base_url, report.base_url_source = api.base_url.url, api.base_url.source
+        # The base URL as chosen for the document where it is published (a public host; here it is
+        # served from loopback, against which relative servers would resolve).
+        published = choose_base_url(
+            api.document.original,
+            api.document.spec,
+            document_url=f"{PUBLISHED_AT}/{path.name}",
+            base_api_url=CATALOG_BASE,
+        )
+        report.base_url, report.base_url_source = published.url, published.source
+        report.base_url_public = published.public
+        report.base_url_rejected = [f"{url}: {why}" for url, why in published.rejected]
         try:
             stubbed = disco.api_at(docs.url(f"/docs/{path.name}"), base_url=stub_base)
         except Exception as exc:
@@ -587,6 +604,9 @@ def summary(reports: list[DocumentReport]) -> dict[str, Any]:
         "calls_right": sum(c.right for c in calls),
         "calls_wrong": sum(c.error is None and bool(c.problems) for c in calls),
         "calls_failed": sum(c.error is not None for c in calls),
+        "base_url_sources": dict(Counter(r.base_url_source for r in reports if r.base_url_source)),
+        "servers_set_aside": sum(len(r.base_url_rejected) for r in reports),
+        "documents_with_servers_set_aside": sum(bool(r.base_url_rejected) for r in reports),
     }
 
 

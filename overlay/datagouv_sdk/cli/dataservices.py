@@ -76,7 +76,7 @@ OPERATION_COLUMNS: list[Column] = [
 
 
 @contextmanager
-def _discovery(*, allow_http: bool = False) -> Iterator[Discovery]:
+def _discovery(*, allow_http: bool = False, allow_private: bool = False) -> Iterator[Discovery]:
     from datagouv_sdk.discovery import CallLimits, Discovery, FetchLimits
 
     with (
@@ -85,6 +85,9 @@ def _discovery(*, allow_http: bool = False) -> Iterator[Discovery]:
             dg,
             fetch_limits=FetchLimits(allow_insecure_http=allow_http),
             call_limits=CallLimits(allow_insecure_http=allow_http),
+            allow_private_hosts=True
+            if allow_private
+            else None,  # else DATAGOUV_DISCOVERY_ALLOW_PRIVATE_HOSTS
         ) as disco,
     ):
         yield disco
@@ -92,6 +95,13 @@ def _discovery(*, allow_http: bool = False) -> Iterator[Discovery]:
 
 _ALLOW_HTTP = click.option(
     "--allow-http", is_flag=True, help="Accept plain http to non-loopback hosts (documents and calls)."
+)
+_ALLOW_PRIVATE = click.option(
+    "--allow-private-hosts",
+    "allow_private",
+    is_flag=True,
+    help="Reach documents and APIs on loopback, private or placeholder hosts (refused by default: "
+    "a third party's document must not point your calls at your own machine or network).",
 )
 
 
@@ -136,15 +146,17 @@ def show_command(ident: str) -> None:
 @click.argument("ident", metavar="ID")
 @click.option("--base-api-url", "api_url", help="Call the API here instead of the document's server.")
 @_ALLOW_HTTP
+@_ALLOW_PRIVATE
 @handle_errors
-def operations_command(ident: str, api_url: str | None, allow_http: bool) -> None:
+def operations_command(ident: str, api_url: str | None, allow_http: bool, allow_private: bool) -> None:
     """The operations of a dataservice's OpenAPI document, and the base URL they are called at."""
-    with _discovery(allow_http=allow_http) as disco:
+    with _discovery(allow_http=allow_http, allow_private=allow_private) as disco:
         api = disco.api(ident, base_url=api_url)
         if not json_mode():
+            scope = f", operations under {api.scope}" if api.scope else ""
             click.echo(
                 f"{api.document.title or ident}: OpenAPI {api.document.version}, "
-                f"base URL {api.base_url.url} (from {api.base_url.source})",
+                f"base URL {api.base_url.url or '(none)'} (from {api.base_url.source}: {api.base_url.reason}){scope}",
                 err=True,
             )
         print_items([_operation_json(op) for op in api.operations], OPERATION_COLUMNS)
@@ -166,6 +178,7 @@ def operations_command(ident: str, api_url: str | None, allow_http: bool) -> Non
 @click.option("--body", help="Request body: JSON text, or @file with JSON.")
 @click.option("--base-api-url", "api_url", help="Call the API here instead of the document's server.")
 @_ALLOW_HTTP
+@_ALLOW_PRIVATE
 @handle_errors
 def call_command(
     ident: str,
@@ -175,6 +188,7 @@ def call_command(
     body: str | None,
     api_url: str | None,
     allow_http: bool,
+    allow_private: bool,
 ) -> None:
     """Call OPERATION (operationId, or "METHOD /path") of a dataservice, arguments checked first."""
     arguments: dict[str, Any] = {}
@@ -185,7 +199,7 @@ def call_command(
         else:
             arguments[name] = value
     header_map = dict(_pair(h, "--header") for h in headers)
-    with _discovery(allow_http=allow_http) as disco:
+    with _discovery(allow_http=allow_http, allow_private=allow_private) as disco:
         result = disco.call(
             ident,
             operation,
@@ -214,13 +228,16 @@ def call_command(
 )
 @click.option("--package", help="Package name (default: from the dataservice's slug).")
 @_ALLOW_HTTP
+@_ALLOW_PRIVATE
 @handle_errors
-def generate_command(ident: str, output: Path, package: str | None, allow_http: bool) -> None:
+def generate_command(
+    ident: str, output: Path, package: str | None, allow_http: bool, allow_private: bool
+) -> None:
     """Generate a typed client package (openapi-python-client) for a dataservice.
 
     Third-party documents are repaired first and the operations that still cannot be generated are
     skipped: both are listed, with their reasons."""
-    with _discovery(allow_http=allow_http) as disco:
+    with _discovery(allow_http=allow_http, allow_private=allow_private) as disco:
         generated = disco.generate(ident, output, package=package)
     if json_mode():
         click.echo(

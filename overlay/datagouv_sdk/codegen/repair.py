@@ -413,6 +413,25 @@ def _media_types(spec: dict[str, Any]) -> list[Repair]:
     return repairs
 
 
+def _swagger2_response_schemas(spec: dict[str, Any]) -> list[Repair]:
+    repairs: list[Repair] = []
+    for _path, _method, op, pointer in iter_operations(spec):
+        responses = op.get("responses")
+        if not isinstance(responses, Mapping):
+            continue
+        for code, response in responses.items():
+            if isinstance(response, dict) and "schema" in response and "content" not in response:
+                response["content"] = {"application/json": {"schema": response.pop("schema")}}
+                repairs.append(
+                    Repair(
+                        "swagger2-response-schema",
+                        f"{pointer}/responses/{_escape(str(code))}",
+                        "content added",
+                    )
+                )
+    return repairs
+
+
 def _arrays_without_items(spec: dict[str, Any]) -> list[Repair]:
     repairs: list[Repair] = []
     for schema, pointer in iter_schemas(spec):
@@ -587,6 +606,18 @@ FIXUPS: tuple[FixUp, ...] = (
         _ignored_header_parameters,
     ),
     FixUp(
+        "swagger2-response-schema",
+        "a response with a Swagger 2.0 `schema` and no `content` in an OpenAPI 3 document is read as a "
+        "JSON response with that schema",
+        _swagger2_response_schemas,
+    ),
+    FixUp(
+        "media-type",
+        "a media type that is not one (*/*, a misspelling, a schema in its place) is replaced by the closest "
+        "real one (application/json for JSON schemas, else application/octet-stream)",
+        _media_types,
+    ),
+    FixUp(
         "unresolvable-ref",
         "a $ref names another file, a URL, or nothing in this document: a schema becomes 'any value', "
         "a parameter or body is dropped, a response is left untyped",
@@ -602,12 +633,6 @@ FIXUPS: tuple[FixUp, ...] = (
         "missing-responses",
         "an operation without `responses` (required) is given an undocumented default response",
         _missing_responses,
-    ),
-    FixUp(
-        "media-type",
-        "a media type that is not one (*/*, a misspelling, a schema in its place) is replaced by the closest "
-        "real one (application/json for JSON schemas, else application/octet-stream)",
-        _media_types,
     ),
     FixUp("array-without-items", "an array schema without `items` holds any values", _arrays_without_items),
     FixUp(
