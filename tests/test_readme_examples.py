@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,133 @@ def test_metrics_and_tabular_section_shows_query_validation_and_export() -> None
     joined = "\n".join(b.code for b in TABULAR_BLOCKS)
     for needle in ("Query()", "col(", ".export(", "errors.UsageError", "MetricsModel("):
         assert needle in joined, needle
+
+
+# -- "Dataservice discovery": API Adresse, its document and API on a local server ---------------------
+
+DISCOVERY_BLOCKS = section_blocks("Dataservice discovery")
+
+# Modelled on api-adresse.data.gouv.fr's own description (search and reverse, GeoJSON answers).
+ADRESSE_DOC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "API Adresse", "version": "1.0"},
+    "servers": [{"url": "/"}],  # relative: resolved against the document's URL
+    "paths": {
+        "/search/": {
+            "get": {
+                "operationId": "search",
+                "summary": "Géocodage",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    {
+                        "name": "type",
+                        "in": "query",
+                        "schema": {
+                            "type": "string",
+                            "enum": ["housenumber", "street", "locality", "municipality"],
+                        },
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "FeatureCollection",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Features"}}
+                        },
+                    }
+                },
+            }
+        },
+        "/reverse/": {
+            "get": {
+                "operationId": "reverse",
+                "summary": "Géocodage inverse",
+                "parameters": [
+                    {"name": "lon", "in": "query", "required": True, "schema": {"type": "number"}},
+                    {"name": "lat", "in": "query", "required": True, "schema": {"type": "number"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "FeatureCollection",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Features"}}
+                        },
+                    }
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Features": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "features": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        }
+    },
+}
+ADRESSE_ANSWER = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [-1.5528, 47.2144]},
+            "properties": {"label": "8 Boulevard du Port 44000 Nantes", "score": 0.92},
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def adresse(udata_peer: Any) -> Iterator[Any]:
+    from tests.discovery.servers import RecordingServer, running
+
+    with running("127.0.0.1") as server:
+        server.routes["/openapi.json"] = lambda h: h.send_json(ADRESSE_DOC)
+        server.routes["/search/"] = lambda h: h.send_json(ADRESSE_ANSWER)
+        server.routes["/reverse/"] = lambda h: h.send_json(ADRESSE_ANSWER)
+        with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+            created = dg.http("main").post(
+                "dataservices/",
+                json={
+                    "title": "API Adresse",
+                    "description": "Géocodage d'adresses (local copy for the README test)",
+                    "base_api_url": server.url("/"),
+                    "machine_documentation_url": server.url("/openapi.json"),
+                    "organization": udata_peer.seed["organizations"][0],
+                    "access_type": "open",
+                },
+            )
+            assert created.status_code == 201, created.text
+            assert created.json()["slug"] == "api-adresse"
+        server_typed: RecordingServer = server
+        yield server_typed
+
+
+@pytest.mark.parametrize("block", DISCOVERY_BLOCKS, ids=lambda b: b.id)
+def test_discovery_example(
+    block: Block, adresse: Any, peer_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datagouv_sdk.discovery.explorer import ALLOW_PRIVATE_HOSTS_ENV
+
+    assert block.skip_reason is None
+    monkeypatch.setenv(ALLOW_PRIVATE_HOSTS_ENV, "1")  # the local copy of the API is on loopback
+    if block.lang == "python":
+        printed = run_python(block)
+        assert "API Adresse" in printed and "GET /search/ search" in printed
+        assert f"{adresse.url('/')} from servers" in printed  # "/" resolved against the document's URL
+        assert "200 8 Boulevard du Port 44000 Nantes" in printed
+        assert "api_adresse: 2 operations generated, 0 skipped" in printed
+        assert (Path("clients") / "api_adresse" / "api").is_dir()
+        return
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **peer_env}
+    env[ALLOW_PRIVATE_HOSTS_ENV] = "1"
+    done = run_shell(block, env)
+    assert "search" in done.stdout and "8 Boulevard du Port 44000 Nantes" in done.stdout
+    assert "api_adresse: 2 operations generated" in done.stdout
+    searches = [r.path for r in adresse.requests if r.route == "/search/"]
+    assert "/search/?q=8%20bd%20du%20port&limit=3" in searches

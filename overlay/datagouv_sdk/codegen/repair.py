@@ -75,6 +75,23 @@ def _components(spec: Mapping[str, Any]) -> Mapping[str, Any]:
     return found if isinstance(found, Mapping) else {}
 
 
+def _parameter_holders(spec: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """Path items and operations (what has `parameters`), each with its pointer."""
+    for path, item in (spec.get("paths") or {}).items():
+        if isinstance(item, dict):
+            yield item, f"/paths/{_escape(path)}"
+    for _path, _method, op, pointer in iter_operations(spec):
+        yield op, pointer
+
+
+def _filter_parameters(spec: dict[str, Any], keep: Callable[[Any, str], bool]) -> None:
+    """Drop the parameters `keep(parameter, pointer)` refuses, everywhere."""
+    for holder, pointer in list(_parameter_holders(spec)):
+        params = holder.get("parameters")
+        if isinstance(params, list):
+            holder["parameters"] = [p for i, p in enumerate(params) if keep(p, f"{pointer}/parameters/{i}")]
+
+
 def _media_maps(spec: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
     """Every `content` mapping (request bodies, responses, parameters, headers) and its pointer."""
     components = _components(spec)
@@ -193,17 +210,7 @@ def _ignored_header_parameters(spec: dict[str, Any]) -> list[Repair]:
             return False
         return True
 
-    for path, item in (spec.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        holders = [(item, f"/paths/{_escape(path)}")]
-        holders += [(op, pointer) for p, _m, op, pointer in iter_operations(spec) if p == path]
-        for holder, pointer in holders:
-            params = holder.get("parameters")
-            if isinstance(params, list):
-                holder["parameters"] = [
-                    p for i, p in enumerate(params) if keep(p, f"{pointer}/parameters/{i}")
-                ]
+    _filter_parameters(spec, keep)
     return repairs
 
 
@@ -294,41 +301,27 @@ def _unresolvable_refs(spec: dict[str, Any]) -> list[Repair]:
         return None
 
     # parameters, request bodies and responses first: those are dropped or emptied, not typed "any"
-    for path, item in (spec.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        holders = [(item, f"/paths/{_escape(path)}")]
-        holders += [(op, pointer) for p, _m, op, pointer in iter_operations(spec) if p == path]
-        for holder, pointer in holders:
-            params = holder.get("parameters")
-            if isinstance(params, list):
-                kept = []
-                for i, param in enumerate(params):
-                    ref = broken(param)
-                    if ref is None:
-                        kept.append(param)
-                    else:
-                        repairs.append(
-                            Repair(
-                                "unresolvable-ref", f"{pointer}/parameters/{i}", f"parameter {ref!r} removed"
-                            )
-                        )
-                holder["parameters"] = kept
-            ref = broken(holder.get("requestBody"))
-            if ref is not None:
-                del holder["requestBody"]
-                repairs.append(Repair("unresolvable-ref", f"{pointer}/requestBody", f"body {ref!r} removed"))
-            responses = holder.get("responses")
-            if isinstance(responses, dict):
-                for code, response in list(responses.items()):
-                    ref = broken(response)
-                    if ref is not None:
-                        responses[code] = {"description": f"(described in {ref}, which cannot be read)"}
-                        repairs.append(
-                            Repair(
-                                "unresolvable-ref", f"{pointer}/responses/{code}", f"response {ref!r} untyped"
-                            )
-                        )
+    def keep(param: Any, pointer: str) -> bool:
+        ref = broken(param)
+        if ref is not None:
+            repairs.append(Repair("unresolvable-ref", pointer, f"parameter {ref!r} removed"))
+        return ref is None
+
+    _filter_parameters(spec, keep)
+    for holder, pointer in _parameter_holders(spec):
+        ref = broken(holder.get("requestBody"))
+        if ref is not None:
+            del holder["requestBody"]
+            repairs.append(Repair("unresolvable-ref", f"{pointer}/requestBody", f"body {ref!r} removed"))
+        responses = holder.get("responses")
+        if isinstance(responses, dict):
+            for code, response in list(responses.items()):
+                ref = broken(response)
+                if ref is not None:
+                    responses[code] = {"description": f"(described in {ref}, which cannot be read)"}
+                    repairs.append(
+                        Repair("unresolvable-ref", f"{pointer}/responses/{code}", f"response {ref!r} untyped")
+                    )
     for schema, pointer in list(iter_schemas(spec)):
         ref = broken(schema)
         if ref is not None:

@@ -32,15 +32,15 @@ import httpx
 from datagouv_sdk.codegen.parameters import cookie_pairs, header_value, request_target
 from datagouv_sdk.config import DEFAULT_USER_AGENT, host_key
 from datagouv_sdk.discovery.base_url import BaseURL
+from datagouv_sdk.discovery.bodies import (
+    CappedBody,
+    acapped_error_response,
+    achunks,
+    capped_error_response,
+    chunks,
+)
 from datagouv_sdk.discovery.deadline import DeadlineTransport, deadline_passed, deadline_sleep, total_deadline
 from datagouv_sdk.discovery.errors import UnsafeURLError
-from datagouv_sdk.discovery.fetch import (
-    _achunks,
-    _CappedBody,
-    _chunks,
-    acapped_error_response,
-    capped_error_response,
-)
 from datagouv_sdk.discovery.operations import Operation, check_arguments
 from datagouv_sdk.discovery.urls import check_url, same_origin
 from datagouv_sdk.errors import (
@@ -151,8 +151,8 @@ class _Call:
         self.request = _redirected(self.limits, self.request, self.origin, self.chosen, response)
         return True
 
-    def body(self) -> _CappedBody:
-        return _CappedBody(self.limits.max_bytes, url=str(self.request.url))
+    def body(self) -> CappedBody:
+        return CappedBody(self.limits.max_bytes, url=str(self.request.url))
 
     def result(self, response: httpx.Response, content: bytes) -> CallResult:
         content_type = response.headers.get("content-type")
@@ -275,26 +275,17 @@ def _charset(content_type: str | None) -> str:
 # -- the two callers: their I/O loops ----------------------------------------------------------------
 
 
-class OperationCaller:
-    """Sends checked calls. One per discovery client; thread-safe (the connection pool is shared)."""
+class _Caller:
+    """What both callers hold: limits, retry policy, timeout, and the preparation of a call."""
 
     def __init__(
-        self,
-        *,
-        limits: CallLimits | None = None,
-        transport: httpx.BaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: httpx.Timeout | float = 30.0,
+        self, limits: CallLimits | None, retry: RetryPolicy | None, timeout: httpx.Timeout | float
     ) -> None:
         self.limits = limits or CallLimits()
-        self._inner = transport if transport is not None else DeadlineTransport()
         self._retry = retry
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
-    def close(self) -> None:
-        self._inner.close()
-
-    def call(
+    def prepare(
         self,
         spec: Mapping[str, Any],
         base: BaseURL,
@@ -305,9 +296,9 @@ class OperationCaller:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         from_strings: bool = False,
-    ) -> CallResult:
-        """Check `arguments` (UsageError listing every problem), send, map errors, parse the body."""
-        call = _Call(
+    ) -> _Call:
+        """The checked call (UsageError listing every problem with the arguments, or the host)."""
+        return _Call(
             self.limits,
             self._timeout,
             spec,
@@ -319,6 +310,36 @@ class OperationCaller:
             auth=auth,
             from_strings=from_strings,
         )
+
+
+class OperationCaller(_Caller):
+    """Sends checked calls. One per discovery client; thread-safe (the connection pool is shared)."""
+
+    def __init__(
+        self,
+        *,
+        limits: CallLimits | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = 30.0,
+    ) -> None:
+        super().__init__(limits, retry, timeout)
+        self._inner = transport if transport is not None else DeadlineTransport()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def call(
+        self,
+        spec: Mapping[str, Any],
+        base: BaseURL,
+        operation: Operation,
+        arguments: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> CallResult:
+        """Check `arguments` (UsageError listing every problem), send, map errors, parse the body.
+        `options`: body, headers, auth, from_strings (see `prepare`)."""
+        call = self.prepare(spec, base, operation, arguments, **options)
         with total_deadline(self.limits.deadline):
             try:
                 return self._send(call)
@@ -338,12 +359,12 @@ class OperationCaller:
                     continue
                 if response.status_code >= 400:
                     raise_for_status(capped_error_response(response, _ERROR_BODY_CAP))
-                return call.result(response, call.body().read(_chunks(response)))
+                return call.result(response, call.body().read(chunks(response)))
             finally:
                 response.close()
 
 
-class AsyncOperationCaller:
+class AsyncOperationCaller(_Caller):
     """The asyncio twin of OperationCaller; the total deadline is an `asyncio.timeout`."""
 
     def __init__(
@@ -354,10 +375,8 @@ class AsyncOperationCaller:
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | float = 30.0,
     ) -> None:
-        self.limits = limits or CallLimits()
+        super().__init__(limits, retry, timeout)
         self._inner = transport if transport is not None else httpx.AsyncHTTPTransport()
-        self._retry = retry
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -368,24 +387,9 @@ class AsyncOperationCaller:
         base: BaseURL,
         operation: Operation,
         arguments: Mapping[str, Any] | None = None,
-        *,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        from_strings: bool = False,
+        **options: Any,
     ) -> CallResult:
-        call = _Call(
-            self.limits,
-            self._timeout,
-            spec,
-            base,
-            operation,
-            arguments,
-            body=body,
-            headers=headers,
-            auth=auth,
-            from_strings=from_strings,
-        )
+        call = self.prepare(spec, base, operation, arguments, **options)
         try:
             async with asyncio.timeout(self.limits.deadline):
                 return await self._send(call)
@@ -406,6 +410,6 @@ class AsyncOperationCaller:
                     continue
                 if response.status_code >= 400:
                     raise_for_status(await acapped_error_response(response, _ERROR_BODY_CAP))
-                return call.result(response, await call.body().aread(_achunks(response)))
+                return call.result(response, await call.body().aread(achunks(response)))
             finally:
                 await response.aclose()

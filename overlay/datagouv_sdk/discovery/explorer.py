@@ -128,8 +128,8 @@ class _DiscoveryCore:
             raise UsageError(f"dataservice {info.id} ({info.title}) has no machine_documentation_url")
         return info.machine_documentation_url
 
-    @staticmethod
     def discovered(
+        self,
         info: DataserviceInfo | None,
         document: OpenAPIDocument,
         *,
@@ -144,6 +144,10 @@ class _DiscoveryCore:
             base_api_url=base_api_url,
             override=base_url,
         )
+        if not chosen.public and chosen.url and self.call_limits.allow_private_hosts:
+            chosen = attrs.evolve(
+                chosen, reason=f"{chosen.reason.split(';')[0]}; called: private hosts are allowed"
+            )
         everything = tuple(list_operations(document.spec))
         operations, scope = narrowed(everything, chosen, base_api_url) if narrow else (everything, None)
         return DiscoveredAPI(info, document, chosen, operations, everything, scope)

@@ -14,7 +14,7 @@
   the kept copy).
 
 The sync and async fetchers share one core (`_Fetch`, one fetch's decisions, no I/O; `_Kept`, the
-kept documents; `_CappedBody`, the size cap): their own code is the loop that does the I/O.
+kept documents; `CappedBody`, the size cap): their own code is the loop that does the I/O.
 """
 
 from __future__ import annotations
@@ -23,19 +23,25 @@ import asyncio
 import enum
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Self
 
 import attrs
 import httpx
 
 from datagouv_sdk.config import DEFAULT_USER_AGENT
+from datagouv_sdk.discovery.bodies import (
+    CappedBody,
+    acapped_error_response,
+    achunks,
+    aread_capped,
+    capped_error_response,
+    chunks,
+    read_capped,
+)
 from datagouv_sdk.discovery.deadline import DeadlineTransport, deadline_passed, deadline_sleep, total_deadline
 from datagouv_sdk.discovery.errors import (
     DocumentDeadlineError,
     DocumentError,
-    DocumentTooLargeError,
-    ResponseTooLargeError,
     UnsafeURLError,
 )
 from datagouv_sdk.discovery.urls import check_url
@@ -66,7 +72,6 @@ CREDENTIAL_HEADERS = ("x-api-key", "authorization", "cookie", "proxy-authorizati
 
 _ACCEPT = "application/json, application/yaml;q=0.9, text/yaml;q=0.9, application/x-yaml;q=0.9, */*;q=0.1"
 _ERROR_BODY_CAP = 64 * 1024
-_CHUNK = 64 * 1024
 
 
 @attrs.frozen
@@ -154,8 +159,8 @@ class _Fetch:
             self.kept, from_cache=True, redirects=tuple(self.redirects), fetched_at=time.monotonic()
         )
 
-    def body(self) -> _CappedBody:
-        return _CappedBody(
+    def body(self) -> CappedBody:
+        return CappedBody(
             self.limits.max_bytes, url=self.url, what="document", deadline=self.started + self.limits.deadline
         )
 
@@ -285,7 +290,7 @@ class DocumentFetcher:
                     return attempt.cached()
                 if step is _Step.ERROR:
                     raise_for_status(capped_error_response(response, _ERROR_BODY_CAP))
-                return attempt.fetched(response, attempt.body().read(_chunks(response)))
+                return attempt.fetched(response, attempt.body().read(chunks(response)))
             finally:
                 response.close()
 
@@ -353,108 +358,9 @@ class AsyncDocumentFetcher:
                     return attempt.cached()
                 if step is _Step.ERROR:
                     raise_for_status(await acapped_error_response(response, _ERROR_BODY_CAP))
-                return attempt.fetched(response, await attempt.body().aread(_achunks(response)))
+                return attempt.fetched(response, await attempt.body().aread(achunks(response)))
             finally:
                 await response.aclose()
-
-
-# -- capped bodies, shared by the fetchers and the callers -------------------------------------------
-
-
-class _CappedBody:
-    """Bytes pushed in one chunk at a time, refused once past `limit` (decoded bytes are counted:
-    compression bombs stop too); Content-Length is trusted only to refuse before reading."""
-
-    def __init__(
-        self, limit: int, *, url: str, what: str = "response", deadline: float | None = None
-    ) -> None:
-        self.limit, self.url, self.what, self.deadline = limit, url, what, deadline
-        self.chunks: list[bytes] = []
-        self.size = 0
-
-    def _too_large(self, detail: str) -> DataGouvError:
-        error: Callable[..., DataGouvError] = (
-            DocumentTooLargeError if self.what == "document" else ResponseTooLargeError
-        )
-        return error(
-            f"the {self.what} is {detail} the {self.limit:,}-byte cap", url=self.url, limit=self.limit
-        )
-
-    def check_declared(self, response: httpx.Response) -> None:
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            raise self._too_large(f"{int(declared):,} bytes, more than")
-
-    def push(self, chunk: bytes, request: httpx.Request | None = None) -> None:
-        self.size += len(chunk)
-        if self.size > self.limit:
-            raise self._too_large("larger than")
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise httpx.ReadTimeout("total deadline passed", request=request)
-        self.chunks.append(chunk)
-
-    def read(self, chunks: tuple[httpx.Response, Iterator[bytes]]) -> bytes:
-        response, source = chunks
-        self.check_declared(response)
-        for chunk in source:
-            self.push(chunk, response.request)
-        return b"".join(self.chunks)
-
-    async def aread(self, chunks: tuple[httpx.Response, AsyncIterator[bytes]]) -> bytes:
-        response, source = chunks
-        self.check_declared(response)
-        async for chunk in source:
-            self.push(chunk, response.request)
-        return b"".join(self.chunks)
-
-
-def _chunks(response: httpx.Response) -> tuple[httpx.Response, Iterator[bytes]]:
-    return response, response.iter_bytes(chunk_size=_CHUNK)
-
-
-def _achunks(response: httpx.Response) -> tuple[httpx.Response, AsyncIterator[bytes]]:
-    return response, response.aiter_bytes(chunk_size=_CHUNK)
-
-
-def read_capped(
-    response: httpx.Response, limit: int, *, url: str, deadline: float | None = None, what: str = "response"
-) -> bytes:
-    """The body of a streamed response, refusing it as soon as it passes `limit` bytes.
-    `deadline` (monotonic) is also checked between chunks, for transports that are not DeadlineTransport."""
-    return _CappedBody(limit, url=url, what=what, deadline=deadline).read(_chunks(response))
-
-
-async def aread_capped(response: httpx.Response, limit: int, *, url: str, what: str = "response") -> bytes:
-    """`read_capped` for async responses (the deadline is the caller's `asyncio.timeout`)."""
-    return await _CappedBody(limit, url=url, what=what).aread(_achunks(response))
-
-
-def capped_error_response(response: httpx.Response, limit: int) -> httpx.Response:
-    """A fully read copy of an error response, its body cut at `limit` bytes (for error messages)."""
-    body = bytearray()
-    for chunk in response.iter_bytes(chunk_size=_CHUNK):
-        body += chunk[: limit - len(body)]
-        if len(body) >= limit:
-            break
-    return _error_copy(response, bytes(body))
-
-
-async def acapped_error_response(response: httpx.Response, limit: int) -> httpx.Response:
-    body = bytearray()
-    async for chunk in response.aiter_bytes(chunk_size=_CHUNK):
-        body += chunk[: limit - len(body)]
-        if len(body) >= limit:
-            break
-    return _error_copy(response, bytes(body))
-
-
-def _error_copy(response: httpx.Response, body: bytes) -> httpx.Response:
-    headers = [
-        (k, v)
-        for k, v in response.headers.multi_items()
-        if k.lower() not in ("content-encoding", "content-length")
-    ]
-    return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 
 def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:

@@ -120,7 +120,7 @@ def generate_package(
     if overrides:
         config["content_type_overrides"] = overrides
     skipped: list[Any] = []
-    output_dir = Path(output_dir)
+    output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{package}.", suffix=".staging", dir=output_dir))
     try:
@@ -220,6 +220,7 @@ print(json.dumps(failures))
 
 def import_failures(folder: Path, package: str, *, timeout: float = IMPORT_TIMEOUT) -> dict[str, str]:
     """{module: error} for every module of `folder/package` that does not import (fresh interpreter)."""
+    folder = folder.resolve()
     env = {**os.environ, "PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         done = subprocess.run(
