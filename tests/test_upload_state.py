@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
-from datagouv_sdk import upload_state
 from datagouv_sdk.upload_state import StateFile, UploadState, default_state_dir, state_file_for
 
 KEY = ["https://www.data.gouv.fr/api/1/", "my-dataset", "", "/home/me/big.csv", "big.csv"]
@@ -43,7 +43,7 @@ def test_a_failed_write_leaves_the_previous_state_and_no_temporary_file(
     def broken_dump(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(upload_state.json, "dump", broken_dump)
+    monkeypatch.setattr(json, "dump", broken_dump)  # the module upload_state writes with
     with pytest.raises(OSError, match="disk full"):
         store.save(state(parts_done=2))
     monkeypatch.undo()
@@ -74,7 +74,7 @@ def test_unknown_fields_of_a_newer_writer_are_ignored(tmp_path: Path) -> None:
 
 
 def test_the_default_folder_is_the_user_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(upload_state.sys, "platform", "linux")
+    monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_state_dir() == tmp_path / "datagouv-sdk" / "uploads"
     monkeypatch.delenv("XDG_CACHE_HOME")
