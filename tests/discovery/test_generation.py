@@ -264,3 +264,33 @@ def test_a_failed_generation_leaves_the_previous_package(tmp_path: Path) -> None
         generate_package(doc, tmp_path, package=package)
     assert (previous / "__init__.py").read_text() == "# the previous package\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [package]  # no staging folder left
+
+
+def test_what_the_generators_own_validation_refuses_is_skipped_or_typed_any(tmp_path: Path) -> None:
+    doc = document(
+        {
+            "/fine": {"get": {"operationId": "fine", "responses": OK}},
+            # a response without its required `description`: the generator refuses the document
+            "/nodesc": {"get": {"operationId": "nodesc", "responses": {"200": {"content": {}}}}},
+            "/thing": {
+                "get": {
+                    "operationId": "thing",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}
+                            },
+                        }
+                    },
+                }
+            },
+        },
+        {"Thing": {"type": "object", "required": "name"}},  # `required` must be a list
+    )
+    generated = generate_package(doc, tmp_path, package=unique())
+    assert generated.operations == 2
+    reasons = {s.what: s.reason for s in generated.skipped}
+    assert set(reasons) == {"GET /nodesc", "schema Thing"}
+    assert "invalid in the document" in reasons["GET /nodesc"] and "description" in reasons["GET /nodesc"]
+    assert reasons["schema Thing"].startswith("typed 'any value'")

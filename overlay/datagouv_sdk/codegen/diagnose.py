@@ -140,8 +140,7 @@ def _validate(spec: dict[str, Any]) -> list[Skipped]:
                 outcome = _remove_invalid(spec, tuple(error["loc"]), str(error["msg"]))
                 if outcome is not None:
                     changed = True
-                    if outcome.what:
-                        skipped.append(outcome)
+                    skipped.append(outcome)
             if not changed:
                 locations = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
                 raise ValueError(f"the document does not validate: {locations}") from exc
@@ -184,7 +183,8 @@ def _remove_invalid(spec: dict[str, Any], loc: tuple[Any, ...], message: str) ->
     if loc and loc[0] in ("servers", "tags", "externalDocs", "security", "webhooks", "jsonSchemaDialect"):
         if spec.pop(loc[0], None) is None:
             return None
-        return Skipped("", "")  # not used by the generated code (the base URL is chosen apart)
+        # not needed by the generated code (the base URL is chosen apart)
+        return Skipped(str(loc[0]), f"dropped: invalid in the document ({where}: {message})")
     return None
 
 

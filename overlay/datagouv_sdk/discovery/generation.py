@@ -26,13 +26,17 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from datagouv_sdk.discovery.documents import OpenAPIDocument
 from datagouv_sdk.discovery.errors import ClientGenerationError
 from datagouv_sdk.errors import UsageError
+
+if TYPE_CHECKING:  # the codegen modules are imported when generating (the `codegen` extra)
+    from datagouv_sdk.codegen.diagnose import Skipped
+    from datagouv_sdk.codegen.repair import Repair
 
 __all__ = ["GeneratedClient", "generate_package", "package_name_for"]
 
@@ -48,8 +52,8 @@ class GeneratedClient:
     package: str
     path: Path  # the package's folder (output_dir/package)
     operations: int  # endpoint functions generated
-    skipped: tuple[Any, ...] = ()  # codegen.diagnose.Skipped: what, reason
-    repairs: tuple[Any, ...] = ()  # codegen.repair.Repair: family, where, change
+    skipped: tuple[Skipped, ...] = ()  # operations and schemas left out: what, reason
+    repairs: tuple[Repair, ...] = ()  # fix-ups made: family, where (JSON pointer), change
     notes: tuple[str, ...] = ()  # generated, but partly (a response left untyped...)
     seconds: float = 0.0
 
