@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.peers.udata_fixtures",
     "tests.peers.tabular_fixtures",
+    "tests.peers.analysis_fixtures",
 ]

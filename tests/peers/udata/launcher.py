@@ -54,6 +54,27 @@ def _stop_on_stdin_eof() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+# udata jobs a test may run, as production's scheduler (celery beat) would; nothing else is exposed.
+PEER_JOBS = ("export-csv",)
+
+
+def _add_job_hook(app: object) -> None:
+    """``POST /_peer/jobs/<name>``: run one of udata's own jobs now, inline (the peer's Celery is
+    eager), and answer ``{"job": name, "status": "SUCCESS"|...}``. Production runs ``export-csv``
+    daily; tests run it after changing the catalog, to get fresh ``/site/*.csv`` exports."""
+    from flask import abort, jsonify
+
+    def run_job(name: str) -> object:
+        if name not in PEER_JOBS:
+            abort(404)
+        from udata.core.dataset.tasks import export_csv
+
+        result = export_csv.apply()
+        return jsonify({"job": name, "status": result.status})
+
+    app.add_url_rule("/_peer/jobs/<name>", "peer_run_job", run_job, methods=["POST"])  # type: ignore[attr-defined]
+
+
 def main() -> int:
     args = _parse_args()
     started = time.monotonic()
@@ -85,6 +106,8 @@ def main() -> int:
 
     with app.app_context(), app.test_request_context(base_url=f"http://{server_name}"):
         seeded = seed()
+
+    _add_job_hook(app)
 
     from werkzeug.serving import make_server
 
