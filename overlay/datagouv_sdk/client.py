@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     import datagouv_metrics
     import datagouv_tabular
 
+    from datagouv_sdk.catalog_exports import CatalogExports
+
 __all__ = ["API_NAMES", "ApiName", "AsyncDataGouv", "DataGouv"]
 
 ApiName = Literal["main", "main_v2", "metrics", "tabular"]
@@ -401,6 +403,13 @@ class DataGouv:
                     client = package.Client(base_url=str(http.base_url)).set_httpx_client(http)
                     self._generated[api] = client
         return client
+
+    @property
+    def catalog(self) -> CatalogExports:
+        """The daily catalog exports as files and a local DuckDB/Parquet store (`catalog_exports`)."""
+        from datagouv_sdk.catalog_exports import CatalogExports
+
+        return CatalogExports(self)
 
     @property
     def main(self) -> datagouv_main.Client:

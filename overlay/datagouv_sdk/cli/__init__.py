@@ -12,6 +12,7 @@ from datagouv_sdk._version import __version__
 
 # command name -> "module:attribute" of a click command or group. Each workflow adds its line here.
 _COMMANDS: dict[str, tuple[str, str]] = {
+    "catalog": ("datagouv_sdk.cli.catalog_store", "catalog"),
     "datasets": ("datagouv_sdk.cli.catalog", "datasets"),
     "organizations": ("datagouv_sdk.cli.catalog", "organizations"),
     "dataservices": ("datagouv_sdk.cli.dataservices", "dataservices"),
@@ -22,6 +23,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 _HELP: dict[str, str] = {
+    "catalog": "The whole catalog as tables: daily exports synced into DuckDB, queried with SQL.",
     "datasets": "List and show datasets.",
     "organizations": "List and show organizations.",
     "dataservices": "Find third-party APIs in the catalog, read their OpenAPI document, call them.",
