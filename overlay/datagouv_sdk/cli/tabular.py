@@ -4,7 +4,8 @@
     dgv tabular query RID --filter 'count__greater=3' --filter 'name__in=Alpha,"Bravo, with comma"' \\
         --columns name,count --sort count:desc --limit 10
     dgv tabular query RID --groupby category --agg amount:sum
-    dgv tabular export RID -o rows.csv [--format csv|json|jsonl] [--via stream|pages|auto] [--filter …]
+    dgv tabular export RID -o rows.csv [--format csv|json|jsonl|parquet] [--via stream|pages|auto] [--filter …]
+    dgv tabular sql RID "SELECT count(*) FROM resource" [--via auto|httpfs|arrow|api] [-o out.parquet]
 
 Filters are ``column__operator=value`` (operators: exact, differs, isnull, isnotnull, contains,
 notcontains, in, notin, less (<=), greater (>=), strictly_less, strictly_greater); a filter without
@@ -14,15 +15,24 @@ Shared by `dgv metrics`: `build_query`, the filter/sort options and `export_prog
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from datagouv_sdk.cli.output import client_from_ctx, handle_errors, json_mode, print_item, print_items
+from datagouv_sdk.cli.output import (
+    client_from_ctx,
+    handle_errors,
+    json_mode,
+    print_item,
+    print_items,
+)
 
 if TYPE_CHECKING:  # the SDK is imported inside the commands: `dgv --help` stays fast
     from datagouv_sdk.export.files import ExportResult
@@ -233,7 +243,19 @@ def tabular_query(
     help="Destination file.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "jsonl", "parquet"]),
+    default=None,
+    help="Default: from the file's suffix (.csv, .json, .jsonl, .parquet), else csv. Parquet is read from "
+    "hydra's Parquet copy when the resource has one (--source), typed after the profile.",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "api", "parquet"]),
+    default="auto",
+    show_default=True,
+    help="Parquet exports only: where rows come from (auto: hydra's Parquet when published, else the API).",
 )
 @click.option(
     "--via",
@@ -250,7 +272,8 @@ def tabular_query(
 def tabular_export(
     rid: str,
     output: str,
-    fmt: str,
+    fmt: str | None,
+    source: str,
     via: str,
     filters: tuple[str, ...],
     sort: str | None,
@@ -261,6 +284,18 @@ def tabular_export(
     from datagouv_sdk.tabular import TabularResource
 
     q = build_query(filters, sort, columns)
+    fmt = fmt or _format_from_suffix(output)
+    if fmt == "parquet":
+        from datagouv_sdk.dataframe.parquet_export import export_parquet
+
+        with client_from_ctx() as dg:
+            done = export_parquet(TabularResource(dg, rid), output, q, source=cast(Any, source))
+        info = {"path": str(done.path), "bytes": done.bytes, "rows": done.rows, "via": done.via}
+        if json_mode():
+            click.echo(json.dumps(info))
+        else:
+            click.echo(f"wrote {done.path} ({done.rows:,} rows, {done.bytes:,} bytes, from {done.via})")
+        return
     with client_from_ctx() as dg:
         result = TabularResource(dg, rid).export(
             output,
@@ -271,3 +306,68 @@ def tabular_export(
             count_rows=True,  # the summary line reports rows
         )
     print_export(result)
+
+
+_SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+def _format_from_suffix(path: str) -> str:
+    return _SUFFIXES.get(Path(path).suffix.lower(), "csv")
+
+
+@tabular.command("sql")
+@click.argument("rid")
+@click.argument("query")
+@click.option("--name", default="resource", show_default=True, help="The view's name in QUERY.")
+@click.option(
+    "--via",
+    type=click.Choice(["auto", "httpfs", "arrow", "api"]),
+    default="auto",
+    show_default=True,
+    help="How DuckDB reads the resource: hydra's Parquet in place (httpfs, or arrow: the SDK's range "
+    "reads), or the API's rows.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the result (.csv, .parquet, .json).",
+)
+@handle_errors
+def tabular_sql(rid: str, query: str, name: str, via: str, output: str | None) -> None:
+    """Run QUERY (DuckDB SQL) on the resource, registered as a view named --name."""
+    from datagouv_sdk.dataframe._optional import require
+    from datagouv_sdk.dataframe.duck import register
+    from datagouv_sdk.errors import UsageError
+    from datagouv_sdk.tabular import TabularResource
+
+    duckdb = require("duckdb", what="dgv tabular sql")
+    with client_from_ctx() as dg:
+        view = register(TabularResource(dg, rid), name=name, via=cast(Any, via))
+        try:
+            if output is not None:
+                _write_result(view.connection, query, output)
+                click.echo(f"wrote {output} (via {view.via})", err=True)
+                return
+            cursor = view.connection.execute(query)
+            names = [d[0] for d in cursor.description or []]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()] if names else []
+        except duckdb.Error as exc:
+            raise UsageError(f"SQL: {exc}") from exc
+    print_rows(rows)
+
+
+def _write_result(con: Any, query: str, output: str) -> None:
+    """The result of `query` to `output` through a .part file, the format from the suffix."""
+    target = Path(output)
+    part = target.with_name(target.name + ".part")
+    kind = _format_from_suffix(output)
+    copy = {"parquet": "FORMAT parquet, COMPRESSION zstd", "json": "FORMAT json", "jsonl": "FORMAT json"}
+    try:
+        path = str(part).replace("'", "''")
+        con.execute(f"COPY ({query}) TO '{path}' ({copy.get(kind, 'FORMAT csv, HEADER true')})")
+        os.replace(part, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()

@@ -155,7 +155,9 @@ class ParquetQuery:
         return LossyColumns(lossy)
 
     def check(self) -> None:
-        """UsageError when the file cannot answer like the API (filters/sorts on lossy columns)."""
+        """UsageError when the file cannot answer like the API (filters/sorts on lossy columns), or
+        a filter value does not fit its column (the API would answer 400)."""
+        self._filter_expression(self.query.filters)
         touched = self.lossy.touched_by(self.query)
         if touched:
             raise UsageError(
@@ -268,16 +270,8 @@ class ParquetQuery:
 
     def read(self, *, limit: int | None = None) -> Any:
         """The query's answer as one Arrow table, typed like the API's rows."""
-        pa = self.pa
         parts = list(self.batches(limit=limit))
-        needed = [name for name in self._needed()]
-        if parts:
-            table = pa.concat_tables(parts)
-        else:
-            fields = [
-                pa.field(ROW_ID, pa.int64()) if n == ROW_ID else self.file_schema.field(n) for n in needed
-            ]
-            table = pa.schema(fields).empty_table()
+        table = self.pa.concat_tables(parts) if parts else self.empty()
         if self.query.aggregates:
             table = self._aggregate(table)
         elif self.query.sorting is not None:
@@ -285,6 +279,14 @@ class ParquetQuery:
         if limit is not None:
             table = table.slice(0, limit)
         return self.finish(table)
+
+    def empty(self) -> Any:
+        """No rows, with the columns `batches` yields."""
+        pa = self.pa
+        fields = [
+            pa.field(ROW_ID, pa.int64()) if n == ROW_ID else self.file_schema.field(n) for n in self._needed()
+        ]
+        return pa.schema(fields).empty_table()
 
     def _sort(self, table: Any) -> Any:
         sort = self.query.sorting
