@@ -19,7 +19,8 @@ Functions:
 - `raise_for_status(response, *, now=None)`: nothing for < 400, else raise the mapped error (reads a
   sync body if needed; a Retry-After on 429/503 becomes `RateLimitError.retry_after`, in seconds
   relative to `now`, the wall clock in epoch seconds). `araise_for_status` is the async twin.
-- `error_from_response(response, *, retry_after=None)`: the mapping itself, for a read response.
+- `error_from_response(response, *, now=None)`: the mapping itself, for a read response (Retry-After
+  included); `raise_for_status` is the entry point everything else uses.
 - `decode_json(response)`: the parsed body, or ResponseDecodeError (truncated or invalid JSON).
 - `parse_error_body(response)`: (message, parsed body, details).
 - `parse_retry_after(value, now)`: a Retry-After header (seconds or HTTP-date) as seconds from `now`.
@@ -218,7 +219,7 @@ def raise_for_status(response: httpx.Response, *, now: float | None = None) -> N
         # caller wanted araise_for_status); the status is still the thing to report.
         with contextlib.suppress(httpx.HTTPError, DataGouvError, RuntimeError):
             response.read()
-    raise _status_error(response, now)
+    raise error_from_response(response, now=now)
 
 
 async def araise_for_status(response: httpx.Response, *, now: float | None = None) -> None:
@@ -228,7 +229,7 @@ async def araise_for_status(response: httpx.Response, *, now: float | None = Non
     if not _is_read(response):
         with contextlib.suppress(httpx.HTTPError, DataGouvError):
             await response.aread()
-    raise _status_error(response, now)
+    raise error_from_response(response, now=now)
 
 
 def _is_read(response: httpx.Response) -> bool:
@@ -237,15 +238,6 @@ def _is_read(response: httpx.Response) -> bool:
     except httpx.ResponseNotRead:
         return False
     return True
-
-
-def _status_error(response: httpx.Response, now: float | None) -> APIStatusError:
-    retry_after = None
-    if response.status_code in (429, 503):
-        retry_after = parse_retry_after(
-            response.headers.get("retry-after"), time.time() if now is None else now
-        )
-    return error_from_response(response, retry_after=retry_after)
 
 
 def decode_json(response: httpx.Response) -> Any:
@@ -275,10 +267,17 @@ def _describe_request(response: httpx.Response) -> str:
     return f"{request.method} {request.url}"
 
 
-def error_from_response(response: httpx.Response, *, retry_after: float | None = None) -> APIStatusError:
-    """Map a >= 400 response to its exception class, with the body parsed. The body must be read."""
+def error_from_response(response: httpx.Response, *, now: float | None = None) -> APIStatusError:
+    """Map a >= 400 response to its exception class, with the body parsed (read it first). A valid
+    Retry-After on a 429 or 503 becomes `RateLimitError.retry_after`, in seconds from `now` (epoch
+    seconds; the wall clock by default): a 503 that says when to come back is throttling."""
     message, body, details = parse_error_body(response)
     status = response.status_code
+    retry_after = None
+    if status in (429, 503):
+        retry_after = parse_retry_after(
+            response.headers.get("retry-after"), time.time() if now is None else now
+        )
     if status == 429 or (retry_after is not None and status == 503):
         return RateLimitError(message, response=response, body=body, details=details, retry_after=retry_after)
     cls = _BY_STATUS.get(status)
@@ -398,8 +397,11 @@ def _safe_text(response: httpx.Response) -> str:
         return ""
 
 
-def _int_or_none(value: str | None) -> int | None:
+def _int_or_none(value: Any) -> int | None:
+    """An int from a header or a JSON value; None when absent, empty or not a number."""
+    if value is None or value == "":
+        return None
     try:
-        return int(value) if value is not None else None
-    except ValueError:
+        return int(value)
+    except (TypeError, ValueError):
         return None

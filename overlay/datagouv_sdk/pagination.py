@@ -6,12 +6,13 @@ The three APIs page in two ways:
   generated functions (typed items) and use ``next_page`` only as "is there more". A page past the end
   answers 404: while paging that just means the end; a page the caller asked for explicitly (the start
   page) raises ``NotFoundError``.
-- Metrics and Tabular (api_tabular): ``data``, ``links.next``/``links.prev`` and
-  ``meta.page``/``page_size``/``total`` (Tabular drops ``total`` for aggregations). ``page_size`` is
-  capped at 50 by the server; asking for more is refused before any request with a ``UsageError``.
-  The servers build ``links.next`` from their configured ``SERVER_NAME``, not from the request, so the
-  pager keeps only the link's path and query and sends them to the client's own base URL: a
-  misconfigured (or hostile) server cannot send the pager to another host.
+- Metrics and Tabular (api_tabular): ``data``, ``links.next`` and
+  ``meta.page``/``page_size``/``total`` (Tabular drops ``total`` for aggregations). `link_pager`
+  takes only the page number from ``links.next`` and renders the rest itself (``render_url(n)``,
+  relative to the client's base URL): the servers write their links from the decoded query, which
+  does not round-trip every value, and from their configured ``SERVER_NAME``, so a misconfigured (or
+  hostile) server can neither alter the query nor send the pager to another host. The page size
+  limit is the caller's (`tabular.max_page_size`).
 
 A pager (``SyncPager`` / ``AsyncPager``) takes a ``fetch(PageInfo) -> Page`` function and gives
 item iteration, ``iter_pages()``, ``first_page()``, a ``limit`` on items, and opt-in bounded
@@ -23,6 +24,7 @@ accept); the links are followed again once past the total (the listing grew).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import math
 from collections import deque
 from collections.abc import (
@@ -36,33 +38,33 @@ from collections.abc import (
     Sequence,
 )
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, Protocol, TypeVar
+from functools import cache
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 import attrs
 import httpx
 
 from datagouv_sdk import errors
+from datagouv_sdk.errors import _int_or_none
 
 __all__ = [
-    "LINK_PAGE_SIZE_MAX",
     "AsyncPager",
     "LinkPage",
     "NumberedPage",
     "Page",
     "PageInfo",
     "SyncPager",
-    "aiter_link_pages",
-    "async_link_pager",
-    "check_link_page_size",
-    "iter_link_pages",
+    "link_fetch",
     "link_pager",
+    "page_number",
 ]
-
-# api_tabular's PAGE_SIZE_MAX (Metrics and Tabular). Above it the server answers 400.
-LINK_PAGE_SIZE_MAX = 50
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 @attrs.frozen
@@ -109,7 +111,7 @@ class NumberedPage(Generic[T]):
         return max(1, math.ceil(self.total / self.page_size))
 
     @classmethod
-    def from_body(cls, body: Any, item: Callable[[Any], T]) -> NumberedPage[T]:
+    def from_body(cls, body: Any, item: Callable[[Any], T] = _identity) -> NumberedPage[T]:
         """Build from a decoded udata page body (dict) or a generated ``*Page`` model."""
         get = _getter(body)
         data = get("data") or []
@@ -124,14 +126,13 @@ class NumberedPage(Generic[T]):
 
 @attrs.frozen
 class LinkPage(Generic[T]):
-    """A Metrics or Tabular page: ``data``, ``links.next``/``prev``, ``meta.page``/``page_size``/``total``."""
+    """A Metrics or Tabular page: ``data``, ``links.next``, ``meta.page``/``page_size``/``total``."""
 
     items: Sequence[T]
     page: int
     page_size: int
     total: int | None
     next_url: str | None
-    prev_url: str | None = None
 
     def next_page_info(self) -> PageInfo | None:
         if self.next_url is None or not self.items:
@@ -146,7 +147,7 @@ class LinkPage(Generic[T]):
         return max(1, math.ceil(self.total / self.page_size))
 
     @classmethod
-    def from_body(cls, body: Any, item: Callable[[Any], T]) -> LinkPage[T]:
+    def from_body(cls, body: Any, item: Callable[[Any], T] = _identity) -> LinkPage[T]:
         if not isinstance(body, Mapping):
             raise errors.DataGouvError(f"expected a paginated JSON object, got {type(body).__name__}")
         links = body.get("links") or {}
@@ -158,7 +159,6 @@ class LinkPage(Generic[T]):
             page_size=int(meta.get("page_size") or len(data)),
             total=_int_or_none(meta.get("total")),
             next_url=_str_or_none(links.get("next")),
-            prev_url=_str_or_none(links.get("prev")),
         )
 
 
@@ -372,104 +372,89 @@ class AsyncPager(Generic[T]):
             yield p
 
 
-# --- Metrics / Tabular: links-paginated listings over a raw httpx client -------------------------
+# --- Metrics / Tabular: links-paginated listings ----------------------------------------------------
 
 
-def check_link_page_size(page_size: int | None) -> None:
-    """Refuse a Metrics/Tabular ``page_size`` the server would reject (before any request)."""
-    if page_size is None:
-        return
-    if not 1 <= page_size <= LINK_PAGE_SIZE_MAX:
-        raise errors.UsageError(
-            f"page_size={page_size} is out of range: the Metrics and Tabular APIs accept 1 to "
-            f"{LINK_PAGE_SIZE_MAX} rows per page"
-        )
-
-
-def link_pager(
-    http: httpx.Client,
-    path: str,
-    params: Mapping[str, Any] | None = None,
-    *,
-    limit: int | None = None,
-    prefetch: int = 0,
-    item: Callable[[Any], T] | None = None,
-) -> SyncPager[Any]:
-    """A pager over a Metrics/Tabular listing at ``path`` (relative to ``http.base_url``).
-
-    Items are plain dicts unless ``item`` converts them. ``params`` may hold ``page`` (the start
-    page) and ``page_size`` (<= 50) and any filter (``column__exact`` …).
-    """
-    query = dict(params or {})
-    check_link_page_size(_int_or_none(query.get("page_size")))
+@overload
+def link_fetch(
+    http: httpx.Client, render_url: Callable[[int], str], item: Callable[[Any], T] | None = None
+) -> Callable[[PageInfo], Page[T]]: ...
+@overload
+def link_fetch(
+    http: httpx.AsyncClient, render_url: Callable[[int], str], item: Callable[[Any], T] | None = None
+) -> Callable[[PageInfo], Awaitable[Page[T]]]: ...
+def link_fetch(
+    http: httpx.Client | httpx.AsyncClient, render_url: Callable[[int], str], item: Any = None
+) -> Any:
+    """The page fetcher of a Metrics/Tabular listing: GET ``render_url(n)`` (relative to
+    ``http.base_url``) for page n, map the status, decode; a coroutine function for an AsyncClient.
+    Items are plain dicts unless ``item`` converts them."""
     convert: Callable[[Any], Any] = item or _identity
+    if isinstance(http, httpx.AsyncClient):
+        ahttp = http
+
+        async def afetch(info: PageInfo) -> Page[Any]:
+            response = await ahttp.get(render_url(page_number(info)))
+            await errors.araise_for_status(response)
+            return LinkPage.from_body(errors.decode_json(response), convert)
+
+        return afetch
 
     def fetch(info: PageInfo) -> Page[Any]:
-        if info.url is not None:
-            response = http.get(_rebase(info.url, http.base_url))
-        else:
-            response = http.get(path, params={**query, "page": info.page or 1})
-        return LinkPage.from_body(_json_or_raise(response), convert)
+        response = http.get(render_url(page_number(info)))
+        errors.raise_for_status(response)
+        return LinkPage.from_body(errors.decode_json(response), convert)
 
-    start = PageInfo(page=_int_or_none(query.get("page")) or 1)
-    return SyncPager(fetch, start=start, limit=limit, prefetch=prefetch)
+    return fetch
 
 
-def async_link_pager(
-    http: httpx.AsyncClient,
-    path: str,
-    params: Mapping[str, Any] | None = None,
+@overload
+def link_pager(
+    http: httpx.Client,
+    render_url: Callable[[int], str],
     *,
+    start: int = 1,
     limit: int | None = None,
     prefetch: int = 0,
     item: Callable[[Any], T] | None = None,
-) -> AsyncPager[Any]:
-    """The async twin of ``link_pager``."""
-    query = dict(params or {})
-    check_link_page_size(_int_or_none(query.get("page_size")))
-    convert: Callable[[Any], Any] = item or _identity
-
-    async def fetch(info: PageInfo) -> Page[Any]:
-        if info.url is not None:
-            response = await http.get(_rebase(info.url, http.base_url))
-        else:
-            response = await http.get(path, params={**query, "page": info.page or 1})
-        return LinkPage.from_body(_json_or_raise(response), convert)
-
-    start = PageInfo(page=_int_or_none(query.get("page")) or 1)
-    return AsyncPager(fetch, start=start, limit=limit, prefetch=prefetch)
-
-
-def iter_link_pages(
-    http: httpx.Client, path: str, params: Mapping[str, Any] | None = None
-) -> Iterator[Page[Any]]:
-    """Every page of a Metrics/Tabular listing, following ``links.next`` until it is null."""
-    return link_pager(http, path, params).iter_pages()
-
-
-def aiter_link_pages(
-    http: httpx.AsyncClient, path: str, params: Mapping[str, Any] | None = None
-) -> AsyncIterator[Page[Any]]:
-    """The async twin of ``iter_link_pages``."""
-    return async_link_pager(http, path, params).iter_pages()
+) -> SyncPager[T]: ...
+@overload
+def link_pager(
+    http: httpx.AsyncClient,
+    render_url: Callable[[int], str],
+    *,
+    start: int = 1,
+    limit: int | None = None,
+    prefetch: int = 0,
+    item: Callable[[Any], T] | None = None,
+) -> AsyncPager[T]: ...
+def link_pager(
+    http: httpx.Client | httpx.AsyncClient,
+    render_url: Callable[[int], str],
+    *,
+    start: int = 1,
+    limit: int | None = None,
+    prefetch: int = 0,
+    item: Any = None,
+) -> Any:
+    """A pager over a Metrics/Tabular listing (a `SyncPager`, or an `AsyncPager` for an AsyncClient):
+    ``render_url(n)`` is the path and query of page n, e.g.
+    ``lambda n: f"api/site/data/?{query.query_string(page=n, page_size=50)}"``."""
+    first = PageInfo(page=start)
+    if isinstance(http, httpx.AsyncClient):
+        return AsyncPager(link_fetch(http, render_url, item), start=first, limit=limit, prefetch=prefetch)
+    return SyncPager(link_fetch(http, render_url, item), start=first, limit=limit, prefetch=prefetch)
 
 
-def _rebase(link: str, base_url: httpx.URL) -> httpx.URL:
-    # Keep the link's path and query, on our own origin (see the module docstring).
-    url = httpx.URL(link)
-    return base_url.copy_with(path=url.path, query=url.query or None, fragment=None)
-
-
-def _json_or_raise(response: httpx.Response) -> Any:
-    if response.status_code >= 400:
-        response.read()
-        raise errors.error_from_response(response)
+def page_number(info: PageInfo) -> int:
+    """The page a `PageInfo` asks for: its number, or the ``page`` parameter of its link."""
+    if info.page is not None:
+        return info.page
+    value = httpx.URL(info.url or "").params.get("page")
     try:
-        return response.json()
+        return int(value) if value is not None else 1
     except ValueError as exc:
-        raise errors.ResponseDecodeError(
-            f"invalid JSON from {response.request.method} {response.request.url}: {exc}", response=response
-        ) from exc
+        raise errors.ResponseDecodeError(f"links.next has no usable page number: {info.url}") from exc
 
 
 def _prefetch_last(first: NumberedPage[Any] | LinkPage[Any], limit: int | None) -> int:
@@ -492,27 +477,26 @@ def _check_limits(limit: int | None, prefetch: int) -> None:
 def _getter(body: Any) -> Callable[[str], Any]:
     if isinstance(body, Mapping):
         return body.get
+    unset = _unset_type(type(body).__module__.partition(".")[0])
 
     def get(name: str) -> Any:
         value = getattr(body, name, None)
-        # Generated models use an UNSET sentinel for absent fields.
-        return None if type(value).__name__ == "Unset" else value
+        # Generated models use their package's UNSET sentinel for absent fields.
+        return None if unset is not None and isinstance(value, unset) else value
 
     return get
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
+@cache
+def _unset_type(package: str) -> type | None:
+    """The ``types.Unset`` of a generated package (each has its own), registered on first use; None
+    for a package that has none."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        unset = importlib.import_module(f"{package}.types").Unset
+    except (ImportError, AttributeError):
         return None
+    return unset if isinstance(unset, type) else None
 
 
 def _str_or_none(value: Any) -> str | None:
-    return None if value is None or type(value).__name__ == "Unset" else str(value)
+    return None if value is None else str(value)

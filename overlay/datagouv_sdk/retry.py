@@ -42,6 +42,7 @@ from datagouv_sdk.errors import UsageError, parse_retry_after
 __all__ = [
     "DEFAULT_IDEMPOTENT_METHODS",
     "DEFAULT_RETRY_STATUSES",
+    "NEVER_SENT",
     "Jitter",
     "RetryDecision",
     "RetryPolicy",
@@ -53,8 +54,9 @@ DEFAULT_IDEMPOTENT_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"
 # Statuses whose Retry-After is honoured (RFC 9110 §10.2.3 defines it for 503 and 3xx, RFC 6585 for 429).
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 
-# Errors raised before a single byte of the request left: safe to retry even for POST.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Errors raised before a single byte of the request left: safe to retry even for POST (the transport
+# also re-sends a one-shot body after these only).
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Errors after which the server may have acted on the request: only idempotent methods are retried.
 _MAYBE_SENT = (
     httpx.ReadError,
@@ -156,7 +158,7 @@ class RetryPolicy:
                     False, reason=f"{method} is not retried on status {status}", retry_after=retry_after
                 )
             cause = f"status {status}"
-        elif isinstance(outcome, _NEVER_SENT):
+        elif isinstance(outcome, NEVER_SENT):
             cause = f"{type(outcome).__name__} (request not sent)"
         elif isinstance(outcome, _MAYBE_SENT):
             if not idempotent:

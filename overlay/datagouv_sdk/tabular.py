@@ -18,28 +18,36 @@ streaming exports, and a generated client for one resource.
 Validation happens before any request (`validate=False` skips it): the resource's profile (cached per
 client) gives the columns and types, ``/api/aggregation-exceptions/`` (cached per client) says whether
 aggregations are allowed. `via`: "stream" (the server's CSV/JSON export; capped, see
-`export.files.ExportTooLargeError`), "pages" (``/data/`` page by page, 50 rows a request), "auto"
-(stream, and pages when the cap is hit).
+`export.files.ExportTooLargeError`), "pages" (``/data/`` page by page, `max_page_size()` rows a
+request), "auto" (stream, and pages when the cap is hit). Export settings are the fields of
+`ExportOptions`, given as keywords or as ``options=``.
 
-`AsyncTabularResource` / `AsyncMetricsModel` are the async twins (an `AsyncDataGouv`).
+`AsyncTabularResource` / `AsyncMetricsModel` are the async twins (an `AsyncDataGouv`): the same
+names, awaited; ``rows()`` returns an `AsyncPager` that validates before its first request, and
+``iter_csv()`` is an async iterator.
+
+How the twins share one core: everything a handle reads before it can send the request the caller
+asked for (profile, aggregation policy, metrics columns, swagger: cached per client) is written once,
+as *steps*: a generator that yields the path to GET and receives the status-checked response. The
+sync classes drive steps with `_run`, the async ones with `_arun`; nothing else is written twice
+except the few lines that send.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypedDict, TypeVar, Unpack
 
+import attrs
 import httpx
 
 from datagouv_sdk import errors
 from datagouv_sdk.export.files import (
+    ExportProgress,
     ExportResult,
     ExportTooLargeError,
-    Progress,
     aiter_csv_rows,
     astream_to_file,
     awrite_rows,
@@ -47,15 +55,7 @@ from datagouv_sdk.export.files import (
     stream_to_file,
     write_rows,
 )
-from datagouv_sdk.pagination import (
-    LINK_PAGE_SIZE_MAX,
-    AsyncPager,
-    LinkPage,
-    Page,
-    PageInfo,
-    SyncPager,
-    check_link_page_size,
-)
+from datagouv_sdk.pagination import AsyncPager, Page, PageInfo, SyncPager, link_fetch, link_pager
 from datagouv_sdk.query.builder import Query
 from datagouv_sdk.query.schema import AggregationPolicy, ColumnInfo, MetricsSchema, ResourceSchema
 
@@ -64,115 +64,69 @@ if TYPE_CHECKING:
     from datagouv_sdk.codegen.generate import GenerationResult
 
 __all__ = [
+    "PAGE_SIZE_MAX",
     "AsyncMetricsModel",
     "AsyncTabularResource",
+    "ExportFormat",
+    "ExportOptions",
     "ExportVia",
     "MetricsModel",
     "TabularResource",
-    "clear_cache",
 ]
 
 ExportVia = Literal["stream", "pages", "auto"]
+ExportFormat = Literal["csv", "json", "jsonl"]
+LinkApi = Literal["metrics", "tabular"]
+
+# The most rows one /data/ page may hold (api_tabular's PAGE_SIZE_MAX; above it the server answers
+# 400). Read through `max_page_size()` only: the one place that decides page sizes.
+PAGE_SIZE_MAX: dict[LinkApi, int] = {"metrics": 50, "tabular": 50}
+
+T = TypeVar("T")
+Row = dict[str, Any]
+# Reads written once for sync and async: yield a path to GET, receive the status-checked response.
+Steps: TypeAlias = Generator[str, httpx.Response, T]
 
 
-class _ClientCache:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.profiles: dict[str, Mapping[str, Any]] = {}
-        self.aggregation: AggregationPolicy | None = None
-        self.metrics_columns: dict[str, list[str]] = {}
+class ExportKeywords(TypedDict, total=False):
+    """The keywords `export` takes: the fields of `ExportOptions`."""
+
+    format: ExportFormat
+    via: ExportVia
+    progress: ExportProgress | None
+    validate: bool
+    count_rows: bool | None
+    durable: bool
 
 
-# One cache per client: profiles rarely change, and a new client (new base URL) starts afresh.
-_CACHES: weakref.WeakKeyDictionary[Any, _ClientCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
+@attrs.frozen
+class ExportOptions:
+    """How `export` writes. ``format``: csv, json, or jsonl (only through pages); ``via``: see the
+    module docstring; ``progress(bytes, rows)``; ``validate`` the query first; ``count_rows``: count
+    streamed CSV rows (`result.rows`), by default only when ``progress`` is given (counting scans
+    every byte again: ~15 % of throughput on large exports); ``durable``: fsync before the rename."""
 
+    format: ExportFormat = "csv"
+    via: ExportVia = "stream"
+    progress: ExportProgress | None = None
+    validate: bool = True
+    count_rows: bool | None = None
+    durable: bool = False
 
-def _cache(dg: DataGouv | AsyncDataGouv) -> _ClientCache:
-    with _CACHES_LOCK:
-        cache = _CACHES.get(dg)
-        if cache is None:
-            cache = _CACHES[dg] = _ClientCache()
-        return cache
+    def __attrs_post_init__(self) -> None:
+        if self.via not in ("stream", "pages", "auto"):
+            raise errors.UsageError(f"via must be 'stream', 'pages' or 'auto', got {self.via!r}")
+        if self.format not in ("csv", "json", "jsonl"):
+            raise errors.UsageError(f"format must be csv, json or jsonl, got {self.format!r}")
 
+    @classmethod
+    def of(cls, options: ExportOptions | None, keywords: ExportKeywords) -> ExportOptions:
+        return attrs.evolve(options or cls(), **keywords)
 
-def clear_cache(dg: DataGouv | AsyncDataGouv) -> None:
-    """Forget the profiles and aggregation list cached for `dg`."""
-    with _CACHES_LOCK:
-        _CACHES.pop(dg, None)
-
-
-def _get_json(http: httpx.Client, url: str) -> Any:
-    response = http.get(url)
-    errors.raise_for_status(response)
-    return errors.decode_json(response)
-
-
-def _page_of(info: PageInfo) -> int:
-    # Only the page number is taken from links.next: the query itself is always rendered by us
-    # (the server writes its links from the decoded query, which does not round-trip every value).
-    if info.page is not None:
-        return info.page
-    value = httpx.URL(info.url or "").params.get("page")
-    try:
-        return int(value) if value is not None else 1
-    except ValueError as exc:
-        raise errors.ResponseDecodeError(f"links.next has no usable page number: {info.url}") from exc
-
-
-def _pager(
-    http: httpx.Client,
-    path: str,
-    query: Query,
-    *,
-    page_size: int,
-    limit: int | None,
-    convert: Any,
-) -> SyncPager[Any]:
-    check_link_page_size(page_size)
-
-    def fetch(info: PageInfo) -> Page[Any]:
-        url = f"{path}?{query.query_string(page=_page_of(info), page_size=page_size)}"
-        return LinkPage.from_body(_get_json(http, url), convert)
-
-    return SyncPager(fetch, start=PageInfo(page=1), limit=limit)
-
-
-async def _aget_json(http: httpx.AsyncClient, url: str) -> Any:
-    response = await http.get(url)
-    await errors.araise_for_status(response)
-    return errors.decode_json(response)
-
-
-def _apager(
-    http: httpx.AsyncClient,
-    path: str,
-    query: Query,
-    *,
-    page_size: int,
-    limit: int | None,
-    convert: Any,
-) -> AsyncPager[Any]:
-    check_link_page_size(page_size)
-
-    async def fetch(info: PageInfo) -> Page[Any]:
-        url = f"{path}?{query.query_string(page=_page_of(info), page_size=page_size)}"
-        return LinkPage.from_body(await _aget_json(http, url), convert)
-
-    return AsyncPager(fetch, start=PageInfo(page=1), limit=limit)
-
-
-def _counting(count_rows: bool | None, progress: Progress | None) -> bool:
-    # Counting CSV rows while streaming scans every byte again (~15 % of throughput on large
-    # exports): by default only when someone watches the progress.
-    return count_rows if count_rows is not None else progress is not None
-
-
-def _check_export(via: str, format: str) -> None:
-    if via not in ("stream", "pages", "auto"):
-        raise errors.UsageError(f"via must be 'stream', 'pages' or 'auto', got {via!r}")
-    if format not in ("csv", "json", "jsonl"):
-        raise errors.UsageError(f"format must be csv, json or jsonl, got {format!r}")
+    @property
+    def counting(self) -> bool:
+        counted = self.count_rows if self.count_rows is not None else self.progress is not None
+        return self.format == "csv" and counted
 
 
 def _url(path: str, query: Query) -> str:
@@ -180,47 +134,319 @@ def _url(path: str, query: Query) -> str:
     return f"{path}?{qs}" if qs else path
 
 
-class TabularResource:
-    """One resource of the Tabular API (see the module docstring)."""
+def _json(response: httpx.Response) -> Any:
+    return errors.decode_json(response)
 
-    def __init__(self, dg: DataGouv, resource_id: str) -> None:
-        if not resource_id or "/" in resource_id:
-            raise errors.UsageError(f"not a resource id: {resource_id!r}")
+
+# --- the core: what a data source is, written once -------------------------------------------------
+
+
+class _Source:
+    """A Metrics model or a Tabular resource, sync and async alike: paths, page sizes, validation,
+    and the export plan. Subclasses say where their data lives and what their schema is."""
+
+    _api: ClassVar[LinkApi]
+    _data_path: str  # /data/, paged
+    _csv_path: str  # the CSV export
+
+    def __init__(self, dg: DataGouv | AsyncDataGouv, name: str, what: str) -> None:
+        if not name or "/" in name:
+            raise errors.UsageError(f"not a {what}: {name!r}")
         self._dg = dg
+
+    def max_page_size(self) -> int:
+        """The most rows one page of this API may hold."""
+        return PAGE_SIZE_MAX[self._api]
+
+    def _page_size(self, page_size: int | None) -> int:
+        limit = self.max_page_size()
+        if page_size is None:
+            return limit
+        if not 1 <= page_size <= limit:
+            raise errors.UsageError(
+                f"page_size={page_size} is out of range: the {self._api.capitalize()} API accepts 1 to "
+                f"{limit} rows per page"
+            )
+        return page_size
+
+    def _render(self, query: Query, page_size: int) -> Callable[[int], str]:
+        # Only the page number comes from links.next: the query is always rendered by us (the server
+        # writes its links from the decoded query, which does not round-trip every value).
+        return lambda page: f"{self._data_path}?{query.query_string(page=page, page_size=page_size)}"
+
+    def _schema(self) -> Steps[ResourceSchema | MetricsSchema]:
+        raise NotImplementedError
+
+    def _checked(self, query: Query | None, validate: bool) -> Steps[Query]:
+        q = query if query is not None else Query()
+        if validate:
+            (yield from self._schema()).validate(q)
+        else:
+            q.check_shape()
+        return q
+
+    def _converter(self, typed: bool) -> Steps[Callable[[Mapping[str, Any]], Row]]:
+        if typed:
+            schema = yield from self._schema()
+            if isinstance(schema, ResourceSchema):
+                return schema.convert_row
+        return dict
+
+    def _stream_path(self, options: ExportOptions) -> str | None:
+        """The server export to stream from, or None to page straight away (checked before any request)."""
+        raise NotImplementedError
+
+    def _page_columns(self, query: Query) -> Steps[list[str] | None]:
+        """The columns of a paged export (None: the first row's keys)."""
+        raise NotImplementedError
+
+
+class _TabularCore(_Source):
+    _api = "tabular"
+
+    def __init__(self, dg: DataGouv | AsyncDataGouv, resource_id: str) -> None:
+        super().__init__(dg, resource_id, "resource id")
         self.resource_id = resource_id
         self._base = f"api/resources/{resource_id}"
+        self._data_path = f"{self._base}/data/"
+        self._csv_path = f"{self._base}/data/csv/"
+
+    def _profile(self) -> Steps[Mapping[str, Any]]:
+        key = ("tabular-profile", self.resource_id)
+        body = self._dg._cache.get(key)
+        if body is None:
+            fetched = _json((yield f"{self._base}/profile/"))
+            if not isinstance(fetched, Mapping):
+                raise errors.ResponseDecodeError(f"the profile of {self.resource_id} is not a JSON object")
+            body = self._dg._cache.setdefault(key, fetched)
+        return body  # type: ignore[no-any-return]
+
+    def _aggregation_policy(self) -> Steps[AggregationPolicy]:
+        policy: AggregationPolicy | None = self._dg._cache.get("tabular-aggregation")
+        if policy is None:
+            policy = AggregationPolicy.from_body(_json((yield "api/aggregation-exceptions/")))
+            self._dg._cache["tabular-aggregation"] = policy
+        return policy
+
+    def _schema(self) -> Steps[ResourceSchema]:
+        profile = yield from self._profile()
+        allowed = (yield from self._aggregation_policy()).allows(self.resource_id)
+        return ResourceSchema.from_profile(self.resource_id, profile, aggregation_allowed=allowed)
+
+    def _swagger_text(self) -> Steps[str]:
+        return (yield f"{self._base}/swagger/").text
+
+    def _swagger_schema(self) -> Steps[ResourceSchema]:
+        return ResourceSchema.from_swagger(self.resource_id, (yield from self._swagger_text()))
+
+    def _stream_path(self, options: ExportOptions) -> str | None:
+        if options.via == "pages" or options.format == "jsonl":
+            return None
+        return f"{self._base}/data/{options.format}/"
+
+    def _page_columns(self, query: Query) -> Steps[list[str] | None]:
+        if query.selected:
+            return list(query.selected)
+        if query.aggregates:
+            return None
+        return list((yield from self._schema()).columns)
+
+
+class _MetricsCore(_Source):
+    _api = "metrics"
+
+    def __init__(self, dg: DataGouv | AsyncDataGouv, model: str) -> None:
+        super().__init__(dg, model, "metrics model name")
+        self.model = model
+        self._data_path = f"api/{model}/data/"
+        self._csv_path = f"api/{model}/data/csv/"
+
+    def _column_names(self) -> Steps[list[str]]:
+        # The Metrics API has no profile: the columns are read from one row.
+        key = ("metrics-columns", self.model)
+        names: list[str] | None = self._dg._cache.get(key)
+        if names is None:
+            body = _json((yield f"{self._data_path}?page_size=1"))
+            data = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(data, list):
+                raise errors.ResponseDecodeError(f"metrics model {self.model}: no 'data' list in the answer")
+            names = list(data[0]) if data else []
+            if names:  # an empty model teaches nothing: ask again next time
+                self._dg._cache[key] = names
+        return names
+
+    def _schema(self) -> Steps[MetricsSchema]:
+        return MetricsSchema(self.model, (yield from self._column_names()) or None)
+
+    def _stream_path(self, options: ExportOptions) -> str | None:
+        if options.format != "csv" and options.via == "stream":
+            raise errors.UsageError("the Metrics API exports CSV only; use via='pages' for json/jsonl")
+        return None if options.via == "pages" or options.format != "csv" else self._csv_path
+
+    def _page_columns(self, query: Query) -> Steps[list[str] | None]:
+        if query.selected:
+            return list(query.selected)
+        return (yield from self._column_names()) or None
+
+
+# --- the sync and async drivers: only the I/O ------------------------------------------------------
+
+
+class _Sync(_Source):
+    _dg: DataGouv
 
     @property
     def http(self) -> httpx.Client:
-        return self._dg.http("tabular")
+        return self._dg.http(self._api)
 
-    # --- what the resource is ------------------------------------------------------------------
+    def _run(self, steps: Steps[T]) -> T:
+        try:
+            path = next(steps)
+            while True:
+                response = self.http.get(path)
+                errors.raise_for_status(response)
+                path = steps.send(response)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    def _rows(
+        self, query: Query | None, typed: bool, page_size: int | None, limit: int | None, validate: bool
+    ) -> SyncPager[Row]:
+        size = self._page_size(page_size)
+        q = self._run(self._checked(query, validate))
+        return link_pager(
+            self.http, self._render(q, size), limit=limit, item=self._run(self._converter(typed))
+        )
+
+    def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
+        """How many rows match (``meta.total``); None for aggregations (the server omits it)."""
+        return self._rows(query, False, 1, None, validate).first_page().total
+
+    def _iter_csv(self, query: Query | None, typed: bool, validate: bool) -> Iterator[Row]:
+        q = self._run(self._checked(query, validate))
+        convert = self._run(self._converter(typed))
+        for row in iter_csv_rows(self.http, _url(self._csv_path, q)):
+            yield convert(row)
+
+    def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        options: ExportOptions | None = None,
+        **keywords: Unpack[ExportKeywords],
+    ) -> ExportResult:
+        """Write the matching rows to `dest` (see `ExportOptions` and the module docstring for `via`)."""
+        o = ExportOptions.of(options, keywords)
+        stream = self._stream_path(o)
+        q = self._run(self._checked(query, o.validate))
+        if stream is not None:
+            try:
+                url = _url(stream, q)
+                return stream_to_file(
+                    self.http, url, dest, progress=o.progress, count_rows=o.counting, durable=o.durable
+                )
+            except ExportTooLargeError:
+                if o.via == "stream":
+                    raise
+        columns = self._run(self._page_columns(q))
+        pages = link_pager(self.http, self._render(q, self.max_page_size()), item=dict)
+        return write_rows(dest, pages, o.format, columns=columns, progress=o.progress, durable=o.durable)
+
+
+class _Async(_Source):
+    _dg: AsyncDataGouv
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._dg.http(self._api)
+
+    async def _arun(self, steps: Steps[T]) -> T:
+        try:
+            path = next(steps)
+            while True:
+                response = await self.http.get(path)
+                await errors.araise_for_status(response)
+                path = steps.send(response)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    def _rows(
+        self, query: Query | None, typed: bool, page_size: int | None, limit: int | None, validate: bool
+    ) -> AsyncPager[Row]:
+        size = self._page_size(page_size)
+        fetch: Callable[[PageInfo], Awaitable[Page[Row]]] | None = None
+
+        async def checked_fetch(info: PageInfo) -> Page[Row]:
+            # Validating reads the schema, asynchronously: done before the first page, not in rows().
+            nonlocal fetch
+            if fetch is None:
+                q = await self._arun(self._checked(query, validate))
+                fetch = link_fetch(self.http, self._render(q, size), await self._arun(self._converter(typed)))
+            return await fetch(info)
+
+        return AsyncPager(checked_fetch, limit=limit)
+
+    async def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
+        """How many rows match (``meta.total``); None for aggregations (the server omits it)."""
+        return (await self._rows(query, False, 1, None, validate).first_page()).total
+
+    async def _iter_csv(self, query: Query | None, typed: bool, validate: bool) -> AsyncIterator[Row]:
+        q = await self._arun(self._checked(query, validate))
+        convert = await self._arun(self._converter(typed))
+        async for row in aiter_csv_rows(self.http, _url(self._csv_path, q)):
+            yield convert(row)
+
+    async def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        options: ExportOptions | None = None,
+        **keywords: Unpack[ExportKeywords],
+    ) -> ExportResult:
+        """The async `export` (file writes stay blocking: they are local and short)."""
+        o = ExportOptions.of(options, keywords)
+        stream = self._stream_path(o)
+        q = await self._arun(self._checked(query, o.validate))
+        if stream is not None:
+            try:
+                url = _url(stream, q)
+                return await astream_to_file(
+                    self.http, url, dest, progress=o.progress, count_rows=o.counting, durable=o.durable
+                )
+            except ExportTooLargeError:
+                if o.via == "stream":
+                    raise
+        columns = await self._arun(self._page_columns(q))
+        pages = link_pager(self.http, self._render(q, self.max_page_size()), item=dict)
+        return await awrite_rows(
+            dest, pages, o.format, columns=columns, progress=o.progress, durable=o.durable
+        )
+
+
+# --- the public handles ----------------------------------------------------------------------------
+
+# Where `to_arrow` and friends read rows: the Tabular API, hydra's Parquet copy, or the latter when
+# it exists (see datagouv_sdk.dataframe.sources).
+DataSource = Literal["auto", "api", "parquet"]
+
+
+class TabularResource(_TabularCore, _Sync):
+    """One resource of the Tabular API (see the module docstring)."""
+
+    def __init__(self, dg: DataGouv, resource_id: str) -> None:
+        super().__init__(dg, resource_id)
+
     def profile(self) -> Mapping[str, Any]:
         """The raw ``/profile/`` body (csv_detective profile, indexes), cached per client."""
-        cache = _cache(self._dg)
-        body = cache.profiles.get(self.resource_id)
-        if body is None:
-            fetched = _get_json(self.http, f"{self._base}/profile/")
-            if not isinstance(fetched, Mapping):
-                raise errors.ResponseDecodeError(f"the profile of {self.resource_id} is not a JSON object")
-            with cache.lock:
-                body = cache.profiles.setdefault(self.resource_id, fetched)
-        return body
+        return self._run(self._profile())
 
     def aggregation_policy(self) -> AggregationPolicy:
-        cache = _cache(self._dg)
-        if cache.aggregation is None:
-            cache.aggregation = AggregationPolicy.from_body(
-                _get_json(self.http, "api/aggregation-exceptions/")
-            )
-        return cache.aggregation
+        return self._run(self._aggregation_policy())
 
     def schema(self) -> ResourceSchema:
-        return ResourceSchema.from_profile(
-            self.resource_id,
-            self.profile(),
-            aggregation_allowed=self.aggregation_policy().allows(self.resource_id),
-        )
+        return self._run(self._schema())
 
     @property
     def columns(self) -> Mapping[str, ColumnInfo]:
@@ -229,92 +455,102 @@ class TabularResource:
 
     def swagger_text(self) -> str:
         """The per-resource OpenAPI 3 document (YAML, served as text/plain)."""
-        response = self.http.get(f"{self._base}/swagger/")
-        errors.raise_for_status(response)
-        return response.text
+        return self._run(self._swagger_text())
 
     def swagger_schema(self) -> ResourceSchema:
-        """The schema as the per-resource swagger advertises it (for indexed resources: indexed
-        columns only)."""
-        return ResourceSchema.from_swagger(self.resource_id, self.swagger_text())
-
-    # --- reading -------------------------------------------------------------------------------
-    def _checked(self, query: Query | None, validate: bool) -> Query:
-        q = query if query is not None else Query()
-        if validate:
-            self.schema().validate(q)
-        else:
-            q.check_shape()
-        return q
+        """The schema as the per-resource swagger advertises it (indexed resources: indexed columns only)."""
+        return self._run(self._swagger_schema())
 
     def rows(
         self,
         query: Query | None = None,
         *,
         typed: bool = False,
-        page_size: int = LINK_PAGE_SIZE_MAX,
+        page_size: int | None = None,
         limit: int | None = None,
         validate: bool = True,
-    ) -> SyncPager[dict[str, Any]]:
-        """A pager over the rows of ``/data/`` matching `query`; ``typed`` converts values per column type."""
-        q = self._checked(query, validate)
-        convert: Any = self.schema().convert_row if typed else dict
-        return _pager(self.http, f"{self._base}/data/", q, page_size=page_size, limit=limit, convert=convert)
-
-    def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
-        """How many rows match (``meta.total``); None for aggregations (the server omits it)."""
-        q = self._checked(query, validate)
-        page = self.rows(q, page_size=1, validate=False).first_page()
-        return page.total
+    ) -> SyncPager[Row]:
+        """A pager over the rows of ``/data/`` matching `query` (``page_size``: default and most
+        `max_page_size()`); ``typed`` converts values per column type."""
+        return self._rows(query, typed, page_size, limit, validate)
 
     def iter_csv(
         self, query: Query | None = None, *, typed: bool = False, validate: bool = True
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[Row]:
         """Rows read lazily from the CSV export (one request; subject to the export cap)."""
-        q = self._checked(query, validate)
-        schema = self.schema() if typed else None
-        for row in iter_csv_rows(self.http, _url(f"{self._base}/data/csv/", q)):
-            yield schema.convert_row(row) if schema is not None else dict(row)
+        return self._iter_csv(query, typed, validate)
 
-    def export(
+    # --- DataFrames and SQL (the `dataframe` extra; see datagouv_sdk.dataframe) -----------------
+    def to_arrow(
+        self,
+        query: Query | None = None,
+        *,
+        source: DataSource = "auto",
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> Any:
+        """The matching rows as a ``pyarrow.Table`` typed after the profile, from the API or from
+        hydra's Parquet copy with the same query pushed down (`dataframe.sources`)."""
+        from datagouv_sdk.dataframe.sources import to_arrow
+
+        return to_arrow(self, query, source=source, limit=limit, validate=validate)
+
+    def to_pandas(
+        self,
+        query: Query | None = None,
+        *,
+        source: DataSource = "auto",
+        limit: int | None = None,
+        validate: bool = True,
+        dtype_backend: Literal["numpy_nullable", "pyarrow"] = "numpy_nullable",
+    ) -> Any:
+        """`to_arrow` as a pandas DataFrame (nullable dtypes, or Arrow-backed ones)."""
+        from datagouv_sdk.dataframe.sources import to_pandas
+
+        return to_pandas(
+            self, query, source=source, limit=limit, validate=validate, dtype_backend=dtype_backend
+        )
+
+    def to_polars(
+        self,
+        query: Query | None = None,
+        *,
+        source: DataSource = "auto",
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> Any:
+        """`to_arrow` as a Polars DataFrame."""
+        from datagouv_sdk.dataframe.sources import to_polars
+
+        return to_polars(self, query, source=source, limit=limit, validate=validate)
+
+    def to_duckdb(
+        self,
+        con: Any = None,
+        name: str = "resource",
+        *,
+        via: Literal["auto", "httpfs", "arrow", "api"] = "auto",
+    ) -> Any:
+        """Register the resource in DuckDB as view `name` (hydra's Parquet read in place, or the
+        API's rows) and return the connection (`dataframe.duck`)."""
+        from datagouv_sdk.dataframe.duck import register
+
+        return register(self, con, name, via=via).connection
+
+    def export_parquet(
         self,
         dest: str | os.PathLike[str],
         query: Query | None = None,
         *,
-        format: Literal["csv", "json", "jsonl"] = "csv",
-        via: ExportVia = "stream",
-        progress: Progress | None = None,
+        source: DataSource = "auto",
         validate: bool = True,
-        count_rows: bool | None = None,
-        durable: bool = False,
-    ) -> ExportResult:
-        """Write the matching rows to `dest` (see the module docstring for `via`); "jsonl" exists only
-        through pages. Streamed CSV rows are counted (`result.rows`) when `count_rows` is true, or
-        when it is None and a `progress` callback is given; `durable` fsyncs before the final rename."""
-        _check_export(via, format)
-        q = self._checked(query, validate)
-        if via != "pages" and format != "jsonl":
-            try:
-                return stream_to_file(
-                    self.http,
-                    _url(f"{self._base}/data/{format}/", q),
-                    dest,
-                    progress=progress,
-                    count_rows=format == "csv" and _counting(count_rows, progress),
-                    durable=durable,
-                )
-            except ExportTooLargeError:
-                if via == "stream":
-                    raise
-        columns = list(q.selected) if q.selected else None
-        if columns is None and not q.aggregates:
-            columns = [c for c in self.schema().columns]
-        pager = _pager(
-            self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
-        )
-        return write_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
+    ) -> Any:
+        """The matching rows to a Parquet file, streamed, ``.part`` renamed when complete
+        (`dataframe.parquet_export`)."""
+        from datagouv_sdk.dataframe.parquet_export import export_parquet
 
-    # --- typed client --------------------------------------------------------------------------
+        return export_parquet(self, dest, query, source=source, validate=validate)
+
     def generate_client(
         self, output_dir: str | os.PathLike[str], *, package: str | None = None
     ) -> GenerationResult:
@@ -325,8 +561,7 @@ class TabularResource:
         from datagouv_sdk.codegen.generate import document_stamp, generate_client, load_config
         from datagouv_sdk.codegen.normalise import sha256_hex
 
-        text = self.swagger_text()
-        document = yaml.safe_load(text)
+        document = yaml.safe_load(self.swagger_text())
         if not isinstance(document, dict):
             raise errors.ResponseDecodeError(f"the swagger of {self.resource_id} is not an OpenAPI object")
         document.setdefault("servers", [{"url": str(self.http.base_url).rstrip("/")}])
@@ -345,304 +580,137 @@ class TabularResource:
         )
 
 
-class MetricsModel:
+class MetricsModel(_MetricsCore, _Sync):
     """One model of the Metrics API (``site``, ``datasets``, ``organizations``, ``reuses``,
-    ``resources``, ``dataservices``)."""
+    ``resources``, ``dataservices``). Its only export is CSV; json/jsonl go through pages."""
 
     def __init__(self, dg: DataGouv, model: str) -> None:
-        if not model or "/" in model:
-            raise errors.UsageError(f"not a metrics model name: {model!r}")
-        self._dg = dg
-        self.model = model
-        self._base = f"api/{model}/data"
-
-    @property
-    def http(self) -> httpx.Client:
-        return self._dg.http("metrics")
+        super().__init__(dg, model)
 
     def column_names(self) -> list[str]:
         """The model's columns, read from one row (the Metrics API has no profile); cached per client."""
-        cache = _cache(self._dg)
-        names = cache.metrics_columns.get(self.model)
-        if names is None:
-            body = _get_json(self.http, f"{self._base}/?page_size=1")
-            data = body.get("data") if isinstance(body, Mapping) else None
-            if not isinstance(data, list):
-                raise errors.ResponseDecodeError(f"metrics model {self.model}: no 'data' list in the answer")
-            names = list(data[0]) if data else []
-            if names:  # an empty model teaches nothing: ask again next time
-                cache.metrics_columns[self.model] = names
-        return names
+        return self._run(self._column_names())
 
     def schema(self) -> MetricsSchema:
-        names = self.column_names()
-        return MetricsSchema(self.model, names or None)
-
-    def _checked(self, query: Query | None, validate: bool) -> Query:
-        q = query if query is not None else Query()
-        if validate:
-            self.schema().validate(q)
-        else:
-            q.check_shape()
-        return q
+        return self._run(self._schema())
 
     def rows(
         self,
         query: Query | None = None,
         *,
-        page_size: int = LINK_PAGE_SIZE_MAX,
+        page_size: int | None = None,
         limit: int | None = None,
         validate: bool = True,
-    ) -> SyncPager[dict[str, Any]]:
-        q = self._checked(query, validate)
-        return _pager(self.http, f"{self._base}/", q, page_size=page_size, limit=limit, convert=dict)
+    ) -> SyncPager[Row]:
+        return self._rows(query, False, page_size, limit, validate)
 
-    def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
-        q = self._checked(query, validate)
-        return self.rows(q, page_size=1, validate=False).first_page().total
-
-    def iter_csv(self, query: Query | None = None, *, validate: bool = True) -> Iterator[dict[str, str]]:
-        q = self._checked(query, validate)
-        yield from iter_csv_rows(self.http, _url(f"{self._base}/csv/", q))
-
-    def export(
-        self,
-        dest: str | os.PathLike[str],
-        query: Query | None = None,
-        *,
-        format: Literal["csv", "json", "jsonl"] = "csv",
-        via: ExportVia = "stream",
-        progress: Progress | None = None,
-        validate: bool = True,
-        count_rows: bool | None = None,
-        durable: bool = False,
-    ) -> ExportResult:
-        """CSV streamed from ``/data/csv/`` (the only export Metrics has), or any format through pages."""
-        _check_export(via, format)
-        q = self._checked(query, validate)
-        if format != "csv" and via == "stream":
-            raise errors.UsageError("the Metrics API exports CSV only; use via='pages' for json/jsonl")
-        if format == "csv" and via != "pages":
-            try:
-                return stream_to_file(
-                    self.http,
-                    _url(f"{self._base}/csv/", q),
-                    dest,
-                    progress=progress,
-                    count_rows=_counting(count_rows, progress),
-                    durable=durable,
-                )
-            except ExportTooLargeError:
-                if via == "stream":
-                    raise
-        columns = list(q.selected) if q.selected else (self.column_names() or None)
-        pager = _pager(self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict)
-        return write_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
+    def iter_csv(self, query: Query | None = None, *, validate: bool = True) -> Iterator[Row]:
+        return self._iter_csv(query, False, validate)
 
 
-# --- async twins ---------------------------------------------------------------------------------
-
-
-class AsyncTabularResource:
-    """The async twin of `TabularResource` (an `AsyncDataGouv`): the same names, awaited;
-    ``rows()`` and ``iter_csv()`` are async iterators (``async for row in res.rows(q)``) that
-    validate before their first request."""
+class AsyncTabularResource(_TabularCore, _Async):
+    """The async twin of `TabularResource` (an `AsyncDataGouv`): the same names, awaited, except
+    ``rows()`` (an `AsyncPager`) and ``iter_csv()`` (an async iterator). No `generate_client`."""
 
     def __init__(self, dg: AsyncDataGouv, resource_id: str) -> None:
-        if not resource_id or "/" in resource_id:
-            raise errors.UsageError(f"not a resource id: {resource_id!r}")
-        self._dg = dg
-        self.resource_id = resource_id
-        self._base = f"api/resources/{resource_id}"
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        return self._dg.http("tabular")
+        super().__init__(dg, resource_id)
 
     async def profile(self) -> Mapping[str, Any]:
-        cache = _cache(self._dg)
-        body = cache.profiles.get(self.resource_id)
-        if body is None:
-            fetched = await _aget_json(self.http, f"{self._base}/profile/")
-            if not isinstance(fetched, Mapping):
-                raise errors.ResponseDecodeError(f"the profile of {self.resource_id} is not a JSON object")
-            body = cache.profiles.setdefault(self.resource_id, fetched)
-        return body
+        return await self._arun(self._profile())
 
     async def aggregation_policy(self) -> AggregationPolicy:
-        cache = _cache(self._dg)
-        if cache.aggregation is None:
-            cache.aggregation = AggregationPolicy.from_body(
-                await _aget_json(self.http, "api/aggregation-exceptions/")
-            )
-        return cache.aggregation
+        return await self._arun(self._aggregation_policy())
 
     async def schema(self) -> ResourceSchema:
-        profile = await self.profile()
-        policy = await self.aggregation_policy()
-        return ResourceSchema.from_profile(
-            self.resource_id, profile, aggregation_allowed=policy.allows(self.resource_id)
-        )
+        return await self._arun(self._schema())
+
+    async def columns(self) -> Mapping[str, ColumnInfo]:
+        return (await self.schema()).columns
 
     async def swagger_text(self) -> str:
-        response = await self.http.get(f"{self._base}/swagger/")
-        await errors.araise_for_status(response)
-        return response.text
+        return await self._arun(self._swagger_text())
 
-    async def _checked(self, query: Query | None, validate: bool) -> Query:
-        q = query if query is not None else Query()
-        if validate:
-            (await self.schema()).validate(q)
-        else:
-            q.check_shape()
-        return q
+    async def swagger_schema(self) -> ResourceSchema:
+        return await self._arun(self._swagger_schema())
 
-    async def rows(
+    def rows(
         self,
         query: Query | None = None,
         *,
         typed: bool = False,
-        page_size: int = LINK_PAGE_SIZE_MAX,
+        page_size: int | None = None,
         limit: int | None = None,
         validate: bool = True,
-    ) -> AsyncIterator[dict[str, Any]]:
-        q = await self._checked(query, validate)
-        convert: Any = (await self.schema()).convert_row if typed else dict
-        pager = _apager(
-            self.http, f"{self._base}/data/", q, page_size=page_size, limit=limit, convert=convert
-        )
-        async for row in pager:
-            yield row
+    ) -> AsyncPager[Row]:
+        return self._rows(query, typed, page_size, limit, validate)
 
-    async def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
-        q = await self._checked(query, validate)
-        pager = _apager(self.http, f"{self._base}/data/", q, page_size=1, limit=None, convert=dict)
-        return (await pager.first_page()).total
-
-    async def iter_csv(
+    def iter_csv(
         self, query: Query | None = None, *, typed: bool = False, validate: bool = True
-    ) -> AsyncIterator[dict[str, Any]]:
-        q = await self._checked(query, validate)
-        schema = await self.schema() if typed else None
-        async for row in aiter_csv_rows(self.http, _url(f"{self._base}/data/csv/", q)):
-            yield schema.convert_row(row) if schema is not None else dict(row)
+    ) -> AsyncIterator[Row]:
+        return self._iter_csv(query, typed, validate)
 
-    async def export(
+    async def to_arrow(
         self,
-        dest: str | os.PathLike[str],
         query: Query | None = None,
         *,
-        format: Literal["csv", "json", "jsonl"] = "csv",
-        via: ExportVia = "stream",
-        progress: Progress | None = None,
+        source: DataSource = "auto",
+        limit: int | None = None,
         validate: bool = True,
-        count_rows: bool | None = None,
-        durable: bool = False,
-    ) -> ExportResult:
-        _check_export(via, format)
-        q = await self._checked(query, validate)
-        if via != "pages" and format != "jsonl":
-            try:
-                return await astream_to_file(
-                    self.http,
-                    _url(f"{self._base}/data/{format}/", q),
-                    dest,
-                    progress=progress,
-                    count_rows=format == "csv" and _counting(count_rows, progress),
-                    durable=durable,
-                )
-            except ExportTooLargeError:
-                if via == "stream":
-                    raise
-        columns = list(q.selected) if q.selected else None
-        if columns is None and not q.aggregates:
-            columns = list((await self.schema()).columns)
-        pager = _apager(
-            self.http, f"{self._base}/data/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
+    ) -> Any:
+        """`TabularResource.to_arrow`, run in a worker thread (pyarrow reads synchronously)."""
+        from datagouv_sdk.dataframe.sources import ato_arrow
+
+        return await ato_arrow(self, query, source=source, limit=limit, validate=validate)
+
+    async def to_pandas(
+        self,
+        query: Query | None = None,
+        *,
+        source: DataSource = "auto",
+        limit: int | None = None,
+        validate: bool = True,
+        dtype_backend: Literal["numpy_nullable", "pyarrow"] = "numpy_nullable",
+    ) -> Any:
+        from datagouv_sdk.dataframe.sources import ato_pandas
+
+        return await ato_pandas(
+            self, query, source=source, limit=limit, validate=validate, dtype_backend=dtype_backend
         )
-        return await awrite_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
+
+    async def to_polars(
+        self,
+        query: Query | None = None,
+        *,
+        source: DataSource = "auto",
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> Any:
+        from datagouv_sdk.dataframe.sources import ato_polars
+
+        return await ato_polars(self, query, source=source, limit=limit, validate=validate)
 
 
-class AsyncMetricsModel:
+class AsyncMetricsModel(_MetricsCore, _Async):
     """The async twin of `MetricsModel`."""
 
     def __init__(self, dg: AsyncDataGouv, model: str) -> None:
-        if not model or "/" in model:
-            raise errors.UsageError(f"not a metrics model name: {model!r}")
-        self._dg = dg
-        self.model = model
-        self._base = f"api/{model}/data"
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        return self._dg.http("metrics")
+        super().__init__(dg, model)
 
     async def column_names(self) -> list[str]:
-        cache = _cache(self._dg)
-        names = cache.metrics_columns.get(self.model)
-        if names is None:
-            body = await _aget_json(self.http, f"{self._base}/?page_size=1")
-            data = body.get("data") if isinstance(body, Mapping) else None
-            if not isinstance(data, list):
-                raise errors.ResponseDecodeError(f"metrics model {self.model}: no 'data' list in the answer")
-            names = list(data[0]) if data else []
-            if names:
-                cache.metrics_columns[self.model] = names
-        return names
+        return await self._arun(self._column_names())
 
-    async def _checked(self, query: Query | None, validate: bool) -> Query:
-        q = query if query is not None else Query()
-        if validate:
-            MetricsSchema(self.model, (await self.column_names()) or None).validate(q)
-        else:
-            q.check_shape()
-        return q
+    async def schema(self) -> MetricsSchema:
+        return await self._arun(self._schema())
 
-    async def rows(
+    def rows(
         self,
         query: Query | None = None,
         *,
-        page_size: int = LINK_PAGE_SIZE_MAX,
+        page_size: int | None = None,
         limit: int | None = None,
         validate: bool = True,
-    ) -> AsyncIterator[dict[str, Any]]:
-        q = await self._checked(query, validate)
-        async for row in _apager(
-            self.http, f"{self._base}/", q, page_size=page_size, limit=limit, convert=dict
-        ):
-            yield row
+    ) -> AsyncPager[Row]:
+        return self._rows(query, False, page_size, limit, validate)
 
-    async def export(
-        self,
-        dest: str | os.PathLike[str],
-        query: Query | None = None,
-        *,
-        format: Literal["csv", "json", "jsonl"] = "csv",
-        via: ExportVia = "stream",
-        progress: Progress | None = None,
-        validate: bool = True,
-        count_rows: bool | None = None,
-        durable: bool = False,
-    ) -> ExportResult:
-        _check_export(via, format)
-        q = await self._checked(query, validate)
-        if format != "csv" and via == "stream":
-            raise errors.UsageError("the Metrics API exports CSV only; use via='pages' for json/jsonl")
-        if format == "csv" and via != "pages":
-            try:
-                return await astream_to_file(
-                    self.http,
-                    _url(f"{self._base}/csv/", q),
-                    dest,
-                    progress=progress,
-                    count_rows=_counting(count_rows, progress),
-                    durable=durable,
-                )
-            except ExportTooLargeError:
-                if via == "stream":
-                    raise
-        columns = list(q.selected) if q.selected else ((await self.column_names()) or None)
-        pager = _apager(
-            self.http, f"{self._base}/", q, page_size=LINK_PAGE_SIZE_MAX, limit=None, convert=dict
-        )
-        return await awrite_rows(dest, pager, format, columns=columns, progress=progress, durable=durable)
+    def iter_csv(self, query: Query | None = None, *, validate: bool = True) -> AsyncIterator[Row]:
+        return self._iter_csv(query, False, validate)

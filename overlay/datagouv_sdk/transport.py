@@ -50,7 +50,7 @@ from datagouv_sdk.errors import (
     ResponseDecodeError,
     UsageError,
 )
-from datagouv_sdk.retry import RetryDecision, RetryPolicy
+from datagouv_sdk.retry import NEVER_SENT, RetryDecision, RetryPolicy
 
 __all__ = [
     "API_KEY_HEADER",
@@ -68,7 +68,6 @@ LOGGER_NAME = "datagouv_sdk"
 
 logger = logging.getLogger(LOGGER_NAME)
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TIMEOUT_KIND: dict[type[httpx.TimeoutException], str] = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",
@@ -77,7 +76,7 @@ _TIMEOUT_KIND: dict[type[httpx.TimeoutException], str] = {
 }
 
 
-class _Seam:
+class _TransportCore:
     """What the sync and async transports share: everything but the I/O and the sleeping."""
 
     def __init__(
@@ -134,7 +133,7 @@ class _Seam:
         in_body: bool = False,
     ) -> RetryDecision:
         decision = policy.decide(request.method, attempt, outcome, self._clock())
-        if decision.retry and not isinstance(outcome, _NEVER_SENT) and not _replayable(request):
+        if decision.retry and not isinstance(outcome, NEVER_SENT) and not _replayable(request):
             decision = RetryDecision(
                 False, reason="the request body cannot be sent twice", retry_after=decision.retry_after
             )
@@ -182,9 +181,6 @@ class _Seam:
             return ResponseDecodeError(f"the response body of {where} broke off: {detail} ({tries})")
         return APIConnectionError(f"could not get a response to {where}: {detail} ({tries})", request=request)
 
-    def _stream_error(self, request: httpx.Request, exc: httpx.TransportError) -> DataGouvError:
-        return self._final_error(request, exc, 1, in_body=True)
-
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
 
@@ -210,35 +206,35 @@ def _rebuilt(
 class _GuardedStream(httpx.SyncByteStream):
     """A streamed body whose transport errors surface as our exceptions."""
 
-    def __init__(self, inner: httpx.SyncByteStream, seam: _Seam, request: httpx.Request) -> None:
-        self._inner, self._seam, self._request = inner, seam, request
+    def __init__(self, inner: httpx.SyncByteStream, core: _TransportCore, request: httpx.Request) -> None:
+        self._inner, self._core, self._request = inner, core, request
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self._inner
         except httpx.TransportError as exc:
-            raise self._seam._stream_error(self._request, exc) from exc
+            raise self._core._final_error(self._request, exc, 1, in_body=True) from exc
 
     def close(self) -> None:
         self._inner.close()
 
 
 class _AsyncGuardedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, seam: _Seam, request: httpx.Request) -> None:
-        self._inner, self._seam, self._request = inner, seam, request
+    def __init__(self, inner: httpx.AsyncByteStream, core: _TransportCore, request: httpx.Request) -> None:
+        self._inner, self._core, self._request = inner, core, request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._inner:
                 yield chunk
         except httpx.TransportError as exc:
-            raise self._seam._stream_error(self._request, exc) from exc
+            raise self._core._final_error(self._request, exc, 1, in_body=True) from exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
-class DataGouvTransport(_Seam, httpx.BaseTransport):
+class DataGouvTransport(_TransportCore, httpx.BaseTransport):
     """Sync transport: retries, host-scoped API key, user agent and logging around `inner`."""
 
     def __init__(
@@ -310,7 +306,7 @@ class DataGouvTransport(_Seam, httpx.BaseTransport):
         self._inner.close()
 
 
-class AsyncDataGouvTransport(_Seam, httpx.AsyncBaseTransport):
+class AsyncDataGouvTransport(_TransportCore, httpx.AsyncBaseTransport):
     """Async twin of DataGouvTransport; `sleep` is awaited."""
 
     def __init__(

@@ -25,7 +25,7 @@ memory). POST is never retried after the request may have reached the server (se
 failed part raises; the server keeps the parts already received until the upload is assembled.
 
 Public names: `upload_resource`, `aupload_resource`, `DEFAULT_CHUNK_SIZE`, `UploadFailedError`,
-`Progress` (``(bytes_sent, total_bytes) -> None``).
+`UploadProgress` (``(bytes_sent, total_bytes) -> None``).
 """
 
 from __future__ import annotations
@@ -47,13 +47,13 @@ if TYPE_CHECKING:
 
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "Progress", "UploadFailedError", "aupload_resource", "upload_resource"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "UploadFailedError", "UploadProgress", "aupload_resource", "upload_resource"]
 
 # Files above this size are sent in parts of this size (udata's own web uploader uses 2 MB parts;
 # bigger parts mean fewer round trips for scripts).
 DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
 
-Progress = Callable[[int, int], None]
+UploadProgress = Callable[[int, int], None]
 
 
 class UploadFailedError(errors.DataGouvError):
@@ -129,7 +129,7 @@ def upload_resource(
     resource: str | None = None,
     filename: str | None = None,
     chunk_size: int | None = None,
-    progress: Progress | None = None,
+    progress: UploadProgress | None = None,
 ) -> dict[str, Any]:
     """Upload ``path`` as a new resource of ``dataset`` (or as the new file of ``resource``).
 
@@ -166,7 +166,7 @@ async def aupload_resource(
     resource: str | None = None,
     filename: str | None = None,
     chunk_size: int | None = None,
-    progress: Progress | None = None,
+    progress: UploadProgress | None = None,
 ) -> dict[str, Any]:
     """The async twin of `upload_resource`. Each part is read in a worker thread (a slow disk never
     blocks the event loop)."""

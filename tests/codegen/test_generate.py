@@ -25,7 +25,7 @@ from datagouv_sdk.codegen.lock import load_lock
 from datagouv_sdk.codegen.normalise import sha256_hex
 from datagouv_sdk.codegen.pipeline import load_upstream, prepare
 
-from .conftest import GeneratedRun
+from tests.specpipeline.fixtures import GeneratedRun
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 EXPECTED = {"datagouv_metrics": ("metrics", 3), "datagouv_tabular": ("tabular", 8)}
@@ -136,7 +136,7 @@ def test_generated_text_endpoints_return_strings(generated: GeneratedRun) -> Non
 
 
 def test_lock_mismatch_refuses_generation(generated: GeneratedRun, tmp_path: Path) -> None:
-    from .conftest import copy_layout
+    from tests.specpipeline.fixtures import copy_layout
 
     layout = copy_layout(tmp_path / "repo")
     layout.upstream_dir.mkdir()

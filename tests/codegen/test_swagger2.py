@@ -457,7 +457,7 @@ def test_main_discriminator_and_multi(main_converted: dict[str, Any]) -> None:
 
 def test_main_converted_validates_except_upstream_defaults(main_converted: dict[str, Any]) -> None:
     # The only findings are udata's own defaults that contradict their types; specs/patches/main.json
-    # fixes both (see tests/codegen/test_patches_main.py, which validates the patched document cleanly).
+    # fixes both (see tests/specpipeline/test_patches_main.py, which validates the patched document cleanly).
     assert strict_errors(main_converted) == ["'other' is not of type 'object'", "10 is not of type 'string'"]
 
 

@@ -298,3 +298,32 @@ def test_bad_arguments_are_usage_errors(dg: DataGouv) -> None:
         to_arrow(resource, Query().columns("nope"), source="parquet")
     with pytest.raises(errors.UsageError, match="not a valid int"):
         to_arrow(resource, Query().filter(count="x"), source="parquet")
+
+
+def test_resource_methods_are_the_module_functions(dg: DataGouv, tmp_path: Any) -> None:
+    resource = TabularResource(dg, seed.RESOURCES["paged"])
+    query = Query().filter(col("n") >= 135).columns("n", "label")
+    assert resource.to_arrow(query).equals(to_arrow(resource, query))
+    assert (
+        resource.to_polars(query, source="api").to_dicts()
+        == to_polars(resource, query, source="api").to_dicts()
+    )
+    pd.testing.assert_frame_equal(resource.to_pandas(query), to_pandas(resource, query))
+    con = resource.to_duckdb(name="paged")
+    assert con.execute("SELECT count(*) FROM paged WHERE n > 100").fetchone() == (37,)
+    assert resource.export_parquet(tmp_path / "p.parquet", query).rows == 3
+
+
+async def test_async_twins_read_the_same(analysis_peer: Any, dg: DataGouv) -> None:
+    from datagouv_sdk import AsyncDataGouv
+    from datagouv_sdk.tabular import AsyncTabularResource
+
+    query = Query().filter(col("count") >= 0).columns("name", "count", "day")
+    expected = to_pandas(TabularResource(dg, seed.RESOURCES["typed"]), query, source="parquet")
+    async with AsyncDataGouv(base_url=analysis_peer.main_url, tabular_url=analysis_peer.tabular_url) as adg:
+        resource = AsyncTabularResource(adg, seed.RESOURCES["typed"])
+        pd.testing.assert_frame_equal(await resource.to_pandas(query, source="parquet"), expected)
+        api = await resource.to_arrow(query, source="api")
+        polars = await resource.to_polars(query)
+    assert api.to_pylist() == expected.astype(object).where(expected.notna(), None).to_dict("records")
+    assert polars.height == len(expected)

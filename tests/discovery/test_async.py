@@ -21,7 +21,7 @@ from datagouv_sdk.discovery import (
 from datagouv_sdk.errors import APITimeoutError, NotFoundError, UsageError
 from datagouv_sdk.retry import RetryPolicy
 
-from tests.discovery.conftest import TAG
+from tests.discovery.fixtures import TAG
 from tests.discovery.servers import RecordingServer
 
 FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02, jitter="none")

@@ -25,7 +25,7 @@ from datagouv_sdk.discovery import (
 )
 from datagouv_sdk.retry import RetryPolicy
 
-from tests.discovery.conftest import TAG
+from tests.discovery.fixtures import TAG
 from tests.discovery.servers import RecordingServer
 
 pytestmark = pytest.mark.peer

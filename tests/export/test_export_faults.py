@@ -14,7 +14,7 @@ from datagouv_sdk.errors import ResponseDecodeError, ServerError
 from datagouv_sdk.retry import RetryPolicy
 from datagouv_sdk.tabular import MetricsModel, TabularResource
 
-from tests.overlay.fault_server import CloseDelimited, FaultServer, Reply, ResetMidBody, Truncated
+from tests.fault_server import CloseDelimited, FaultServer, Reply, ResetMidBody, Truncated
 
 RID = "aaaaaaaa-1111-4bbb-8222-cccccccccccc"
 CSV_PATH = f"/api/resources/{RID}/data/csv/"

@@ -16,7 +16,7 @@ from datagouv_sdk.tabular import MetricsModel, TabularResource
 
 from tests.peers.tabular import seed
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
-from tests.query.test_query_peer import TYPED, rows_of
+from tests.test_tabular import TYPED, rows_of
 
 pytestmark = pytest.mark.peer
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import attrs
 
-__all__ = ["HTTP_METHODS", "Counts", "count_document", "operations"]
+from datagouv_sdk.codegen.normalise import HTTP_METHODS
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+__all__ = ["HTTP_METHODS", "Counts", "count_document", "operations"]
 
 
 @attrs.frozen

@@ -9,7 +9,10 @@ from typing import Any
 
 from datagouv_sdk.codegen.errors import SpecInvalidError
 
-__all__ = ["canonical_bytes", "normalise", "sha256_hex"]
+__all__ = ["HTTP_METHODS", "canonical_bytes", "normalise", "sha256_hex"]
+
+# The operations a path item may hold (OpenAPI 3; Swagger 2.0 has all but "trace"), in spec order.
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def normalise(doc: Any) -> Any:

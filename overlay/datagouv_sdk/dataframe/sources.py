@@ -126,14 +126,14 @@ def _tag(table: Any, source: str) -> Any:
 
 def _json_export(http: httpx.Client, url: str) -> list[dict[str, Any]] | None:
     """The rows of ``/data/json/``; None when the export cap answers 403 (page instead)."""
-    from datagouv_sdk.export.files import ExportTooLargeError, _export_error
+    from datagouv_sdk.export.files import ExportTooLargeError, _export_errors
 
     response = http.get(url)
-    if response.status_code >= 400:
-        error = _export_error(response)
-        if isinstance(error, ExportTooLargeError):
-            return None
-        raise error
+    try:
+        with _export_errors():
+            errors.raise_for_status(response)
+    except ExportTooLargeError:
+        return None
     body = errors.decode_json(response)
     if not isinstance(body, list):
         raise errors.ResponseDecodeError(f"{url}: expected a JSON array of rows")

@@ -38,7 +38,7 @@ from datagouv_sdk.errors import (
     DataGouvError,
     ResponseDecodeError,
     decode_json,
-    error_from_response,
+    raise_for_status,
 )
 from datagouv_sdk.retry import RetryPolicy
 from datagouv_sdk.transport import STREAM_EXTENSION, AsyncDataGouvTransport, DataGouvTransport
@@ -137,7 +137,7 @@ class OperationCaller:
                     )
                     continue
                 if response.status_code >= 400:
-                    raise error_from_response(capped_error_response(response, _ERROR_BODY_CAP))
+                    raise_for_status(capped_error_response(response, _ERROR_BODY_CAP))
                 content = read_capped(response, self.limits.max_bytes, url=str(request.url))
             finally:
                 response.close()
@@ -204,7 +204,7 @@ class AsyncOperationCaller:
                     )
                     continue
                 if response.status_code >= 400:
-                    raise error_from_response(await acapped_error_response(response, _ERROR_BODY_CAP))
+                    raise_for_status(await acapped_error_response(response, _ERROR_BODY_CAP))
                 content = await aread_capped(response, self.limits.max_bytes, url=str(request.url))
             finally:
                 await response.aclose()

@@ -37,7 +37,7 @@ from datagouv_sdk.errors import (
     APITimeoutError,
     DataGouvError,
     ResponseDecodeError,
-    error_from_response,
+    raise_for_status,
 )
 from datagouv_sdk.retry import RetryPolicy
 from datagouv_sdk.transport import STREAM_EXTENSION, AsyncDataGouvTransport, DataGouvTransport
@@ -153,7 +153,7 @@ class DocumentFetcher:
                 if response.status_code == 304 and cached is not None:
                     return attrs.evolve(cached, from_cache=True, redirects=tuple(redirects))
                 if response.status_code >= 400:
-                    raise error_from_response(capped_error_response(response, _ERROR_BODY_CAP))
+                    raise_for_status(capped_error_response(response, _ERROR_BODY_CAP))
                 _check_ok(response, url)
                 content = read_capped(
                     response, limits.max_bytes, url=url, deadline=started + limits.deadline, what="document"
@@ -231,7 +231,7 @@ class AsyncDocumentFetcher:
                 if response.status_code == 304 and cached is not None:
                     return attrs.evolve(cached, from_cache=True, redirects=tuple(redirects))
                 if response.status_code >= 400:
-                    raise error_from_response(await acapped_error_response(response, _ERROR_BODY_CAP))
+                    raise_for_status(await acapped_error_response(response, _ERROR_BODY_CAP))
                 _check_ok(response, url)
                 content = await aread_capped(response, limits.max_bytes, url=url, what="document")
             finally:

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import attrs
 import httpx
 
+from datagouv_sdk.codegen.normalise import HTTP_METHODS
 from datagouv_sdk.errors import UsageError
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "resolve_ref",
 ]
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _LOCATIONS = ("path", "query", "header", "cookie")
 _MAX_REF_HOPS = 32
 

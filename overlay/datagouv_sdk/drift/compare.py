@@ -22,11 +22,11 @@ from urllib.parse import unquote
 
 import attrs
 
+from datagouv_sdk.codegen.normalise import HTTP_METHODS
 from datagouv_sdk.drift.changes import ApiDiff, Change, Direction, Severity
 
 __all__ = ["diff_documents"]
 
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _SCHEMA_REF = "#/components/schemas/"
 # Type pairs (old, new) where every old value is also a new value.
 _WIDER_TYPES = {("integer", "number")}
@@ -690,7 +690,7 @@ def _operations(doc: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, str,
         if not isinstance(item, dict):
             continue
         shared = item.get("parameters") or []
-        for method in _METHODS:
+        for method in HTTP_METHODS:
             op = item.get(method)
             if not isinstance(op, dict):
                 continue

@@ -38,21 +38,20 @@ from datagouv_sdk.transport import STREAM_EXTENSION
 
 __all__ = [
     "CHUNK_SIZE",
+    "ExportProgress",
     "ExportResult",
     "ExportTooLargeError",
-    "Progress",
     "aiter_csv_rows",
     "astream_to_file",
     "awrite_rows",
     "iter_csv_lines",
     "iter_csv_rows",
-    "part_path",
     "stream_to_file",
     "write_rows",
 ]
 
 CHUNK_SIZE = 64 * 1024
-Progress = Callable[[int, "int | None"], None]
+ExportProgress = Callable[[int, "int | None"], None]
 RowFormat = Literal["csv", "json", "jsonl"]
 
 
@@ -68,10 +67,6 @@ class ExportTooLargeError(errors.PermissionDeniedError):
     """403 "Output is too long": more rows than the server exports in one file."""
 
 
-def part_path(dest: Path) -> Path:
-    return dest.with_name(dest.name + ".part")
-
-
 class _PartFile:
     """``dest.part`` opened for writing; `commit()` renames (fsyncs first when durable); leaving without
     commit removes it."""
@@ -79,7 +74,7 @@ class _PartFile:
     def __init__(self, dest: Path, durable: bool = False) -> None:
         self.dest = dest
         self.durable = durable
-        self.part = part_path(dest)
+        self.part = dest.with_name(dest.name + ".part")
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         self.handle: BinaryIO = open(self.part, "wb")  # noqa: SIM115 - closed by commit() or __exit__
         self.committed = False
@@ -102,32 +97,23 @@ class _PartFile:
                 self.part.unlink()
 
 
-def _raise_export_status(response: httpx.Response) -> None:
-    if response.status_code < 400:
-        return
-    response.read()
-    raise _export_error(response)
-
-
-async def _araise_export_status(response: httpx.Response) -> None:
-    if response.status_code < 400:
-        return
-    await response.aread()
-    raise _export_error(response)
-
-
-def _export_error(response: httpx.Response) -> errors.APIStatusError:
-    error = errors.error_from_response(response)
-    if response.status_code == 403 and "too long" in error.message.lower():
-        return ExportTooLargeError(
+@contextlib.contextmanager
+def _export_errors() -> Iterator[None]:
+    """The export refinement of the one status mapping (`errors.raise_for_status`): api_tabular's 403
+    "Output is too long" becomes `ExportTooLargeError`, saying how to page instead."""
+    try:
+        yield
+    except errors.PermissionDeniedError as error:
+        if "too long" not in error.message.lower() or isinstance(error, ExportTooLargeError):
+            raise
+        raise ExportTooLargeError(
             f"{error.message}. The server exports at most its BATCH_SIZE rows in one file (50,000 on "
             "data.gouv.fr): narrow the filters, or page through /data/ instead "
             "(export(..., via='pages'), dgv ... export --via pages)",
-            response=response,
+            response=error.response,
             body=error.body,
             details=error.details,
-        )
-    return error
+        ) from None
 
 
 def iter_csv_lines(chunks: Iterable[bytes]) -> Iterator[str]:
@@ -196,7 +182,12 @@ class _StreamSink:
     end), progress; `finish` checks the end and renames."""
 
     def __init__(
-        self, dest: Path, response: httpx.Response, progress: Progress | None, count_rows: bool, durable: bool
+        self,
+        dest: Path,
+        response: httpx.Response,
+        progress: ExportProgress | None,
+        count_rows: bool,
+        durable: bool,
     ) -> None:
         self.out = _PartFile(dest, durable)
         self.response = response
@@ -238,14 +229,15 @@ def stream_to_file(
     url: str,
     dest: str | os.PathLike[str],
     *,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     count_rows: bool = False,
     durable: bool = False,
     chunk_size: int | None = None,
 ) -> ExportResult:
     """Stream GET `url` into `dest` (see the module docstring). Returns bytes and rows written."""
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        _raise_export_status(response)
+        with _export_errors():
+            errors.raise_for_status(response)
         sink = _StreamSink(Path(dest), response, progress, count_rows, durable)
         with sink.out:
             for chunk in response.iter_bytes(chunk_size):
@@ -258,14 +250,15 @@ async def astream_to_file(
     url: str,
     dest: str | os.PathLike[str],
     *,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     count_rows: bool = False,
     durable: bool = False,
     chunk_size: int | None = None,
 ) -> ExportResult:
     """The async twin of `stream_to_file` (file writes stay blocking: they are local and short)."""
     async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        await _araise_export_status(response)
+        with _export_errors():
+            await errors.araise_for_status(response)
         sink = _StreamSink(Path(dest), response, progress, count_rows, durable)
         with sink.out:
             async for chunk in response.aiter_bytes(chunk_size):
@@ -277,7 +270,8 @@ def iter_csv_rows(http: httpx.Client, url: str, *, chunk_size: int = CHUNK_SIZE)
     """Rows of a CSV export as dicts (header → cell), read lazily from the stream. Close the
     generator (or exhaust it) to release the connection."""
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        _raise_export_status(response)
+        with _export_errors():
+            errors.raise_for_status(response)
         yield from csv.DictReader(iter_csv_lines(response.iter_bytes(chunk_size)))
 
 
@@ -287,7 +281,8 @@ async def aiter_csv_rows(
     """The async twin of `iter_csv_rows`. The csv module pulls lines, so each chunk's complete
     records are handed to it; a record whose quoted field spans chunks waits for the rest."""
     async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
-        await _araise_export_status(response)
+        with _export_errors():
+            await errors.araise_for_status(response)
         splitter = _LineSplitter()
         pending: list[str] = []
         header: list[str] | None = None
@@ -337,7 +332,7 @@ class _RowWriter:
         dest: Path,
         fmt: RowFormat,
         columns: Sequence[str] | None,
-        progress: Progress | None,
+        progress: ExportProgress | None,
         progress_every: int,
         durable: bool = False,
     ) -> None:
@@ -396,7 +391,7 @@ def write_rows(
     fmt: RowFormat = "csv",
     *,
     columns: Sequence[str] | None = None,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     progress_every: int = 50,
     durable: bool = False,
 ) -> ExportResult:
@@ -415,7 +410,7 @@ async def awrite_rows(
     fmt: RowFormat = "csv",
     *,
     columns: Sequence[str] | None = None,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
     progress_every: int = 50,
     durable: bool = False,
 ) -> ExportResult:

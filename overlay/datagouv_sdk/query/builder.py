@@ -300,10 +300,6 @@ class Query:
                 q = q.filter(parse_filter_key(key, value))
         return q
 
-    @property
-    def is_aggregation(self) -> bool:
-        return bool(self.aggregates)
-
     def check_shape(self) -> None:
         """What the server refuses whatever the resource: columns with aggregations."""
         if self.selected and self.aggregates:

@@ -148,10 +148,6 @@ class ResourceSchema:
             infos[str(name)] = ColumnInfo(str(name), python_type, ops, f"{name}__sort" in names, aggs)
         return cls(resource_id, infos, None, any_aggregate)
 
-    @property
-    def column_names(self) -> list[str]:
-        return list(self.columns)
-
     def validate(self, query: Query) -> None:
         """UsageError if the server would refuse or misread `query` on this resource."""
         query.check_shape()

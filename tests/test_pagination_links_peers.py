@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
-from datagouv_sdk.pagination import LinkPage, async_link_pager, iter_link_pages, link_pager
+from datagouv_sdk.pagination import LinkPage, link_pager
+from datagouv_sdk.tabular import AsyncMetricsModel, TabularResource
 
-from tests.overlay.conftest import MAIN_UNUSED
+from tests.peers.clients import MAIN_UNUSED
 
 pytestmark = pytest.mark.peer
+
+
+def at(path: str, **params: Any) -> Callable[[int], str]:
+    """render_url for `link_pager`: `path` with `params` and the page number."""
+    return lambda page: str(httpx.URL(path, params={**params, "page": page}))
 
 
 def test_tabular_rows_across_pages_each_once(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]
     expected = tabular_peer.rows["paged"]
-    pages = list(iter_link_pages(tabular_dg.http("tabular"), f"/api/resources/{rid}/data/", {"page_size": 7}))
+    pages = list(
+        link_pager(tabular_dg.http("tabular"), at(f"/api/resources/{rid}/data/", page_size=7)).iter_pages()
+    )
     assert all(isinstance(p, LinkPage) for p in pages)
     assert len(pages) == -(-expected // 7)
     last = pages[-1]
@@ -30,17 +39,19 @@ def test_tabular_rows_across_pages_each_once(tabular_dg: DataGouv, tabular_peer:
 def test_tabular_limit_start_page_and_filters(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]
     http = tabular_dg.http("tabular")
-    assert len(list(link_pager(http, f"/api/resources/{rid}/data/", {"page_size": 5}, limit=12))) == 12
-    rows = list(link_pager(http, f"/api/resources/{rid}/data/", {"page_size": 5, "page": 2}))
+    assert len(list(link_pager(http, at(f"/api/resources/{rid}/data/", page_size=5), limit=12))) == 12
+    rows = list(link_pager(http, at(f"/api/resources/{rid}/data/", page_size=5), start=2))
     assert len(rows) == tabular_peer.rows["paged"] - 5
     assert rows[0]["__id"] == 6 or rows[0]["__id"] > 5
 
 
-def test_page_size_over_50_is_refused_before_any_request(tabular_peer: Any) -> None:
+def test_page_size_over_50_is_refused_before_any_request(tabular_dg: DataGouv, tabular_peer: Any) -> None:
     sent: list[httpx.Request] = []
+    tabular_dg.http("tabular").event_hooks["request"].append(sent.append)
+    with pytest.raises(errors.UsageError, match="page_size=51"):
+        TabularResource(tabular_dg, tabular_peer.resources["paged"]).rows(page_size=51, validate=False)
+    assert sent == []
     with httpx.Client(base_url=tabular_peer.base_url, event_hooks={"request": [sent.append]}) as http:
-        with pytest.raises(errors.UsageError, match="page_size=51"):
-            link_pager(http, f"/api/resources/{tabular_peer.resources['paged']}/data/", {"page_size": 51})
         # And the server would have refused it: the limit is real.
         response = http.get(
             f"/api/resources/{tabular_peer.resources['paged']}/data/", params={"page_size": 51}
@@ -52,13 +63,13 @@ def test_tabular_errors_come_through_typed(tabular_dg: DataGouv, tabular_peer: A
     with pytest.raises(errors.NotFoundError):
         list(
             link_pager(
-                tabular_dg.http("tabular"), f"/api/resources/{tabular_peer.resources['missing']}/data/"
+                tabular_dg.http("tabular"), at(f"/api/resources/{tabular_peer.resources['missing']}/data/")
             )
         )
     with pytest.raises(errors.GoneError):
         list(
             link_pager(
-                tabular_dg.http("tabular"), f"/api/resources/{tabular_peer.resources['deleted']}/data/"
+                tabular_dg.http("tabular"), at(f"/api/resources/{tabular_peer.resources['deleted']}/data/")
             )
         )
 
@@ -67,7 +78,7 @@ def test_metrics_rows_across_pages(tabular_dg: DataGouv, metrics_peer: Any) -> N
     model = "site" if "site" in metrics_peer.rows else next(iter(metrics_peer.rows))
     expected = metrics_peer.rows[model]
     pager = link_pager(
-        tabular_dg.http("metrics"), f"/api/{model}/data/", {"page_size": 10, "metric_month__sort": "asc"}
+        tabular_dg.http("metrics"), at(f"/api/{model}/data/", page_size=10, metric_month__sort="asc")
     )
     first = pager.first_page()
     assert first.total == expected
@@ -82,26 +93,22 @@ async def test_async_links_tabular_and_metrics(tabular_peer: Any, metrics_peer: 
     async with AsyncDataGouv(
         base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url, tabular_url=tabular_peer.base_url
     ) as adg:
-        rows = await async_link_pager(
-            adg.http("tabular"), f"/api/resources/{rid}/data/", {"page_size": 9}
-        ).to_list()
+        rows = await link_pager(adg.http("tabular"), at(f"/api/resources/{rid}/data/", page_size=9)).to_list()
         assert len(rows) == tabular_peer.rows["paged"] == len({r["__id"] for r in rows})
         model = "site" if "site" in metrics_peer.rows else next(iter(metrics_peer.rows))
-        metrics = [
-            r async for r in async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 50})
-        ]
+        metrics = [r async for r in link_pager(adg.http("metrics"), at(f"/api/{model}/data/", page_size=50))]
         assert len(metrics) == metrics_peer.rows[model]
         with pytest.raises(errors.UsageError):
-            async_link_pager(adg.http("metrics"), f"/api/{model}/data/", {"page_size": 100})
+            AsyncMetricsModel(adg, model).rows(page_size=100)
 
 
 def test_prefetch_over_links_keeps_order(tabular_dg: DataGouv, tabular_peer: Any, metrics_peer: Any) -> None:
     rid = tabular_peer.resources["paged"]
-    path, params = f"/api/resources/{rid}/data/", {"page_size": 10, "__id__sort": "asc"}
-    sequential = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), path, params)]
-    prefetched = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), path, params, prefetch=4)]
+    render = at(f"/api/resources/{rid}/data/", page_size=10, __id__sort="asc")
+    sequential = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), render)]
+    prefetched = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), render, prefetch=4)]
     assert prefetched == sequential and len(prefetched) == tabular_peer.rows["paged"] == len(set(prefetched))
-    limited = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), path, params, prefetch=4, limit=25)]
+    limited = [r["__id"] for r in link_pager(tabular_dg.http("tabular"), render, prefetch=4, limit=25)]
     assert limited == sequential[:25]
 
 
@@ -109,9 +116,8 @@ async def test_async_prefetch_over_links(tabular_peer: Any, metrics_peer: Any) -
     async with AsyncDataGouv(
         base_url=MAIN_UNUSED, metrics_url=metrics_peer.base_url, tabular_url=tabular_peer.base_url
     ) as adg:
-        path = "/api/datasets/data/"
-        params = {"page_size": 5, "__id__sort": "asc"}
-        sequential = await async_link_pager(adg.http("metrics"), path, params).to_list()
-        prefetched = await async_link_pager(adg.http("metrics"), path, params, prefetch=3).to_list()
+        render = at("/api/datasets/data/", page_size=5, __id__sort="asc")
+        sequential = await link_pager(adg.http("metrics"), render).to_list()
+        prefetched = await link_pager(adg.http("metrics"), render, prefetch=3).to_list()
     assert [r["__id"] for r in prefetched] == [r["__id"] for r in sequential]
     assert len(prefetched) == metrics_peer.rows["datasets"]

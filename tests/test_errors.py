@@ -318,3 +318,11 @@ def test_decode_json_on_unread_stream_is_a_usage_error() -> None:
     response = httpx.Response(200, stream=httpx.ByteStream(b"{}"), request=REQUEST)
     with pytest.raises(UsageError, match="read"):
         decode_json(response)
+
+
+def test_every_error_class_is_importable_from_the_package() -> None:
+    import datagouv_sdk
+
+    public = [name for name in errors.__all__ if name[0].isupper()]
+    assert public and set(public) <= set(datagouv_sdk.__all__)
+    assert all(getattr(datagouv_sdk, name) is getattr(errors, name) for name in public)

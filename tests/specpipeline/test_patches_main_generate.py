@@ -18,8 +18,8 @@ from datagouv_sdk.codegen.layout import default_layout
 from datagouv_sdk.codegen.normalise import normalise
 from datagouv_sdk.codegen.pipeline import prepare
 
-from tests.codegen.test_patches_main import OPERATIONS, PACKAGES
 from tests.codegen.test_swagger2 import upstream_document
+from tests.specpipeline.test_patches_main import OPERATIONS, PACKAGES
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,15 @@ import io
 from pathlib import Path
 
 import pytest
-from datagouv_sdk import AsyncDataGouv
+from datagouv_sdk import AsyncDataGouv, DataGouv
 from datagouv_sdk.errors import UsageError
 from datagouv_sdk.export import ExportTooLargeError
+from datagouv_sdk.pagination import AsyncPager
 from datagouv_sdk.query import Query, col
-from datagouv_sdk.tabular import AsyncMetricsModel, AsyncTabularResource
+from datagouv_sdk.tabular import AsyncMetricsModel, AsyncTabularResource, MetricsModel, TabularResource
 
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
-from tests.query.test_query_peer import NAMES_IN, TYPED, ids_where, rows_of
+from tests.test_tabular import NAMES_IN, TYPED, ids_where, rows_of
 
 pytestmark = pytest.mark.peer
 
@@ -57,3 +58,37 @@ async def test_async_metrics(metrics_peer: MetricsPeer, tmp_path: Path) -> None:
         assert result.rows == metrics_peer.rows["site"]
         with pytest.raises(UsageError, match="not offered by the Metrics API"):
             [r async for r in model.rows(Query().filter(metric_month__in=["2024-01"]))]
+
+
+async def test_async_twins_answer_what_the_sync_handles_answer(
+    tabular_peer: TabularPeer, metrics_peer: MetricsPeer
+) -> None:
+    # The methods the async side lacked before the shared core (count, iter_csv, schema on Metrics;
+    # columns, swagger_schema on Tabular), and rows() as an AsyncPager like the sync SyncPager.
+    urls = {"tabular_url": tabular_peer.base_url, "metrics_url": metrics_peer.base_url}
+    rid = tabular_peer.resources["typed"]
+    q = Query().filter(col("metric_month") >= "2024-02")
+    with DataGouv(**urls) as dg:
+        model, resource = MetricsModel(dg, "site"), TabularResource(dg, rid)
+        expected = (
+            model.count(q),
+            list(model.iter_csv(q)),
+            model.schema(),
+            resource.columns,
+            resource.swagger_schema(),
+            resource.rows(page_size=2).first_page().items,
+        )
+    async with AsyncDataGouv(**urls) as adg:
+        amodel, aresource = AsyncMetricsModel(adg, "site"), AsyncTabularResource(adg, rid)
+        pager = aresource.rows(page_size=2)
+        assert isinstance(pager, AsyncPager)
+        got = (
+            await amodel.count(q),
+            [row async for row in amodel.iter_csv(q)],
+            await amodel.schema(),
+            await aresource.columns(),
+            await aresource.swagger_schema(),
+            (await pager.first_page()).items,
+        )
+    assert got == expected
+    assert expected[0] == len(expected[1]) > 0

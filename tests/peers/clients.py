@@ -1,4 +1,4 @@
-"""Clients on the real peers, shared by the overlay's peer tests."""
+"""Clients on the real peers (a pytest plugin registered by tests/conftest.py), shared by the peer tests."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from datagouv_sdk.cli import cli
 
-from tests.discovery.conftest import TAG
+from tests.discovery.fixtures import TAG
 from tests.discovery.servers import RecordingServer
 
 pytestmark = pytest.mark.peer

@@ -1,4 +1,4 @@
-"""The transports against a real misbehaving server (tests/overlay/fault_server.py) over real sockets,
+"""The transports against a real misbehaving server (tests/fault_server.py) over real sockets,
 sync and async: 503s, 429 + Retry-After, resets and truncation mid-body, HTML proxy pages, refused
 connections, auth across real redirects. Sleep is injected: nothing here really waits for a retry."""
 
@@ -24,7 +24,7 @@ from datagouv_sdk.errors import (
 from datagouv_sdk.retry import RetryPolicy
 from datagouv_sdk.transport import STREAM_EXTENSION, AsyncDataGouvTransport, DataGouvTransport
 
-from tests.overlay.fault_server import (
+from tests.fault_server import (
     CloseDelimited,
     FaultServer,
     Redirect,

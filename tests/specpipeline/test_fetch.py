@@ -11,7 +11,7 @@ from datagouv_sdk.codegen.errors import SpecFetchError, SpecInvalidError
 from datagouv_sdk.codegen.fetch import MIRROR_ENV, fetch_document, parse_document
 from datagouv_sdk.codegen.sources import Source, load_sources
 
-from .conftest import SpecServer
+from tests.specpipeline.fixtures import SpecServer
 
 
 def _source(name: str, url: str) -> Source:

@@ -12,7 +12,7 @@ from datagouv_sdk.codegen.layout import RepoLayout
 from datagouv_sdk.codegen.lock import load_lock
 from datagouv_sdk.codegen.normalise import canonical_bytes, normalise
 
-from .conftest import SpecServer, run_script
+from tests.specpipeline.fixtures import SpecServer, run_script
 
 
 def _mirror_copy(mirror: Path, tmp_path: Path) -> Path:

@@ -10,7 +10,7 @@ from datagouv_metrics.api.metrics_data_retrieval import get_metrics_by_model
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_tabular.api.data_retrieval import get_resource_data
 
-from tests.overlay.conftest import MAIN_UNUSED
+from tests.peers.clients import MAIN_UNUSED
 
 pytestmark = pytest.mark.peer
 

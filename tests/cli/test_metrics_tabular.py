@@ -18,7 +18,7 @@ from datagouv_sdk.cli import cli
 from datagouv_sdk.cli.output import EXIT_API, EXIT_USAGE
 
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
-from tests.query.test_query_peer import TYPED, rows_of
+from tests.test_tabular import TYPED, rows_of
 
 pytestmark = pytest.mark.peer
 
