@@ -6,6 +6,7 @@
     dgv tabular query RID --groupby category --agg amount:sum
     dgv tabular export RID -o rows.csv [--format csv|json|jsonl|parquet] [--via stream|pages|auto] [--filter …]
     dgv tabular sql RID "SELECT count(*) FROM resource" [--via auto|httpfs|arrow|api] [-o out.parquet]
+    dgv tabular manifest (--dataset ID | --query "SELECT id FROM resources WHERE ...") -o files.jsonl
 
 Filters are ``column__operator=value`` (operators: exact, differs, isnull, isnotnull, contains,
 notcontains, in, notin, less (<=), greater (>=), strictly_less, strictly_greater); a filter without
@@ -371,3 +372,47 @@ def _write_result(con: Any, query: str, output: str) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             part.unlink()
+
+
+@tabular.command("manifest")
+@click.option("--dataset", default=None, help="A dataset id or slug: its tabular resources.")
+@click.option(
+    "--query",
+    "sql",
+    default=None,
+    help="SQL on the synced catalog (dgv catalog sync) returning resource ids, e.g. "
+    "\"SELECT id FROM resources WHERE format = 'csv' AND filesize > 1e9\".",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The catalog store for --query.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The JSON Lines file to write."
+)
+@click.option("--no-columns", is_flag=True, help="Skip the Tabular profiles (one request per resource).")
+@handle_errors
+def tabular_manifest(
+    dataset: str | None, sql: str | None, directory: str | None, output: str, no_columns: bool
+) -> None:
+    """Write a JSON Lines manifest of resource files (hydra's Parquet when published) for Dask, Spark, Ray."""
+    from datagouv_sdk.errors import UsageError
+    from datagouv_sdk.manifest import manifest_for_catalog, manifest_for_dataset, write_manifest
+
+    if (dataset is None) == (sql is None):
+        raise UsageError("give exactly one of --dataset ID or --query SQL")
+    with client_from_ctx() as dg:
+        if dataset is not None:
+            entries = manifest_for_dataset(dg, dataset, columns=not no_columns)
+        else:
+            assert sql is not None
+            entries = manifest_for_catalog(dg, sql, directory, columns=not no_columns)
+    count = write_manifest(entries, output)
+    parquet = sum(1 for e in entries if e["format"] == "parquet")
+    if json_mode():
+        click.echo(json.dumps({"path": output, "entries": count, "parquet": parquet}))
+    else:
+        click.echo(f"wrote {output} ({count} resources, {parquet} as Parquet)")
