@@ -9,6 +9,8 @@ Rows (target → how it is measured):
    `iter_bytes` loop writing the same file, each in its own process (peak RSS from the kernel).
 4. 2,000 items in pages of 50 behind 50 ms of injected server latency: prefetch vs sequential.
 5. regenerating all four packages from the fetched specs: wall time.
+6. a 1,000,000-row resource: hydra's Parquet read (bytes fetched, speed vs paging the API) and the
+   peak memory of a Parquet export (benchmarks/dataframe_rows.py).
 
 Usage: .venv/bin/python benchmarks/run.py [--runs N] [--only 1,2,...] [--export-mb N]
 """
@@ -29,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataframe_rows import bench_parquet
 from harness import (
     ROOT,
     VENV_PY,
@@ -376,7 +379,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=9, help="repetitions per median (default 9)")
-    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated row numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated row numbers")
     parser.add_argument("--export-mb", type=int, default=512, help="size of the export body (default 512)")
     args = parser.parse_args()
     only = {int(x) for x in args.only.split(",")}
@@ -391,6 +394,7 @@ def main() -> int:
         3: lambda: bench_export(args.export_mb, max(5, args.runs // 2)),
         4: lambda: bench_prefetch(args.runs),
         5: bench_regenerate,
+        6: lambda: bench_parquet(max(5, args.runs // 2)),
     }
     for number in sorted(only):
         print(f"  running row {number}…", file=sys.stderr, flush=True)

@@ -14,8 +14,9 @@ keyword argument 'default_cache'``); fsspec turns that into ``FileNotFoundError`
 fails on every http:// URL. And dask first tries each path as a folder: fsspec's ``isdir`` GETs the
 whole file to look for links in it, and ``exists``/``isfile`` GET it too (dropping the body the
 server still sends). `RangeHTTPFileSystem` is fsspec's own class with that keyword dropped,
-``isdir`` answering False and ``exists`` asking with HEAD; reads stay fsspec's (Range requests). Module-level so Dask's distributed workers
-can unpickle it. Needs ``fsspec[http]`` (aiohttp), which the `dask` extra installs.
+``isdir`` answering False and ``exists`` asking with HEAD; reads stay fsspec's (Range requests).
+Module-level so Dask's distributed workers can unpickle it. Needs ``fsspec[http]`` (aiohttp),
+which the `dask` extra installs.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The Tabular API runs a query in PostgreSQL (through PostgREST); hydra's Parquet copy holds the same
 table. `ParquetQuery` answers the same query from the file so that both give the same rows:
 
-- row groups whose statistics (min/max/null count) cannot match the filters are never read
-  (pyarrow's ``split_by_row_group(filter)``), and only the columns the query needs are read;
+- row groups whose statistics (min/max/null count) prove the filters cannot match are never read,
+  and only the columns the query needs are read, a batch at a time;
 - filters follow the API's operators (`query.operators`): ``greater``/``less`` inclusive, ``differs``
   is ``IS DISTINCT FROM`` (NULLs match), ``contains`` is ``ILIKE '%v%'`` (``*`` a wildcard, ``%``,
   ``_`` literal), NULLs never match ``notcontains``/``notin``/comparisons;
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -40,6 +40,7 @@ from datagouv_sdk.query.schema import ResourceSchema
 __all__ = ["ParquetPrecisionWarning", "ParquetQuery", "decode_list", "typed_value"]
 
 ROW_ID = "__id"
+BATCH_ROWS = 16_384  # rows decoded at a time: bounds memory whatever the writer's row groups
 
 
 class ParquetPrecisionWarning(UserWarning):
@@ -118,17 +119,42 @@ class LossyColumns:
         return sorted(used & set(self.columns))
 
 
-class ParquetQuery:
-    """`query` on one Parquet fragment (`pyarrow.dataset` file fragment), for `schema`'s resource."""
+def _row_ids(pa: Any, first: int, count: int) -> Any:
+    arange = getattr(pa, "arange", None)  # pyarrow >= 21; no pandas import (see ParquetQuery.empty)
+    if arange is not None:
+        return arange(first, first + count)
+    return pa.array(range(first, first + count), type=pa.int64())
 
-    def __init__(self, fragment: Any, schema: ResourceSchema, query: Query) -> None:
+
+@attrs.frozen
+class _IdRange:
+    """Row-group "statistics" of the rebuilt ``__id``: its first and last value."""
+
+    min: int
+    max: int
+    has_min_max: bool = True
+    has_null_count: bool = True
+    null_count: int = 0
+
+    @property
+    def num_values(self) -> int:
+        return self.max - self.min + 1
+
+
+class ParquetQuery:
+    """`query` on one Parquet file (a ``pyarrow.parquet.ParquetFile``), for `schema`'s resource.
+
+    Reads with ``pyarrow.parquet`` and ``pyarrow.compute`` only (no ``pyarrow.dataset``: importing it
+    costs ~50 MB of memory, a third of a streamed export's budget)."""
+
+    def __init__(self, parquet_file: Any, schema: ResourceSchema, query: Query) -> None:
         self.pa = require("pyarrow")
         self.pc = require("pyarrow.compute")
-        self.fragment = fragment
+        self.file = parquet_file  # a pyarrow.parquet.ParquetFile
         self.schema = schema
         self.query = query
         self.types = {name: info.python_type for name, info in schema.columns.items()}
-        self.file_schema = fragment.physical_schema
+        self.file_schema = parquet_file.schema_arrow
         self.lossy = self._lossy()
         self.columns = result_columns(schema, query)
         missing = sorted(
@@ -157,7 +183,8 @@ class ParquetQuery:
     def check(self) -> None:
         """UsageError when the file cannot answer like the API (filters/sorts on lossy columns), or
         a filter value does not fit its column (the API would answer 400)."""
-        self._filter_expression(self.query.filters)
+        for f in self.query.filters:
+            self._values(f)
         touched = self.lossy.touched_by(self.query)
         if touched:
             raise UsageError(
@@ -179,94 +206,130 @@ class ParquetQuery:
         return list(dict.fromkeys(names))
 
     # --- filters
-    def _value(self, f: Filter, text: str) -> Any:
-        python_type = self.types.get(f.column, "string")
-        value = typed_value(python_type, text, what=f.key)
-        held = self.pa.int64() if f.column == ROW_ID else self.file_schema.field(f.column).type
-        return self.pa.scalar(value, type=held)
+    def _held(self, column: str) -> Any:
+        return self.pa.int64() if column == ROW_ID else self.file_schema.field(column).type
 
-    def expression(self, f: Filter) -> Any:
-        pc = self.pc
-        field = pc.field(f.column)
-        op, text = f.operator, f.value
+    def _values(self, f: Filter) -> list[Any]:
+        """The filter's value(s) as Python values of the column's type (none for isnull/isnotnull)."""
+        if f.value is None or f.operator in ("contains", "notcontains"):
+            return []
+        python_type = "int" if f.column == ROW_ID else self.types.get(f.column, "string")
+        texts = decode_list(f.value) if f.operator in ("in", "notin") else [f.value]
+        return [typed_value(python_type, text, what=f.key) for text in texts]
+
+    def mask(self, f: Filter, table: Any) -> Any:
+        """A boolean array: the rows of `table` that `f` keeps (NULL where SQL gives NULL)."""
+        pc, pa = self.pc, self.pa
+        column = table.column(f.column)
+        op = f.operator
         if op == "isnull":
-            return field.is_null()
+            return pc.is_null(column)
         if op == "isnotnull":
-            return field.is_valid()
-        assert text is not None
+            return pc.is_valid(column)
         if op in ("contains", "notcontains"):
-            match = pc.match_like(field, _like_pattern(text), ignore_case=True)
-            return match if op == "contains" else ~match
+            assert f.value is not None
+            match = pc.match_like(column, _like_pattern(f.value), ignore_case=True)
+            return match if op == "contains" else pc.invert(match)
+        values = self._values(f)
+        held = self._held(f.column)
         if op in ("in", "notin"):
-            values = [self._value(f, item).as_py() for item in decode_list(text)]
-            held = self.pa.int64() if f.column == ROW_ID else self.file_schema.field(f.column).type
-            member = pc.is_in(field, value_set=self.pa.array(values, type=held))
-            return member if op == "in" else (~member & field.is_valid())
-        value = self._value(f, text)
-        if op == "exact":
-            return field == value
-        if op == "differs":
-            return (field != value) | field.is_null()
-        comparisons = {
-            "less": field <= value,
-            "greater": field >= value,
-            "strictly_less": field < value,
-            "strictly_greater": field > value,
+            member = pc.is_in(column, value_set=pa.array(values, type=held))
+            return member if op == "in" else pc.and_kleene(pc.invert(member), pc.is_valid(column))
+        value = pa.scalar(values[0], type=held)
+        if op == "differs":  # IS DISTINCT FROM: NULL rows match
+            return pc.or_kleene(pc.not_equal(column, value), pc.is_null(column))
+        kernels = {
+            "exact": pc.equal,
+            "less": pc.less_equal,
+            "greater": pc.greater_equal,
+            "strictly_less": pc.less,
+            "strictly_greater": pc.greater,
         }
-        if op in comparisons:
-            return comparisons[op]
-        raise UsageError(f"operator {op!r} cannot be run on Parquet")
+        if op not in kernels:
+            raise UsageError(f"operator {op!r} cannot be run on Parquet")
+        return kernels[op](column, value)
 
-    def _filter_expression(self, filters: Sequence[Filter]) -> Any:
-        expression = None
-        for f in filters:
-            e = self.expression(f)
-            expression = e if expression is None else expression & e
-        return expression
+    def may_match(self, f: Filter, statistics: Any) -> bool:
+        """False only when a row group's statistics prove that no row can pass `f`."""
+        if statistics is None:
+            return True
+        op = f.operator
+        nulls = statistics.null_count if statistics.has_null_count else None
+        if op == "isnull":
+            return nulls is None or nulls > 0
+        if op == "isnotnull":
+            return statistics.num_values > 0 or nulls is None
+        if not statistics.has_min_max or op in ("contains", "notcontains", "notin"):
+            return True
+        low, high = statistics.min, statistics.max
+        try:
+            values = self._values(f)
+            if op == "differs":
+                return not (low == high == values[0] and nulls == 0)
+            if op in ("exact", "in"):
+                return any(low <= v <= high for v in values)
+            checks = {
+                "less": lambda v: low <= v,
+                "strictly_less": lambda v: low < v,
+                "greater": lambda v: high >= v,
+                "strictly_greater": lambda v: high > v,
+            }
+            return checks[op](values[0]) if op in checks else True
+        except (TypeError, ValueError):  # statistics of another type than the value: cannot tell
+            return True
 
     # --- reading
-    def _row_groups(self) -> list[tuple[Any, int]]:
-        """(one-row-group fragment, row offset in the file) for the row groups that may match."""
-        metadata = self.fragment.metadata
-        offsets = [0]
-        for i in range(metadata.num_row_groups):
-            offsets.append(offsets[-1] + metadata.row_group(i).num_rows)
-        file_filters = [f for f in self.query.filters if f.column != ROW_ID]
-        expression = self._filter_expression(file_filters)
-        pieces = (
-            self.fragment.split_by_row_group(filter=expression, schema=self.file_schema)
-            if expression is not None
-            else self.fragment.split_by_row_group(schema=self.file_schema)
-        )
-        out = []
-        for piece in pieces:
-            index = piece.row_groups[0].id
-            out.append((piece, offsets[index]))
+    def _row_groups(self) -> list[tuple[int, int]]:
+        """(row group index, row offset in the file) for the row groups that may match."""
+        metadata = self.file.metadata
+        positions = {name: i for i, name in enumerate(self.file_schema.names)}
+        out, offset = [], 0
+        for index in range(metadata.num_row_groups):
+            group = metadata.row_group(index)
+            keep = True
+            for f in self.query.filters:
+                if f.column == ROW_ID:
+                    keep = keep and self.may_match(f, _IdRange(offset + 1, offset + group.num_rows))
+                elif f.column in positions:
+                    keep = keep and self.may_match(f, group.column(positions[f.column]).statistics)
+            if keep:
+                out.append((index, offset))
+            offset += group.num_rows
         return out
 
     def batches(self, *, limit: int | None = None) -> Iterator[Any]:
-        """Matching rows row group by row group (needed columns only, before sort/aggregation)."""
+        """Matching rows, a batch at a time (needed columns only, before sort/aggregation); memory
+        is bounded by one batch of `BATCH_ROWS` rows, whatever the file's row groups."""
         self.check()
+        pa = self.pa
         needed = self._needed()
         file_columns = [name for name in needed if name != ROW_ID]
-        expression = self._filter_expression(self.query.filters)
         want_id = ROW_ID in needed
         produced = 0
         early_stop = limit is not None and self.query.sorting is None and not self.query.aggregates
-        for piece, offset in self._row_groups():
-            table = piece.to_table(columns=file_columns, use_threads=False)
-            if want_id:
-                ids = self.pa.array(range(offset + 1, offset + 1 + table.num_rows), type=self.pa.int64())
-                table = table.append_column(ROW_ID, ids)
-            if expression is not None:
-                table = table.filter(expression)
-            if early_stop and limit is not None:
-                table = table.slice(0, limit - produced)
-            produced += table.num_rows
-            if table.num_rows:
-                yield table
-            if early_stop and limit is not None and produced >= limit:
-                return
+        for index, offset in self._row_groups():
+            position = offset
+            for batch in self.file.iter_batches(
+                batch_size=BATCH_ROWS, row_groups=[index], columns=file_columns, use_threads=False
+            ):
+                table = pa.Table.from_batches([batch])
+                if want_id:
+                    ids = _row_ids(pa, position + 1, table.num_rows)
+                    table = table.append_column(ROW_ID, ids)
+                position += batch.num_rows
+                keep = None
+                for f in self.query.filters:
+                    mask = self.mask(f, table)
+                    keep = mask if keep is None else self.pc.and_kleene(keep, mask)
+                if keep is not None:
+                    table = table.filter(keep)
+                if early_stop and limit is not None:
+                    table = table.slice(0, limit - produced)
+                produced += table.num_rows
+                if table.num_rows:
+                    yield table
+                if early_stop and limit is not None and produced >= limit:
+                    return
 
     def read(self, *, limit: int | None = None) -> Any:
         """The query's answer as one Arrow table, typed like the API's rows."""
@@ -286,7 +349,9 @@ class ParquetQuery:
         fields = [
             pa.field(ROW_ID, pa.int64()) if n == ROW_ID else self.file_schema.field(n) for n in self._needed()
         ]
-        return pa.schema(fields).empty_table()
+        # Not Schema.empty_table(), nor pa.array() of Python values: both import pandas (+46 MiB of
+        # RSS) through pyarrow's pandas shim, a third of a streamed export's memory budget.
+        return pa.Table.from_batches([], schema=pa.schema(fields))
 
     def _sort(self, table: Any) -> Any:
         sort = self.query.sorting
@@ -330,10 +395,12 @@ class ParquetQuery:
             column = table.column(name)
             if python_type == "json":
                 column = pa.array([canonical_json(v) for v in column.to_pylist()], type=pa.string())
-            elif name in self.lossy.columns:
-                column = column.cast(pa.date32())
             else:
-                column = column.cast(arrow_type(python_type))
+                target = pa.date32() if name in self.lossy.columns else arrow_type(python_type)
+                # Only when needed: the first real cast loads pyarrow's cast kernels (~37 MiB of RSS,
+                # a quarter of a streamed export's memory budget).
+                if column.type != target:
+                    column = column.cast(target)
             arrays.append(column)
             names.append(name)
         touched = sorted(set(names) & set(self.lossy.columns))

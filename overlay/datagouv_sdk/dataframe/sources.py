@@ -31,7 +31,7 @@ import attrs
 
 from datagouv_sdk import errors
 from datagouv_sdk.dataframe._optional import require
-from datagouv_sdk.dataframe.http_file import HttpFileSystem
+from datagouv_sdk.dataframe.http_file import RangeFile
 from datagouv_sdk.dataframe.pushdown import ParquetQuery
 from datagouv_sdk.dataframe.types import result_columns, rows_to_table
 from datagouv_sdk.query.builder import Query
@@ -166,10 +166,13 @@ def parquet_query(
     dg: DataGouv, location: ParquetLocation, schema: ResourceSchema, query: Query
 ) -> ParquetQuery:
     """A `ParquetQuery` on the remote file (its footer read; nothing else yet)."""
+    pa = require("pyarrow")
+    pq = require("pyarrow.parquet")
     local = _local_schema(schema)
     local.validate(query)
-    files = HttpFileSystem(dg.http("main"))
-    return ParquetQuery(files.fragment(location.url), local, query)
+    remote = RangeFile(dg.http("main"), location.url)
+    # pre_buffer: the column chunks a row group needs come in a few coalesced Range requests.
+    return ParquetQuery(pq.ParquetFile(pa.PythonFile(remote, mode="r"), pre_buffer=True), local, query)
 
 
 def _read(
