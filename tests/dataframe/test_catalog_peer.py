@@ -16,12 +16,9 @@ from datagouv_sdk import DataGouv, errors
 from datagouv_sdk.catalog_exports import KINDS, catalog_sql
 from datagouv_sdk.cli import cli
 
+from tests.peers.analysis_fixtures import run_export_job
+
 pytestmark = pytest.mark.peer
-
-
-def run_export_job(udata_peer: Any) -> None:
-    answer = httpx.post(f"{udata_peer.base_url}/_peer/jobs/export-csv", timeout=60)
-    assert answer.status_code == 200 and answer.json()["status"] == "SUCCESS", answer.text
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import dask.dataframe as dd
-import httpx
 import pytest
 from click.testing import CliRunner
 from datagouv_sdk import DataGouv, errors
@@ -16,6 +15,7 @@ from datagouv_sdk.cli import cli
 from datagouv_sdk.dataframe.dask_http import http_filesystem
 from datagouv_sdk.manifest import manifest_for_dataset, parquet_urls, read_manifest, write_manifest
 
+from tests.peers.analysis_fixtures import run_export_job
 from tests.peers.tabular import seed
 
 pytestmark = pytest.mark.peer
@@ -103,8 +103,7 @@ def test_cli_manifest_from_a_dataset_and_from_the_catalog(
         in done.output
     )
 
-    answer = httpx.post(f"{udata_peer.base_url}/_peer/jobs/export-csv", timeout=60)
-    assert answer.status_code == 200
+    run_export_job(udata_peer)
     store = tmp_path / "catalog"
     synced = runner.invoke(cli, ["catalog", "sync", str(store), "--kind", "resources", "--quiet"], env=env)
     assert synced.exit_code == 0, synced.output

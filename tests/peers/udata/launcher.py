@@ -70,7 +70,8 @@ def _add_job_hook(app: object) -> None:
         from udata.core.dataset.tasks import export_csv
 
         result = export_csv.apply()
-        return jsonify({"job": name, "status": result.status})
+        error = None if result.successful() else repr(result.result)
+        return jsonify({"job": name, "status": result.status, "error": error})
 
     app.add_url_rule("/_peer/jobs/<name>", "peer_run_job", run_job, methods=["POST"])  # type: ignore[attr-defined]
 
