@@ -57,6 +57,7 @@ def section_blocks(title: str) -> list[Block]:
 
 BLOCKS = section_blocks("Quickstart")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
+ANALYSIS_BLOCKS = section_blocks("Data analysis")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
 
 
@@ -157,4 +158,79 @@ def test_metrics_and_tabular_example(
 def test_metrics_and_tabular_section_shows_query_validation_and_export() -> None:
     joined = "\n".join(b.code for b in TABULAR_BLOCKS)
     for needle in ("Query()", "col(", ".export(", "errors.UsageError", "MetricsModel("):
+        assert needle in joined, needle
+
+
+@pytest.fixture(scope="module")
+def fresh_exports(analysis_peer: Any, udata_peer: Any) -> Any:
+    """The day's catalog files rebuilt once the Parquet copies' extras are published."""
+    from tests.peers.analysis_fixtures import run_export_job
+
+    run_export_job(udata_peer)
+    return analysis_peer
+
+
+@pytest.fixture
+def analysis_env(fresh_exports: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    analysis_peer = fresh_exports
+    env = {
+        "DATAGOUV_BASE_URL": analysis_peer.main_url,
+        "DATAGOUV_TABULAR_URL": analysis_peer.tabular_url,
+        "RID": analysis_peer.resources["big"],
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("DATAGOUV_API_KEY", "DATAGOUV_METRICS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
+@pytest.mark.parametrize("block", [b for b in ANALYSIS_BLOCKS if b.skip_reason is None], ids=lambda b: b.id)
+def test_data_analysis_example(block: Block, analysis_env: dict[str, str], tmp_path: Path) -> None:
+    if block.lang == "sh":
+        env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **analysis_env}
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block.code],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
+        assert "error:" not in done.stderr
+        assert (tmp_path / "big.parquet").is_file() and (tmp_path / "catalog" / "catalog.duckdb").is_file()
+        manifest = (tmp_path / "files.jsonl").read_text().splitlines()
+        assert len(manifest) >= 4 and all('"format": "parquet"' in line for line in manifest)
+        assert len((tmp_path / "dataset.jsonl").read_text().splitlines()) == 5
+        return
+    out = io.StringIO()
+    code = compile("\n" * (block.line) + block.code, str(README), "exec")
+    with contextlib.redirect_stdout(out):
+        exec(code, {"__name__": "__readme__"})
+    printed = out.getvalue()
+    assert printed.strip(), f"{block.id} printed nothing"
+    if "frame.attrs" in block.code:
+        assert printed.startswith("19 parquet "), printed
+
+
+def test_data_analysis_section_covers_the_issue() -> None:
+    runnable = [b for b in ANALYSIS_BLOCKS if b.skip_reason is None]
+    assert {b.lang for b in runnable} == {"python", "sh"} and len(runnable) >= 4
+    joined = "\n".join(b.code for b in ANALYSIS_BLOCKS)
+    for needle in (
+        "to_pandas(",
+        "to_polars(",
+        "to_arrow(",
+        "to_duckdb(",
+        "export_parquet(",
+        "dgv tabular sql",
+        "dgv catalog sync",
+        "dgv catalog sql",
+        "dgv tabular manifest",
+        "dd.read_parquet(",
+        "ray.data.read_parquet(",
+        "spark",
+    ):
         assert needle in joined, needle
