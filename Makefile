@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install deps specs generate compile peers lint test typecheck bench check-specs update-specs clean
+.PHONY: install deps specs generate compile peers lint test unit typecheck bench check-specs update-specs clean
 
 install: deps specs generate compile ## venv + dependencies + specs + generated clients
 
@@ -23,31 +23,34 @@ generate: ## regenerate generated/* from specs/upstream + specs/patches (checks 
 	$(PY) scripts/generate.py
 
 compile: ## precompile bytecode (this machine sets PYTHONDONTWRITEBYTECODE=1)
-	$(PY) -m compileall -q -j 0 overlay generated
+	$(PY) -m compileall -q -j 0 overlay generated tools
 
 peers: ## the real udata and api_tabular servers, each in its own venv under .peers/
 	$(PY) scripts/install_peers.py
 
-LINTED := overlay tests benchmarks scripts
+LINTED := overlay tools tests benchmarks scripts
 
-typecheck:
+typecheck: ## mypy --strict over overlay, tools, tests, benchmarks, scripts (files in pyproject.toml)
 	$(BIN)/mypy
 
 lint: typecheck ## ruff format --check, ruff check (rules in pyproject.toml), mypy --strict
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/ruff check $(LINTED)
 
-test: peers lint
+test: peers lint ## lint, then the whole suite against the real local peers
 	$(BIN)/pytest
+
+unit: ## the offline suite: no peer server, no PostgreSQL, nothing under .peers/ (`peer` is set by fixture)
+	$(BIN)/pytest -m "not peer"
 
 bench: peers
 	$(PY) benchmarks/run.py
 
 check-specs: ## exit 0: unchanged, 1: upstream changed (diff printed), 2: fetch failed / invalid
-	$(BIN)/dgv specs check
+	$(PY) -m tools.specpipeline check
 
 update-specs: ## accept upstream changes: lock, regenerate, test, CHANGELOG entry
-	$(BIN)/dgv specs update
+	$(PY) -m tools.specpipeline update
 	$(MAKE) generate compile test
 
 clean:

@@ -73,7 +73,8 @@ def interleaved_process_seconds(
     a: Sequence[str], b: Sequence[str], runs: int, env: dict[str, str] | None = None
 ) -> tuple[float, float]:
     """Medians of two commands run alternately, so drift in machine load hits both alike."""
-    sa, sb = [], []
+    sa: list[float] = []
+    sb: list[float] = []
     for argv in (a, b):  # warm the page cache
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     for _ in range(runs):
@@ -102,6 +103,28 @@ def child_peak_rss_mib(argv: Sequence[str], env: dict[str, str] | None = None) -
     if done.returncode != 0 or not lines or not lines[-1].isdigit():
         raise RuntimeError(f"{argv[:3]} failed ({done.returncode}): {' / '.join(lines[-5:])}")
     return wall, int(lines[-1]) / 1024  # %M is KiB
+
+
+def alternated_peak_rss(
+    baseline: Sequence[str], ours: Sequence[str], runs: int, after_ours: Callable[[], None] | None = None
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Run two commands in turn `runs` times (so load drift hits both alike), each under GNU time:
+    (baseline walls, baseline peak RSS MiB, our walls, our peak RSS MiB). `after_ours` runs after
+    each of ours (to check and clean its output)."""
+    base_walls: list[float] = []
+    base_rss: list[float] = []
+    our_walls: list[float] = []
+    our_rss: list[float] = []
+    for _ in range(runs):
+        wall, rss = child_peak_rss_mib(baseline)
+        base_walls.append(wall)
+        base_rss.append(rss)
+        wall, rss = child_peak_rss_mib(ours)
+        our_walls.append(wall)
+        our_rss.append(rss)
+        if after_ours is not None:
+            after_ours()
+    return base_walls, base_rss, our_walls, our_rss
 
 
 def self_peak_rss_mib() -> float:

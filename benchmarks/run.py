@@ -9,25 +9,32 @@ Rows (target → how it is measured):
    `iter_bytes` loop writing the same file, each in its own process (peak RSS from the kernel).
 4. 2,000 items in pages of 50 behind 50 ms of injected server latency: prefetch vs sequential.
 5. regenerating all four packages from the fetched specs: wall time.
-6. a 1,000,000-row resource: hydra's Parquet read (bytes fetched, speed vs paging the API) and the
+6. a via="pages" export of the 10,000-row resource from the real api_tabular 0.4.1 peer (configured
+   as production: pages of up to 200 rows) with the learned page size vs pages of 50 (the old
+   hard-coded size, and Metrics' limit): data requests and seconds, alternated medians.
+8. a 1,000,000-row resource: hydra's Parquet read (bytes fetched, speed vs paging the API) and the
    peak memory of a Parquet export (benchmarks/dataframe_rows.py).
 
-Usage: .venv/bin/python benchmarks/run.py [--runs N] [--only 1,2,...] [--export-mb N]
+Usage: .venv/bin/python benchmarks/run.py [--runs N] [--only 1,2,...] [--export-mb N] [--upload-mb N]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,7 +43,7 @@ from harness import (
     ROOT,
     VENV_PY,
     Row,
-    child_peak_rss_mib,
+    alternated_peak_rss,
     interleaved_process_seconds,
     median_seconds,
     print_table,
@@ -253,19 +260,22 @@ def bench_export(megabytes: int, runs: int) -> list[Row]:
 
     _CsvHandler.min_bytes = megabytes * 1024 * 1024
     rid = "aaaaaaaa-1111-bbbb-2222-cccccccccccc"
-    raw_walls, our_walls, raw_rss, our_rss, complete = [], [], [], [], True
+    complete = True
     with _serve(_CsvHandler) as base, tempfile.TemporaryDirectory(prefix="dgv-bench-") as tmp:
         url = f"{base}/api/resources/{rid}/data/csv/"
         raw_out, our_out = os.path.join(tmp, "raw.csv"), os.path.join(tmp, "ours.csv")
-        for _ in range(runs):  # alternated, so load drift hits both alike
-            wall, rss = child_peak_rss_mib([VENV_PY, "-c", _RAW_EXPORT, url, raw_out])
-            raw_walls.append(wall)
-            raw_rss.append(rss)
-            wall, rss = child_peak_rss_mib([VENV_PY, "-c", _OUR_EXPORT, base, rid, our_out])
-            our_walls.append(wall)
-            our_rss.append(rss)
+
+        def check() -> None:
+            nonlocal complete
             complete = complete and os.path.getsize(our_out) == _CsvHandler.body_size()
             os.unlink(our_out)
+
+        raw_walls, raw_rss, our_walls, our_rss = alternated_peak_rss(
+            [VENV_PY, "-c", _RAW_EXPORT, url, raw_out],
+            [VENV_PY, "-c", _OUR_EXPORT, base, rid, our_out],
+            runs,
+            check,
+        )
     note = "" if complete else "our export did not produce the full file"
     mb = _CsvHandler.body_size() / 1024 / 1024
     return [
@@ -374,13 +384,196 @@ def bench_regenerate() -> list[Row]:
     return [Row("5. regenerate all four packages (wall, s)", wall, 30.0, "s", "abs_lt", 30.0)]
 
 
+# --- 6. pages export: the learned page size ------------------------------------------------------------
+
+
+def bench_tabular_pages(runs: int) -> list[Row]:
+    import httpx
+
+    sys.path.insert(0, ROOT)
+    from datagouv_sdk import DataGouv
+    from datagouv_sdk.tabular import TabularResource
+
+    from tests.peers.tabular import seed
+    from tests.peers.tabular.launcher import TabularStack
+
+    stack = TabularStack()
+    try:
+        stack.start_database()
+        base = stack.start_app("tabular")
+        requests: dict[int | None, int] = {}
+
+        def export(page_size: int | None) -> None:
+            with DataGouv(base_url="http://127.0.0.1:9/unused", tabular_url=base) as dg:
+                sent: list[httpx.URL] = []
+                dg.http("tabular").event_hooks["request"].append(lambda r: sent.append(r.url))
+                resource = TabularResource(dg, seed.RESOURCES["large"])
+                with tempfile.TemporaryDirectory() as tmp:
+                    result = _pages_export(resource, page_size, os.path.join(tmp, "large.csv"))
+                if result != 10_000:
+                    raise AssertionError(f"page_size={page_size}: {result} rows exported, expected 10000")
+                requests[page_size] = sum(1 for u in sent if u.path.endswith("/data/"))
+
+        seconds = _alternated_medians({"200": lambda: export(None), "50": lambda: export(50)}, runs)
+    finally:
+        stack.stop()
+    return [
+        Row(
+            "6. pages export of 10,000 rows: data requests, learned size (200) vs 50",
+            requests[None],
+            requests[50],
+            "req",
+            "le",
+            0.25,
+        ),
+        Row(
+            "6. pages export of 10,000 rows: seconds, learned size (200) vs 50",
+            seconds["200"],
+            seconds["50"],
+            "s",
+            "le",
+            1.0,
+        ),
+    ]
+
+
+def _pages_export(resource: Any, page_size: int | None, dest: str) -> int:
+    """What `export(via="pages")` does, with the page size forced (50: the old fixed size)."""
+    from datagouv_sdk.export.files import write_rows
+
+    if page_size is None:
+        return int(resource.export(dest, via="pages", validate=False).rows or 0)
+    result = write_rows(dest, resource.rows(page_size=page_size, validate=False), "csv")
+    return int(result.rows or 0)
+
+
+# --- 7. chunked upload ------------------------------------------------------------------------------
+
+
+class _UploadSink(BaseHTTPRequestHandler):
+    """udata's upload protocol, minus the storage: parts (in order) are hashed as they arrive, the
+    assembling request answers with the size and SHA-1 of what was received (which the SDK checks);
+    GET of the dataset answers an empty resource list. Bodies are read whole: this process is not
+    the one measured."""
+
+    protocol_version = "HTTP/1.1"
+    uploads: ClassVar[dict[str, tuple[int, int, Any]]] = {}  # uuid -> (next part, size so far, sha1)
+    lock = threading.Lock()
+
+    def _reply(self, status: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._reply(200, {"id": "bench", "resources": []})
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        kind = self.headers.get("Content-Type", "")
+        fields: dict[str, str] = {}
+        data = None
+        if kind.startswith("application/x-www-form-urlencoded"):
+            fields = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        else:
+            boundary = b"--" + re.search(r"boundary=([^;]+)", kind).group(1).encode()  # type: ignore[union-attr]
+            for piece in body.split(boundary)[1:-1]:
+                head, _, value = piece[2:].partition(b"\r\n\r\n")
+                name = re.search(rb'name="([^"]+)"', head).group(1).decode()  # type: ignore[union-attr]
+                if b"filename=" in head:
+                    data = value[:-2]
+                else:
+                    fields[name] = value[:-2].decode()
+        if int(fields.get("totalparts") or 1) <= 1:
+            assert data is not None
+            return self._reply(201, _sink_resource(len(data), hashlib.sha1(data).hexdigest()))
+        with self.lock:
+            upload = self.uploads.get(fields["uuid"], (0, 0, hashlib.sha1()))
+            if data is None:
+                self.uploads.pop(fields["uuid"], None)
+                return self._reply(201, _sink_resource(upload[1], upload[2].hexdigest()))
+            if int(fields["partindex"]) != upload[0] or len(data) != int(fields["chunksize"]):
+                return self._reply(500, {"message": "part out of order or of the wrong size"})
+            upload[2].update(data)
+            self.uploads[fields["uuid"]] = (upload[0] + 1, upload[1] + len(data), upload[2])
+        self._reply(200, {"success": True, "error": None})
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _sink_resource(size: int, sha1: str) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "filesize": size, "checksum": {"type": "sha1", "value": sha1}}
+
+
+_RAW_UPLOAD = """
+import math, os, sys, uuid, httpx
+base, path = sys.argv[1], sys.argv[2]
+size, chunk = os.path.getsize(path), 8 << 20
+form = {"uuid": str(uuid.uuid4()), "filename": "bench.bin", "totalparts": str(math.ceil(size / chunk))}
+with httpx.Client(base_url=base, timeout=60) as c, open(path, "rb") as f:
+    for index in range(math.ceil(size / chunk)):
+        data = f.read(chunk)
+        part = {**form, "partindex": str(index), "chunksize": str(len(data))}
+        c.post("datasets/d/upload/", data=part, files={"file": ("bench.bin", data)}).raise_for_status()
+    assert c.post("datasets/d/upload/", data=form).json()["filesize"] == size
+"""
+
+_OUR_UPLOAD = """
+import os, sys
+from datagouv_sdk import DataGouv
+from datagouv_sdk.uploads import upload_resource
+base, path, state = sys.argv[1], sys.argv[2], sys.argv[3]
+with DataGouv(base_url=base, api_key="bench") as dg:
+    resource = upload_resource(dg, "d", path, chunk_size=8 << 20, state_dir=state)
+    assert resource["filesize"] == os.path.getsize(path)
+"""
+
+
+def bench_upload(megabytes: int, runs: int) -> list[Row]:
+    import statistics
+
+    with _serve(_UploadSink) as base, tempfile.TemporaryDirectory(prefix="dgv-bench-") as tmp:
+        source = os.path.join(tmp, "bench.bin")
+        with open(source, "wb") as out:  # sparse: reads cost no disk, the client's work is all there is
+            out.truncate(megabytes * 1024 * 1024)
+        raw_walls, raw_rss, our_walls, our_rss = alternated_peak_rss(
+            [VENV_PY, "-c", _RAW_UPLOAD, base, source], [VENV_PY, "-c", _OUR_UPLOAD, base, source, tmp], runs
+        )
+    mib = megabytes
+    return [
+        Row(
+            f"7. upload {mib} MiB in 8 MiB parts: peak RSS (raw loop: context)",
+            max(our_rss),
+            max(raw_rss),
+            "MiB",
+            "abs_lt",
+            100,
+        ),
+        Row(
+            f"7. upload {mib} MiB: throughput vs raw loop (median; ours hashes)",
+            mib / statistics.median(our_walls),
+            mib / statistics.median(raw_walls),
+            "MiB/s",
+            "info",
+            0,
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=9, help="repetitions per median (default 9)")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated row numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="comma-separated row numbers")
     parser.add_argument("--export-mb", type=int, default=512, help="size of the export body (default 512)")
+    parser.add_argument(
+        "--upload-mb", type=int, default=1024, help="size of the uploaded file (default 1024)"
+    )
     args = parser.parse_args()
     only = {int(x) for x in args.only.split(",")}
     print(
@@ -388,13 +581,15 @@ def main() -> int:
         f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '(unset)')}, runs={args.runs}"
     )
     rows: list[Row] = []
-    steps = {
+    steps: dict[int, Callable[[], list[Row]]] = {
         1: lambda: bench_imports(args.runs),
         2: lambda: bench_typed_page(max(25, 3 * args.runs)),  # server noise: more samples
         3: lambda: bench_export(args.export_mb, max(5, args.runs // 2)),
         4: lambda: bench_prefetch(args.runs),
         5: bench_regenerate,
-        6: lambda: bench_parquet(max(5, args.runs // 2)),
+        6: lambda: bench_tabular_pages(max(3, args.runs // 3)),
+        7: lambda: bench_upload(args.upload_mb, max(3, args.runs // 3)),
+        8: lambda: bench_parquet(max(5, args.runs // 2)),
     }
     for number in sorted(only):
         print(f"  running row {number}…", file=sys.stderr, flush=True)

@@ -1,6 +1,24 @@
-"""Shared fixtures. The real peers' fixtures live in tests/peers/ and are registered here, with the
-clients on them, the discovery fixtures (used by tests/discovery/ and tests/cli/) and the spec
-pipeline fixtures (used by tests/specpipeline/ and tests/codegen/)."""
+"""Shared fixtures and the `peer` marker.
+
+The real peers' fixtures live in tests/peers/ and are registered here, with the clients on them, the
+discovery fixtures (used by tests/discovery/ and tests/cli/) and the spec pipeline fixtures (used by
+tests/specpipeline/ and tests/codegen/).
+
+`peer` is never written by hand: a test is marked when its fixture closure reaches one of
+`PEER_FIXTURES` (every fixture the peer plugins tests/peers/*_fixtures.py define, found by reading
+them, so a new peer needs no registration; plus two peers defined elsewhere), and `pytest -m "not
+peer"` (`make unit`) runs exactly the tests that need no peer server, no PostgreSQL and nothing
+under .peers/ (no network either).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 pytest_plugins = [
     "tests.peers.udata_fixtures",
@@ -10,3 +28,55 @@ pytest_plugins = [
     "tests.discovery.fixtures",
     "tests.specpipeline.fixtures",
 ]
+
+ROOT = Path(__file__).resolve().parents[1]
+# The offline spec mirror: $DATAGOUV_SPECS_MIRROR (as CI sets it), else shared/specs beside the checkout.
+SPECS_MIRROR = Path(os.environ.get("DATAGOUV_SPECS_MIRROR") or ROOT.parent / "shared" / "specs")
+
+
+def _fixtures_defined_in(path: Path) -> set[str]:
+    """Names of the functions decorated with @pytest.fixture(...) in a module, read without importing it."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if ast.unparse(target) == "pytest.fixture":
+                    names.add(node.name)
+    return names
+
+
+# The peer plugins' fixtures (udata, the api_tabular stacks, ...), the udata 17.10 venv (drift) and
+# npm's swagger2openapi (the converter's oracle, installed from the npm registry into .peers/npm/).
+PEER_FIXTURES = frozenset(
+    {"udata_17_10_spec", "swagger2openapi"}.union(
+        *(_fixtures_defined_in(path) for path in sorted((ROOT / "tests" / "peers").glob("*_fixtures.py")))
+    )
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the mark plugin deselects by `-m`
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PEER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.peer)
+
+
+@pytest.fixture(scope="session")
+def specs_mirror() -> Path:
+    """The shared offline mirror of the upstream specs (read-only), with its history/ folder."""
+    if not (SPECS_MIRROR / "tabular.yaml").is_file() or not (SPECS_MIRROR / "history").is_dir():
+        pytest.fail(
+            f"offline spec mirror (with history/) not found at {SPECS_MIRROR} (DATAGOUV_SPECS_MIRROR)"
+        )
+    return SPECS_MIRROR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's cache folder, for the whole session: chunked uploads keep their resume state there
+    (uploads.py), and a test must never leave one in the real ~/.cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder

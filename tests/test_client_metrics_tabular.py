@@ -12,8 +12,6 @@ from datagouv_tabular.api.data_retrieval import get_resource_data
 
 from tests.peers.clients import MAIN_UNUSED
 
-pytestmark = pytest.mark.peer
-
 
 def test_metrics_typed_page(tabular_dg: DataGouv, metrics_peer: Any) -> None:
     page = tabular_dg.call(get_metrics_by_model.sync_detailed, "site", page_size=5)
@@ -35,8 +33,12 @@ def test_tabular_typed_page_and_errors(tabular_dg: DataGouv, tabular_peer: Any) 
         tabular_dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["missing"]))
     with pytest.raises(errors.GoneError):
         tabular_dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["deleted"]))
-    with pytest.raises(errors.BadRequestError) as caught:  # the server's own refusal of page_size > 50
-        tabular_dg.call(get_resource_data.sync_detailed, UUID(tabular_peer.resources["paged"]), page_size=51)
+    with pytest.raises(errors.BadRequestError) as caught:  # the server's own refusal of a larger page
+        tabular_dg.call(
+            get_resource_data.sync_detailed,
+            UUID(tabular_peer.resources["paged"]),
+            page_size=tabular_peer.page_size_max + 1,
+        )
     assert caught.value.details  # api_tabular's {"errors": [...]} list
 
 

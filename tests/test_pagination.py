@@ -203,7 +203,8 @@ def test_link_page_from_body_and_rebased_next_link() -> None:
         return httpx.Response(200, json={"data": [{"n": n}], "links": {"next": nxt}, "meta": {"page": n}})
 
     with httpx.Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(handler)) as http:
-        assert [row["n"] for row in link_pager(http, lambda n: f"/api/x/?page={n}&page_size=1")] == [1, 2, 3]
+        pager: SyncPager[dict[str, Any]] = link_pager(http, lambda n: f"/api/x/?page={n}&page_size=1")
+        assert [row["n"] for row in pager] == [1, 2, 3]
     assert all(url.startswith("http://127.0.0.1:9/api/x/") for url in seen), seen
 
 
@@ -222,7 +223,8 @@ def test_link_pager_takes_only_the_page_number_from_the_link() -> None:
         return f"/api/x/?name__exact=a%26b%2Bc&page={n}"
 
     with httpx.Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(handler)) as http:
-        assert [row["n"] for row in link_pager(http, render, start=1)] == [1, 2]
+        pager: SyncPager[dict[str, Any]] = link_pager(http, render, start=1)
+        assert [row["n"] for row in pager] == [1, 2]
     assert seen == ["name__exact=a%26b%2Bc&page=1", "name__exact=a%26b%2Bc&page=2"]
     assert page_number(PageInfo(url="http://h/x?page=7")) == 7 and page_number(PageInfo(page=3)) == 3
     with pytest.raises(errors.ResponseDecodeError, match="no usable page number"):
@@ -265,7 +267,7 @@ def test_numbered_page_reads_each_generated_package_unset_as_absent() -> None:
     from datagouv_main_v2.models.dataset_page import DatasetPage as DatasetPageV2
 
     for model in (DatasetPage(page=2, page_size=10, total=0), DatasetPageV2(page=2, page_size=10, total=0)):
-        page = NumberedPage.from_body(model)
+        page: NumberedPage[object] = NumberedPage.from_body(model)
         assert (page.page, page.items, page.next_page) == (2, [], None)
         assert page.next_page_info() is None
 

@@ -10,8 +10,6 @@ import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
 from datagouv_sdk.pagination import NumberedPage, PageInfo
 
-pytestmark = pytest.mark.peer
-
 
 def test_all_datasets_across_pages_of_5_each_once(dg: DataGouv, udata_peer: Any) -> None:
     pager = dg.datasets.list(page_size=5, raw=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -21,8 +22,6 @@ from typing import Any
 
 import pytest
 from datagouv_sdk import DataGouv
-
-pytestmark = pytest.mark.peer
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -56,6 +55,7 @@ def section_blocks(title: str) -> list[Block]:
 
 
 BLOCKS = section_blocks("Quickstart")
+BIG_FILES_BLOCKS = section_blocks("Big files")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
 ANALYSIS_BLOCKS = section_blocks("Data analysis")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
@@ -96,13 +96,33 @@ def peer_env(udata_peer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     return env
 
 
-@pytest.mark.parametrize("block", [b for b in RUNNABLE if b.lang == "python"], ids=lambda b: b.id)
-def test_python_example(block: Block, peer_env: dict[str, str]) -> None:
+def run_python(block: Block) -> str:
+    """Run a python block (line numbers as in README.md); what it printed."""
     out = io.StringIO()
     code = compile("\n" * (block.line) + block.code, str(README), "exec")
     with contextlib.redirect_stdout(out):
         exec(code, {"__name__": "__readme__"})
-    printed = out.getvalue()
+    return out.getvalue()
+
+
+def run_shell(block: Block, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a sh block with bash -euo pipefail; it must succeed without an `error:` line."""
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block.code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
+    assert "error:" not in done.stderr
+    return done
+
+
+@pytest.mark.parametrize("block", [b for b in RUNNABLE if b.lang == "python"], ids=lambda b: b.id)
+def test_python_example(block: Block, peer_env: dict[str, str]) -> None:
+    printed = run_python(block)
     if "print(" in block.code:
         assert printed.strip(), f"{block.id} printed nothing"
     assert "None" not in printed.split(), f"{block.id} printed a None: {printed}"
@@ -119,16 +139,7 @@ def test_shell_example(block: Block, peer_env: dict[str, str], udata_peer: Any) 
         **peer_env,
     }
     try:
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", block.code],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
-        assert "error:" not in done.stderr
+        done = run_shell(block, env)
         assert "Qualité de l'air en Bretagne" in done.stdout
         with DataGouv(base_url=udata_peer.base_url) as anon:
             titles = [r["title"] for r in anon.datasets.get(dataset, raw=True)["resources"]]
@@ -136,6 +147,41 @@ def test_shell_example(block: Block, peer_env: dict[str, str], udata_peer: Any) 
     finally:
         with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
             dg.datasets.delete(dataset)
+
+
+@pytest.mark.parametrize("block", BIG_FILES_BLOCKS, ids=lambda b: b.id)
+def test_big_files_example(
+    block: Block, peer_env: dict[str, str], udata_peer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert block.skip_reason is None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if block.lang == "python":
+        printed = run_python(block).splitlines()
+        assert sum("bytes acknowledged" in line for line in printed) >= 3  # parts, not one request
+        assert any(line.startswith("uploaded measures.csv") for line in printed), printed
+        return
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+        dataset = dg.datasets.create({"title": "README big files", "description": "d"}, raw=True)["id"]
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "DATASET": dataset, **peer_env}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    try:
+        done = run_shell(block, env)
+        assert "note: uploaded numbers.csv" in done.stderr
+        with DataGouv(base_url=udata_peer.base_url) as anon:
+            (resource,) = anon.datasets.get(dataset, raw=True)["resources"]
+        assert (
+            resource["title"] == "numbers.csv"
+            and resource["filesize"] == (tmp_path / "numbers.csv").stat().st_size
+        )
+    finally:
+        with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+            dg.datasets.delete(dataset)
+
+
+def test_big_files_section_shows_parts_resume_and_the_cli() -> None:
+    joined = "\n".join(b.code for b in BIG_FILES_BLOCKS)
+    for needle in ("chunk_size=", "resume=True", "progress=", "on_event=", "--resume", "--chunk-size"):
+        assert needle in joined, needle
 
 
 @pytest.mark.parametrize("block", TABULAR_BLOCKS, ids=lambda b: b.id)
@@ -146,11 +192,7 @@ def test_metrics_and_tabular_example(
     monkeypatch.setenv("DATAGOUV_TABULAR_URL", tabular_peer.base_url)
     monkeypatch.setenv("DATAGOUV_METRICS_URL", metrics_peer.base_url)
     monkeypatch.chdir(tmp_path)
-    out = io.StringIO()
-    code = compile("\n" * (block.line) + block.code, str(README), "exec")
-    with contextlib.redirect_stdout(out):
-        exec(code, {"__name__": "__readme__"})
-    printed = out.getvalue()
+    printed = run_python(block)
     assert printed.strip(), f"{block.id} printed nothing"
     assert "None" not in printed.split(), f"{block.id} printed a None: {printed}"
 
@@ -170,10 +212,15 @@ def fresh_exports(analysis_peer: Any, udata_peer: Any) -> Any:
     return analysis_peer
 
 
+def fresh_exports_resources(env: dict[str, str]) -> list[str]:
+    return [str(rid) for rid in json.loads(env["ANALYSIS_RESOURCES"])]
+
+
 @pytest.fixture
 def analysis_env(fresh_exports: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     analysis_peer = fresh_exports
     env = {
+        "ANALYSIS_RESOURCES": json.dumps(sorted(analysis_peer.resources.values())),
         "DATAGOUV_BASE_URL": analysis_peer.main_url,
         "DATAGOUV_TABULAR_URL": analysis_peer.tabular_url,
         "RID": analysis_peer.resources["big"],
@@ -203,7 +250,8 @@ def test_data_analysis_example(block: Block, analysis_env: dict[str, str], tmp_p
         assert (tmp_path / "big.parquet").is_file() and (tmp_path / "catalog" / "catalog.duckdb").is_file()
         manifest = (tmp_path / "files.jsonl").read_text().splitlines()
         assert len(manifest) >= 4 and all('"format": "parquet"' in line for line in manifest)
-        assert len((tmp_path / "dataset.jsonl").read_text().splitlines()) == 5
+        dataset_lines = (tmp_path / "dataset.jsonl").read_text().splitlines()
+        assert len(dataset_lines) == len(fresh_exports_resources(analysis_env))
         return
     out = io.StringIO()
     code = compile("\n" * (block.line) + block.code, str(README), "exec")

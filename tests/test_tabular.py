@@ -17,8 +17,6 @@ from datagouv_sdk.tabular import MetricsModel, TabularResource
 from tests.peers.tabular import seed
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
-pytestmark = pytest.mark.peer
-
 TYPED = next(t for t in seed.TABLES if t.name == "typed")
 PAGED = next(t for t in seed.TABLES if t.name == "paged")
 AGG = next(t for t in seed.TABLES if t.name == "aggregatable")

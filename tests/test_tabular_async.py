@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv
@@ -16,8 +17,6 @@ from datagouv_sdk.tabular import AsyncMetricsModel, AsyncTabularResource, Metric
 
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 from tests.test_tabular import NAMES_IN, TYPED, ids_where, rows_of
-
-pytestmark = pytest.mark.peer
 
 
 async def test_async_rows_filters_typed_and_validation(tabular_peer: TabularPeer) -> None:
@@ -65,7 +64,7 @@ async def test_async_twins_answer_what_the_sync_handles_answer(
 ) -> None:
     # The methods the async side lacked before the shared core (count, iter_csv, schema on Metrics;
     # columns, swagger_schema on Tabular), and rows() as an AsyncPager like the sync SyncPager.
-    urls = {"tabular_url": tabular_peer.base_url, "metrics_url": metrics_peer.base_url}
+    urls: dict[str, Any] = {"tabular_url": tabular_peer.base_url, "metrics_url": metrics_peer.base_url}
     rid = tabular_peer.resources["typed"]
     q = Query().filter(col("metric_month") >= "2024-02")
     with DataGouv(**urls) as dg:

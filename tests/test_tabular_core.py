@@ -33,6 +33,7 @@ class Server:
     def __init__(self) -> None:
         self.paths: Counter[str] = Counter()
         self.queries: list[dict[str, str]] = []
+        self.page_size_max = 200
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -47,6 +48,10 @@ class Server:
             return httpx.Response(200, text="\n".join(lines) + "\n", headers={"content-type": "text/csv"})
         if path.endswith("/data/"):
             page, size = int(request.url.params.get("page", 1)), int(request.url.params["page_size"])
+            if size > self.page_size_max:
+                detail = f"Page size exceeds allowed maximum: {self.page_size_max}"
+                errors_ = [{"code": None, "title": "Invalid query string", "detail": detail}]
+                return httpx.Response(400, json={"errors": errors_})
             data = ROWS[(page - 1) * size : page * size]
             more = page * size < len(ROWS)
             links = {"next": f"http://elsewhere/{path}?page={page + 1}" if more else None}
@@ -94,24 +99,29 @@ async def test_the_async_twin_shares_the_same_cache_rules(server: Server) -> Non
     assert server.paths[f"/api/resources/{RID}/profile/"] == 1
 
 
-def test_page_size_defaults_to_the_one_limit_and_is_checked_before_any_request(
+def test_page_size_defaults_to_the_largest_the_server_accepts_and_is_learned(
     dg: DataGouv, server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     resource = TabularResource(dg, RID)
-    assert resource.max_page_size() == 50 == MetricsModel(dg, "site").max_page_size()
+    # production's limits until a server says otherwise: Tabular 200, Metrics 50
+    assert (resource.max_page_size(), MetricsModel(dg, "site").max_page_size()) == (200, 50)
     list(resource.rows(validate=False))
-    assert server.queries[-1]["page_size"] == "50"
-    for bad in (0, 51):
-        with pytest.raises(errors.UsageError, match=f"page_size={bad} is out of range.*1 to 50"):
-            resource.rows(page_size=bad, validate=False)
+    assert server.queries[-1]["page_size"] == "200"
+    with pytest.raises(errors.UsageError, match="page_size=0 is out of range"):
+        resource.rows(page_size=0, validate=False)
     assert len(server.queries) == 1
-    # One place decides it: raising the Tabular limit changes the default and what is accepted.
-    monkeypatch.setitem(tabular_module.PAGE_SIZE_MAX, "tabular", 200)
-    list(resource.rows(page_size=200, validate=False))
-    list(resource.rows(validate=False))
-    assert [q["page_size"] for q in server.queries[1:]] == ["200", "200"]
-    with pytest.raises(errors.UsageError, match="1 to 50"):
-        MetricsModel(dg, "site").rows(page_size=51)
+    # a server configured lower names its limit in a 400: a size left to the SDK follows it ...
+    server.page_size_max = 50
+    assert len(list(TabularResource(dg, RID).rows(validate=False))) == len(ROWS)
+    assert [q["page_size"] for q in server.queries[1:]] == ["200", "50"]
+    assert resource.max_page_size() == 50
+    # ... and a size the caller asks for above it is refused before sending
+    with pytest.raises(errors.UsageError, match="page_size=51 is above this Tabular server's maximum of 50"):
+        resource.rows(page_size=51, validate=False)
+    assert len(server.queries) == 3
+    # One place decides the default for a server not heard from yet.
+    monkeypatch.setitem(tabular_module.PAGE_SIZE_MAX, "metrics", 20)
+    assert MetricsModel(dg, "site").max_page_size() == 20
 
 
 def test_rows_follow_only_the_page_number_of_links_next(dg: DataGouv, server: Server) -> None:

@@ -14,7 +14,6 @@ from datagouv_sdk.tabular import TabularResource
 
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
 
-pytestmark = pytest.mark.peer
 PACKAGE = "paged_resource_client"
 
 

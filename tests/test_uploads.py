@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, errors
-from datagouv_sdk.uploads import aupload_resource, upload_resource
-
-pytestmark = pytest.mark.peer
+from datagouv_sdk.uploads import UploadEvent, aupload_resource, upload_resource
 
 
 @pytest.fixture
@@ -84,7 +83,7 @@ def test_upload_errors(dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: A
 
 
 async def test_async_upload_chunked_and_single(dataset: str, tmp_path: Path, udata_peer: Any) -> None:
-    # Two names: udata answers 500 to the same file name uploaded twice to a dataset in one second.
+    # Two names: udata keeps one file of a name per dataset and second (the second would wait a second).
     paths = [_csv(tmp_path, "async-chunked.csv", 1000), _csv(tmp_path, "async-single.csv", 1000)]
     async with AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as adg:
         chunked = await aupload_resource(adg, dataset, paths[0], chunk_size=4096)
@@ -92,3 +91,27 @@ async def test_async_upload_chunked_and_single(dataset: str, tmp_path: Path, uda
     for resource, path in zip((chunked, single), paths, strict=False):
         assert resource["filesize"] == path.stat().st_size
         assert _served(resource, udata_peer) == path.read_bytes()
+
+
+def test_same_name_twice_in_one_second_both_land(dg: DataGouv, dataset: str, tmp_path: Path) -> None:
+    # udata stores files at <slug>/<UTC second>/<name> without overwrite: the second upload of a name
+    # in the same second answers 500 (FileExists). Not a duplicate: it is re-sent a second later.
+    path = _csv(tmp_path, "twice.csv", 5)
+    events: list[UploadEvent] = []
+    time.sleep(1.02 - time.time() % 1)  # start both at the beginning of a second (~30 ms each)
+    first = upload_resource(dg, dataset, path)
+    second = upload_resource(dg, dataset, path, on_event=events.append)
+    assert first["id"] != second["id"] and first["url"] != second["url"]
+    assert {r["id"] for r in dg.resources.list(dataset, raw=True)} == {first["id"], second["id"]}
+    assert [e.kind for e in events] == ["retry"] and "status 500" in events[0].message
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1000])
+def test_names_with_quotes_and_accents(
+    dg: DataGouv, dataset: str, tmp_path: Path, udata_peer: Any, chunk_size: int | None
+) -> None:
+    path = _csv(tmp_path, "x.csv", 300)
+    name = 'Qualité "de l\'air" été.csv'  # quoted in the part header, raw in the chunked form field
+    resource = upload_resource(dg, dataset, path, filename=name, chunk_size=chunk_size)
+    assert resource["title"] == "qualite-de-lair-ete.csv"  # udata's own normalisation of the name
+    assert _served(resource, udata_peer) == path.read_bytes()

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from typing import Self
 
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
-    from datagouv_sdk.uploads import UploadProgress
+    from datagouv_sdk.uploads import UploadEvent, UploadProgress
 
 __all__ = ["COLLECTIONS", "Ops", "collection"]
 
@@ -214,8 +214,12 @@ class Resources(_SyncCollection):
         filename: str | None = None,
         chunk_size: int | None = None,
         progress: UploadProgress | None = None,
+        resume: bool = False,
+        state_dir: str | os.PathLike[str] | None = None,
+        on_event: Callable[[UploadEvent], None] | None = None,
     ) -> dict[str, Any]:
-        """Upload a file as a new resource of ``dataset`` (or as the new file of ``resource``); see
+        """Upload a file as a new resource of ``dataset`` (or as the new file of ``resource``); big
+        files in parts, resumable (``resume=True``), checked against the file; see
         `datagouv_sdk.uploads.upload_resource`."""
         from datagouv_sdk.uploads import upload_resource
 
@@ -227,6 +231,9 @@ class Resources(_SyncCollection):
             filename=filename,
             chunk_size=chunk_size,
             progress=progress,
+            resume=resume,
+            state_dir=state_dir,
+            on_event=on_event,
         )
 
 
@@ -242,6 +249,9 @@ class AsyncResources(_AsyncCollection):
         filename: str | None = None,
         chunk_size: int | None = None,
         progress: UploadProgress | None = None,
+        resume: bool = False,
+        state_dir: str | os.PathLike[str] | None = None,
+        on_event: Callable[[UploadEvent], None] | None = None,
     ) -> dict[str, Any]:
         from datagouv_sdk.uploads import aupload_resource
 
@@ -253,6 +263,9 @@ class AsyncResources(_AsyncCollection):
             filename=filename,
             chunk_size=chunk_size,
             progress=progress,
+            resume=resume,
+            state_dir=state_dir,
+            on_event=on_event,
         )
 
 

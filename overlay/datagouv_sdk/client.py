@@ -49,7 +49,6 @@ from datagouv_sdk._call import Call, acapture, capture, capturing, prepare
 from datagouv_sdk.catalog import AsyncResources, Resources, collection
 from datagouv_sdk.config import Config
 from datagouv_sdk.retry import RetryPolicy
-from datagouv_sdk.transport import AsyncDataGouvTransport, DataGouvTransport
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -341,6 +340,8 @@ class DataGouv(_DataGouvBase[httpx.Client, httpx.BaseTransport, Callable[[float]
         return httpx.HTTPTransport()
 
     def _new_http(self, base_url: str, pool: httpx.BaseTransport) -> httpx.Client:
+        from datagouv_sdk.transport import DataGouvTransport  # on first use: import stays cheap
+
         transport = DataGouvTransport.from_config(
             self.config, inner=_SharedTransport(pool), sleep=self._sleep
         )
@@ -397,6 +398,8 @@ class AsyncDataGouv(
         return httpx.AsyncHTTPTransport()
 
     def _new_http(self, base_url: str, pool: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        from datagouv_sdk.transport import AsyncDataGouvTransport
+
         transport = AsyncDataGouvTransport.from_config(
             self.config, inner=_AsyncSharedTransport(pool), sleep=self._sleep
         )

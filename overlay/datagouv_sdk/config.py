@@ -1,19 +1,10 @@
 """Where the APIs live and how to talk to them: base URLs, presets, environment, timeouts.
 
-Public names:
-
-- `Config` (frozen): `base_url` (the udata portal root; a value ending in /api/1 or /api/2 is
-  accepted and stripped; a preset name "prod"/"demo" is accepted too), `metrics_url`,
-  `tabular_url` (None = this portal has no such API), `api_key` (redacted from repr/str),
-  `timeout` (httpx.Timeout; a number means the read/write/pool timeout with a 5 s connect),
-  `retry` (RetryPolicy), `user_agent`.
-  Properties: `main_api_url` (base_url + "/api/1"), `main_v2_api_url` (+ "/api/2"), `auth_hosts`
-  (the hosts that may receive the API key: the Main API host only), `preset` (name or None).
-  Methods: `require_metrics_url()` / `require_tabular_url()` return the URL or raise UsageError.
-- `Config.from_env(preset=None, *, environ=None, **overrides)`: reads DATAGOUV_API_KEY,
-  DATAGOUV_BASE_URL (URL or preset name), DATAGOUV_METRICS_URL, DATAGOUV_TABULAR_URL; explicit
-  arguments win over the environment, and an override of None counts as "not given".
-- `PRESETS`: name -> `Preset(base_url, metrics_url, tabular_url)`.
+`Config.base_url` is the udata portal root: a value ending in /api/1 or /api/2 is stripped, a preset
+name ("prod", "demo") accepted. `metrics_url`/`tabular_url` None means this portal has no such API;
+`api_key` is redacted from repr/str; a number as `timeout` is the read/write/pool timeout, with a 5 s
+connect. `Config.from_env` reads the DATAGOUV_* variables; explicit arguments win over them, and an
+override of None counts as "not given".
 
 When `metrics_url` / `tabular_url` are not given they follow the portal: the preset's URLs for a
 known portal (prod, demo), None for any other udata portal. The demo portal has no Metrics API; its

@@ -15,16 +15,9 @@ The error bodies parsed are the real ones: udata `{"message": …}` and
 `{"errors": {field: [...]}, "message": …}`; api_tabular `{"errors": [{"code", "title", "detail"}]}`
 (detail may be a nested database error object); text/plain bodies; HTML pages from a proxy.
 
-Functions:
-- `raise_for_status(response, *, now=None)`: nothing for < 400, else raise the mapped error (reads a
-  sync body if needed; a Retry-After on 429/503 becomes `RateLimitError.retry_after`, in seconds
-  relative to `now`, the wall clock in epoch seconds). `araise_for_status` is the async twin.
-- `error_from_response(response, *, now=None)`: the mapping itself, for a read response (Retry-After
-  included); `raise_for_status` is the entry point everything else uses.
-- `decode_json(response)`: the parsed body, or ResponseDecodeError (truncated or invalid JSON).
-- `parse_error_body(response)`: (message, parsed body, details).
-- `parse_retry_after(value, now)`: a Retry-After header (seconds or HTTP-date) as seconds from `now`.
-- Every APIStatusError carries `rate_limit` (`RateLimitInfo` from the X-RateLimit-* headers, or None).
+Every site that reads an answer calls `raise_for_status` (`araise_for_status` on async streams), then
+`decode_json`: one path, so a Retry-After on a 429 or 503 becomes the same `RateLimitError.retry_after`
+everywhere. Every APIStatusError carries `rate_limit` (the X-RateLimit-* headers, or None).
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ __all__ = [
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+F = TypeVar("F")
 
 
 def _identity(value: Any) -> Any:
@@ -83,6 +84,15 @@ class Page(Protocol[T_co]):
 
     @property
     def total(self) -> int | None: ...
+
+    @property
+    def page(self) -> int: ...
+
+    @property
+    def page_size(self) -> int: ...
+
+    @property
+    def last_page(self) -> int | None: ...
 
     def next_page_info(self) -> PageInfo | None: ...
 
@@ -162,7 +172,69 @@ class LinkPage(Generic[T]):
         )
 
 
-class SyncPager(Generic[T]):
+class _PagerCore(Generic[T, F]):
+    """What both pagers share: the arguments, which pages to prefetch, which items to yield."""
+
+    def __init__(
+        self,
+        fetch: F,
+        *,
+        start: PageInfo | None = None,
+        limit: int | None = None,
+        prefetch: int = 0,
+        key: Callable[[T], Hashable | None] | None = None,
+    ) -> None:
+        if limit is not None and limit < 0:
+            raise errors.UsageError(f"limit must be >= 0, got {limit}")
+        if prefetch < 0:
+            raise errors.UsageError(f"prefetch must be >= 0, got {prefetch}")
+        self._fetch = fetch
+        self._start = start or PageInfo(page=1)
+        self.limit = limit
+        self.prefetch = prefetch
+        self._key = key
+
+    def _window(self, first: Page[T]) -> Iterator[int] | None:
+        """The page numbers to prefetch after `first` (None: page one at a time). Up to the listing's
+        last page, or fewer when ``limit`` is reached sooner (later pages, if still needed, come one
+        at a time)."""
+        if self.prefetch < 2 or first.last_page is None or first.next_page_info() is None:
+            return None
+        last = first.last_page
+        if self.limit is not None and first.page_size > 0:
+            missing = max(0, self.limit - len(first.items))
+            last = min(last, first.page + math.ceil(missing / first.page_size))
+        return iter(range(first.page + 1, last + 1))
+
+    def _selection(self) -> _Selection[T]:
+        return _Selection(self.limit, self._key)
+
+
+class _Selection(Generic[T]):
+    """Which items a pager yields: each key once (an item that moves across a page boundary while
+    paging comes out once; items without a key are never dropped), and no more than ``limit``."""
+
+    def __init__(self, limit: int | None, key: Callable[[T], Hashable | None] | None) -> None:
+        self._limit, self._key = limit, key
+        self._seen: set[Hashable] = set()
+        self._count = 0
+
+    def fresh(self, item: T) -> bool:
+        k = self._key(item) if self._key is not None else None
+        if k is None:
+            return True
+        if k in self._seen:
+            return False
+        self._seen.add(k)
+        return True
+
+    def full_after_one_more(self) -> bool:
+        """Count an item yielded; True when it was the last one ``limit`` allows."""
+        self._count += 1
+        return self._limit is not None and self._count >= self._limit
+
+
+class SyncPager(_PagerCore[T, Callable[[PageInfo], Page[T]]]):
     """Iterate the items (or pages) of a listing. Pages are fetched lazily, as iteration needs them.
 
     ``fetch`` gets a ``PageInfo`` and returns a page; ``start`` is the first page asked for.
@@ -173,22 +245,6 @@ class SyncPager(Generic[T]):
     across a page boundary while paging (the collection changed) then comes out once.
     """
 
-    def __init__(
-        self,
-        fetch: Callable[[PageInfo], Page[T]],
-        *,
-        start: PageInfo | None = None,
-        limit: int | None = None,
-        prefetch: int = 0,
-        key: Callable[[T], Hashable | None] | None = None,
-    ) -> None:
-        _check_limits(limit, prefetch)
-        self._fetch = fetch
-        self._start = start or PageInfo(page=1)
-        self.limit = limit
-        self.prefetch = prefetch
-        self._key = key
-
     def first_page(self) -> Page[T]:
         """The start page (errors, including 404, are raised: it was asked for explicitly)."""
         return self._fetch(self._start)
@@ -197,28 +253,19 @@ class SyncPager(Generic[T]):
         """Every page from the start page on; a 404 past the start page ends the listing."""
         page = self.first_page()
         yield page
-        if self.prefetch >= 2 and isinstance(page, NumberedPage | LinkPage) and page.last_page is not None:
-            yield from self._prefetched(page)
-            return
-        yield from self._sequential(page)
+        numbers = self._window(page)
+        yield from self._sequential(page) if numbers is None else self._prefetched(page, numbers)
 
     def __iter__(self) -> Iterator[T]:
-        seen: set[Hashable] = set()
-        count = 0
         if self.limit == 0:
             return
+        selection = self._selection()
         for page in self.iter_pages():
             for item in page.items:
-                if self._key is not None:
-                    k = self._key(item)
-                    if k is not None:  # items without a key are never dropped
-                        if k in seen:
-                            continue
-                        seen.add(k)
-                yield item
-                count += 1
-                if self.limit is not None and count >= self.limit:
-                    return
+                if selection.fresh(item):
+                    yield item
+                    if selection.full_after_one_more():
+                        return
 
     def _next(self, info: PageInfo) -> Page[T] | None:
         try:
@@ -235,11 +282,7 @@ class SyncPager(Generic[T]):
             yield nxt
             info = nxt.next_page_info()
 
-    def _prefetched(self, first: NumberedPage[T] | LinkPage[T]) -> Iterator[Page[T]]:
-        last = _prefetch_last(first, self.limit)
-        numbers = iter(range(first.page + 1, last + 1))
-        if first.next_page_info() is None:
-            return
+    def _prefetched(self, first: Page[T], numbers: Iterator[int]) -> Iterator[Page[T]]:
         pending: deque[Future[Page[T] | None]] = deque()
         current: Page[T] = first
         pool = ThreadPoolExecutor(max_workers=self.prefetch, thread_name_prefix="datagouv-prefetch")
@@ -266,25 +309,9 @@ class SyncPager(Generic[T]):
         yield from self._sequential(current)
 
 
-class AsyncPager(Generic[T]):
+class AsyncPager(_PagerCore[T, Callable[[PageInfo], Awaitable[Page[T]]]]):
     """The async twin of ``SyncPager``: ``async for item in pager``, ``pager.iter_pages()``;
     prefetch runs up to N fetches as tasks."""
-
-    def __init__(
-        self,
-        fetch: Callable[[PageInfo], Awaitable[Page[T]]],
-        *,
-        start: PageInfo | None = None,
-        limit: int | None = None,
-        prefetch: int = 0,
-        key: Callable[[T], Hashable | None] | None = None,
-    ) -> None:
-        _check_limits(limit, prefetch)
-        self._fetch = fetch
-        self._start = start or PageInfo(page=1)
-        self.limit = limit
-        self.prefetch = prefetch
-        self._key = key
 
     async def first_page(self) -> Page[T]:
         return await self._fetch(self._start)
@@ -292,32 +319,22 @@ class AsyncPager(Generic[T]):
     async def iter_pages(self) -> AsyncGenerator[Page[T], None]:
         page = await self.first_page()
         yield page
-        if self.prefetch >= 2 and isinstance(page, NumberedPage | LinkPage) and page.last_page is not None:
-            async for p in self._prefetched(page):
-                yield p
-            return
-        async for p in self._sequential(page):
+        numbers = self._window(page)
+        async for p in self._sequential(page) if numbers is None else self._prefetched(page, numbers):
             yield p
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        seen: set[Hashable] = set()
-        count = 0
         if self.limit == 0:
             return
+        selection = self._selection()
         pages = self.iter_pages()
         try:
             async for page in pages:
                 for item in page.items:
-                    if self._key is not None:
-                        k = self._key(item)
-                        if k is not None:
-                            if k in seen:
-                                continue
-                            seen.add(k)
-                    yield item
-                    count += 1
-                    if self.limit is not None and count >= self.limit:
-                        return
+                    if selection.fresh(item):
+                        yield item
+                        if selection.full_after_one_more():
+                            return
         finally:
             await pages.aclose()
 
@@ -340,11 +357,7 @@ class AsyncPager(Generic[T]):
             yield nxt
             info = nxt.next_page_info()
 
-    async def _prefetched(self, first: NumberedPage[T] | LinkPage[T]) -> AsyncIterator[Page[T]]:
-        if first.next_page_info() is None:
-            return
-        last = _prefetch_last(first, self.limit)
-        numbers = iter(range(first.page + 1, last + 1))
+    async def _prefetched(self, first: Page[T], numbers: Iterator[int]) -> AsyncIterator[Page[T]]:
         pending: deque[asyncio.Task[Page[T] | None]] = deque()
         current: Page[T] = first
         try:
@@ -375,17 +388,9 @@ class AsyncPager(Generic[T]):
 # --- Metrics / Tabular: links-paginated listings ----------------------------------------------------
 
 
-@overload
-def link_fetch(
-    http: httpx.Client, render_url: Callable[[int], str], item: Callable[[Any], T] | None = None
-) -> Callable[[PageInfo], Page[T]]: ...
-@overload
-def link_fetch(
-    http: httpx.AsyncClient, render_url: Callable[[int], str], item: Callable[[Any], T] | None = None
-) -> Callable[[PageInfo], Awaitable[Page[T]]]: ...
 def link_fetch(
     http: httpx.Client | httpx.AsyncClient, render_url: Callable[[int], str], item: Any = None
-) -> Any:
+) -> Callable[[PageInfo], Any]:
     """The page fetcher of a Metrics/Tabular listing: GET ``render_url(n)`` (relative to
     ``http.base_url``) for page n, map the status, decode; a coroutine function for an AsyncClient.
     Items are plain dicts unless ``item`` converts them."""
@@ -416,8 +421,8 @@ def link_pager(
     start: int = 1,
     limit: int | None = None,
     prefetch: int = 0,
-    item: Callable[[Any], T] | None = None,
-) -> SyncPager[T]: ...
+    item: Callable[[Any], Any] | None = None,
+) -> SyncPager[Any]: ...
 @overload
 def link_pager(
     http: httpx.AsyncClient,
@@ -426,8 +431,8 @@ def link_pager(
     start: int = 1,
     limit: int | None = None,
     prefetch: int = 0,
-    item: Callable[[Any], T] | None = None,
-) -> AsyncPager[T]: ...
+    item: Callable[[Any], Any] | None = None,
+) -> AsyncPager[Any]: ...
 def link_pager(
     http: httpx.Client | httpx.AsyncClient,
     render_url: Callable[[int], str],
@@ -455,23 +460,6 @@ def page_number(info: PageInfo) -> int:
         return int(value) if value is not None else 1
     except ValueError as exc:
         raise errors.ResponseDecodeError(f"links.next has no usable page number: {info.url}") from exc
-
-
-def _prefetch_last(first: NumberedPage[Any] | LinkPage[Any], limit: int | None) -> int:
-    """The last page worth prefetching: the listing's last page, or fewer when ``limit`` is reached
-    sooner (pages after it, if still needed, are fetched one at a time)."""
-    last = first.last_page or first.page
-    if limit is not None and first.page_size > 0:
-        missing = max(0, limit - len(first.items))
-        last = min(last, first.page + math.ceil(missing / first.page_size))
-    return last
-
-
-def _check_limits(limit: int | None, prefetch: int) -> None:
-    if limit is not None and limit < 0:
-        raise errors.UsageError(f"limit must be >= 0, got {limit}")
-    if prefetch < 0:
-        raise errors.UsageError(f"prefetch must be >= 0, got {prefetch}")
 
 
 def _getter(body: Any) -> Callable[[str], Any]:

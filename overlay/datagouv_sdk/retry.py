@@ -1,17 +1,10 @@
 """The retry policy: a small, pure decision the transport asks after every attempt.
 
-Public names:
-
-- `RetryPolicy` (frozen): `max_attempts` (total budget, 3 = two retries), `initial_backoff`,
-  `max_backoff`, `jitter` ("bounded" = ±25 %, "full" = uniform in [0, backoff], "none"),
-  `max_retry_after` (longest server-requested wait we accept to sleep), `retry_statuses`,
-  `idempotent_methods`, `random` (injectable, for tests). `RetryPolicy.none()` disables retries.
-- `RetryPolicy.decide(method, attempt, outcome, now) -> RetryDecision`: pure; `outcome` is the
-  response or the exception of attempt number `attempt` (1-based), `now` the wall clock in epoch
-  seconds (used for an HTTP-date Retry-After).
-- `RetryDecision(retry, wait, reason, retry_after)`.
-- `parse_retry_after(value, now) -> float | None`: seconds or HTTP-date, None when absent/garbage
-  (defined in errors.py, which maps Retry-After too; re-exported here).
+`RetryPolicy.max_attempts` is the total budget (3 = two retries); `jitter` "bounded" is ±25 %, "full"
+uniform in [0, backoff]; `max_retry_after` is the longest server-requested wait we accept to sleep;
+`random` is injectable for tests. `decide(method, attempt, outcome, now)` is pure: `outcome` is the
+response or exception of attempt `attempt` (1-based), `now` the wall clock in epoch seconds (for an
+HTTP-date Retry-After). `parse_retry_after` lives in errors.py, which maps Retry-After too.
 
 What is retried:
 - statuses in `retry_statuses` (408, 429, 500, 502, 503, 504) and read/protocol/timeout errors, for

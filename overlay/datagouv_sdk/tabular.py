@@ -19,8 +19,12 @@ Validation happens before any request (`validate=False` skips it): the resource'
 client) gives the columns and types, ``/api/aggregation-exceptions/`` (cached per client) says whether
 aggregations are allowed. `via`: "stream" (the server's CSV/JSON export; capped, see
 `export.files.ExportTooLargeError`), "pages" (``/data/`` page by page, `max_page_size()` rows a
-request), "auto" (stream, and pages when the cap is hit). Export settings are the fields of
-`ExportOptions`, given as keywords or as ``options=``.
+request: as many as the server accepts, learned per client and base URL, see `server_facts`), "auto"
+(stream, and pages when the cap is hit). Export settings are the fields of `ExportOptions`, given as
+keywords or as ``options=``. Exports are complete or fail: a paged export must hold the first page's
+``meta.total`` rows, a counted CSV stream the rows /data/ counts (`export.files.IncompleteExportError`,
+no final file, an older one kept). ``page_size`` left out means the largest page the server accepts;
+one above its limit is a UsageError naming it.
 
 `AsyncTabularResource` / `AsyncMetricsModel` are the async twins (an `AsyncDataGouv`): the same
 names, awaited; ``rows()`` returns an `AsyncPager` that validates before its first request, and
@@ -36,7 +40,7 @@ except the few lines that send.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypedDict, TypeVar, Unpack
 
@@ -51,13 +55,16 @@ from datagouv_sdk.export.files import (
     aiter_csv_rows,
     astream_to_file,
     awrite_rows,
+    check_row_count,
     iter_csv_rows,
     stream_to_file,
     write_rows,
 )
-from datagouv_sdk.pagination import AsyncPager, Page, PageInfo, SyncPager, link_fetch, link_pager
+from datagouv_sdk.pagination import AsyncPager, Page, PageInfo, SyncPager, link_fetch, page_number
 from datagouv_sdk.query.builder import Query
 from datagouv_sdk.query.schema import AggregationPolicy, ColumnInfo, MetricsSchema, ResourceSchema
+from datagouv_sdk.query.wire import Dialect, needs_dialect
+from datagouv_sdk.server_facts import DEFAULT_MAX, ServerFacts, facts_for
 
 if TYPE_CHECKING:
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
@@ -78,9 +85,13 @@ ExportVia = Literal["stream", "pages", "auto"]
 ExportFormat = Literal["csv", "json", "jsonl"]
 LinkApi = Literal["metrics", "tabular"]
 
-# The most rows one /data/ page may hold (api_tabular's PAGE_SIZE_MAX; above it the server answers
-# 400). Read through `max_page_size()` only: the one place that decides page sizes.
-PAGE_SIZE_MAX: dict[LinkApi, int] = {"metrics": 50, "tabular": 50}
+# The most rows one /data/ page may hold before the server says otherwise: production's api_tabular
+# settings (Tabular 200, Metrics 50). Read through `max_page_size()` only, which prefers the limit a
+# server named in a 400 (`server_facts`): the one place that decides page sizes.
+PAGE_SIZE_MAX: dict[LinkApi, int] = {"metrics": DEFAULT_MAX["metrics"], "tabular": DEFAULT_MAX["tabular"]}
+# Rows asked for when only meta.total is wanted: api_tabular's own default page size (not 1: some
+# resources answer total=0 to page_size=1).
+COUNT_PAGE_SIZE = 20
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -129,9 +140,83 @@ class ExportOptions:
         return self.format == "csv" and counted
 
 
-def _url(path: str, query: Query) -> str:
-    qs = query.query_string()
+def _url(path: str, query: Query, dialect: Dialect | None) -> str:
+    qs = query.query_string(dialect=dialect)
     return f"{path}?{qs}" if qs else path
+
+
+class _PageSize:
+    """One listing's page size: a size left to the SDK follows the limit the server names (once, on
+    the first page); a size the caller chose turns the server's refusal into a UsageError naming it."""
+
+    def __init__(self, facts: ServerFacts, api: str, base_url: str, page_size: int | None) -> None:
+        self.facts, self.api, self.base = facts, api, base_url
+        self.auto = page_size is None
+        if page_size is None:
+            self.size = facts.largest(api, base_url)
+        else:
+            facts.check(api, base_url, page_size)
+            self.size = page_size
+
+    def retry_after(self, error: errors.BadRequestError, page: int) -> bool:
+        """True when the request should be sent again at the limit the server just named."""
+        learned = self.facts.refused(self.api, self.base, self.size, error)
+        if learned is None:
+            return False
+        if not self.auto or page != 1:
+            raise self.facts.too_large(self.api, self.base, self.size, learned) from error
+        self.size = learned
+        return True
+
+
+def _sized(fetch: Callable[[PageInfo], Page[Row]], size: _PageSize) -> Callable[[PageInfo], Page[Row]]:
+    def sized(info: PageInfo) -> Page[Row]:
+        while True:
+            try:
+                return fetch(info)
+            except errors.BadRequestError as exc:
+                if not size.retry_after(exc, page_number(info)):
+                    raise
+
+    return sized
+
+
+def _asized(
+    fetch: Callable[[PageInfo], Awaitable[Page[Row]]], size: _PageSize
+) -> Callable[[PageInfo], Awaitable[Page[Row]]]:
+    async def sized(info: PageInfo) -> Page[Row]:
+        while True:
+            try:
+                return await fetch(info)
+            except errors.BadRequestError as exc:
+                if not size.retry_after(exc, page_number(info)):
+                    raise
+
+    return sized
+
+
+def _complete_rows(pages: Iterable[Page[Row]], where: str) -> Iterator[Row]:
+    """The rows of a paged export; at the end their number must equal the first page's meta.total
+    (when the server gives one: not for aggregations), else IncompleteExportError before the rename."""
+    total, seen = None, 0
+    for number, page in enumerate(pages):
+        if number == 0:
+            total = page.total
+        for item in page.items:
+            seen += 1
+            yield item
+    check_row_count(seen, total, where)
+
+
+async def _acomplete_rows(pages: AsyncIterator[Page[Row]], where: str) -> AsyncIterator[Row]:
+    total, seen, first = None, 0, True
+    async for page in pages:
+        if first:
+            total, first = page.total, False
+        for item in page.items:
+            seen += 1
+            yield item
+    check_row_count(seen, total, where)
 
 
 def _json(response: httpx.Response) -> Any:
@@ -154,25 +239,37 @@ class _Source:
             raise errors.UsageError(f"not a {what}: {name!r}")
         self._dg = dg
 
+    def _base_url(self) -> str:
+        return str(self._dg.http(self._api).base_url)
+
     def max_page_size(self) -> int:
-        """The most rows one page of this API may hold."""
-        return PAGE_SIZE_MAX[self._api]
+        """The most rows one page of this server may hold: the limit it named in a 400 (remembered
+        per client and base URL), else production's for this API (`PAGE_SIZE_MAX`)."""
+        known = facts_for(self._dg).known(self._base_url())
+        return known if known is not None else PAGE_SIZE_MAX[self._api]
 
-    def _page_size(self, page_size: int | None) -> int:
-        limit = self.max_page_size()
-        if page_size is None:
-            return limit
-        if not 1 <= page_size <= limit:
-            raise errors.UsageError(
-                f"page_size={page_size} is out of range: the {self._api.capitalize()} API accepts 1 to "
-                f"{limit} rows per page"
-            )
-        return page_size
+    def _page_size(self, page_size: int | None) -> _PageSize:
+        return _PageSize(facts_for(self._dg), self._api, self._base_url(), page_size)
 
-    def _render(self, query: Query, page_size: int) -> Callable[[int], str]:
+    def _render(self, query: Query, size: _PageSize, dialect: Dialect | None) -> Callable[[int], str]:
         # Only the page number comes from links.next: the query is always rendered by us (the server
         # writes its links from the decoded query, which does not round-trip every value).
-        return lambda page: f"{self._data_path}?{query.query_string(page=page, page_size=page_size)}"
+        def render(page: int) -> str:
+            return f"{self._data_path}?{query.query_string(page=page, page_size=size.size, dialect=dialect)}"
+
+        return render
+
+    def _dialect(self, query: Query) -> Steps[Dialect | None]:
+        """The server's dialect, read once from /health/ when `query` is written differently for
+        older api_tabular releases (None: the newest)."""
+        if not needs_dialect(query):
+            return None
+        facts, base = facts_for(self._dg), self._base_url()
+        dialect = facts.dialect(base)
+        if dialect is None:
+            body = _json((yield "health/"))
+            dialect = facts.learn_dialect(base, body.get("version") if isinstance(body, Mapping) else None)
+        return dialect
 
     def _schema(self) -> Steps[ResourceSchema | MetricsSchema]:
         raise NotImplementedError
@@ -314,18 +411,18 @@ class _Sync(_Source):
     ) -> SyncPager[Row]:
         size = self._page_size(page_size)
         q = self._run(self._checked(query, validate))
-        return link_pager(
-            self.http, self._render(q, size), limit=limit, item=self._run(self._converter(typed))
-        )
+        render = self._render(q, size, self._run(self._dialect(q)))
+        fetch = _sized(link_fetch(self.http, render, self._run(self._converter(typed))), size)
+        return SyncPager(fetch, start=PageInfo(page=1), limit=limit)
 
     def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
         """How many rows match (``meta.total``); None for aggregations (the server omits it)."""
-        return self._rows(query, False, 1, None, validate).first_page().total
+        return self._rows(query, False, COUNT_PAGE_SIZE, None, validate).first_page().total
 
     def _iter_csv(self, query: Query | None, typed: bool, validate: bool) -> Iterator[Row]:
         q = self._run(self._checked(query, validate))
         convert = self._run(self._converter(typed))
-        for row in iter_csv_rows(self.http, _url(self._csv_path, q)):
+        for row in iter_csv_rows(self.http, _url(self._csv_path, q, self._run(self._dialect(q)))):
             yield convert(row)
 
     def export(
@@ -340,18 +437,27 @@ class _Sync(_Source):
         o = ExportOptions.of(options, keywords)
         stream = self._stream_path(o)
         q = self._run(self._checked(query, o.validate))
+        dialect = self._run(self._dialect(q))
         if stream is not None:
             try:
-                url = _url(stream, q)
+                # a counted CSV must hold as many rows as /data/ counts (read first)
+                expected = self.count(q, validate=False) if o.counting else None
                 return stream_to_file(
-                    self.http, url, dest, progress=o.progress, count_rows=o.counting, durable=o.durable
+                    self.http,
+                    _url(stream, q, dialect),
+                    dest,
+                    progress=o.progress,
+                    count_rows=o.counting,
+                    durable=o.durable,
+                    expected_rows=expected,
                 )
             except ExportTooLargeError:
                 if o.via == "stream":
                     raise
         columns = self._run(self._page_columns(q))
-        pages = link_pager(self.http, self._render(q, self.max_page_size()), item=dict)
-        return write_rows(dest, pages, o.format, columns=columns, progress=o.progress, durable=o.durable)
+        pages = self._rows(q, False, None, None, False).iter_pages()
+        rows = _complete_rows(pages, self._base_url())
+        return write_rows(dest, rows, o.format, columns=columns, progress=o.progress, durable=o.durable)
 
 
 class _Async(_Source):
@@ -382,19 +488,22 @@ class _Async(_Source):
             nonlocal fetch
             if fetch is None:
                 q = await self._arun(self._checked(query, validate))
-                fetch = link_fetch(self.http, self._render(q, size), await self._arun(self._converter(typed)))
+                render = self._render(q, size, await self._arun(self._dialect(q)))
+                convert = await self._arun(self._converter(typed))
+                fetch = _asized(link_fetch(self.http, render, convert), size)
             return await fetch(info)
 
         return AsyncPager(checked_fetch, limit=limit)
 
     async def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
         """How many rows match (``meta.total``); None for aggregations (the server omits it)."""
-        return (await self._rows(query, False, 1, None, validate).first_page()).total
+        return (await self._rows(query, False, COUNT_PAGE_SIZE, None, validate).first_page()).total
 
     async def _iter_csv(self, query: Query | None, typed: bool, validate: bool) -> AsyncIterator[Row]:
         q = await self._arun(self._checked(query, validate))
         convert = await self._arun(self._converter(typed))
-        async for row in aiter_csv_rows(self.http, _url(self._csv_path, q)):
+        url = _url(self._csv_path, q, await self._arun(self._dialect(q)))
+        async for row in aiter_csv_rows(self.http, url):
             yield convert(row)
 
     async def export(
@@ -409,19 +518,27 @@ class _Async(_Source):
         o = ExportOptions.of(options, keywords)
         stream = self._stream_path(o)
         q = await self._arun(self._checked(query, o.validate))
+        dialect = await self._arun(self._dialect(q))
         if stream is not None:
             try:
-                url = _url(stream, q)
+                expected = await self.count(q, validate=False) if o.counting else None
                 return await astream_to_file(
-                    self.http, url, dest, progress=o.progress, count_rows=o.counting, durable=o.durable
+                    self.http,
+                    _url(stream, q, dialect),
+                    dest,
+                    progress=o.progress,
+                    count_rows=o.counting,
+                    durable=o.durable,
+                    expected_rows=expected,
                 )
             except ExportTooLargeError:
                 if o.via == "stream":
                     raise
         columns = await self._arun(self._page_columns(q))
-        pages = link_pager(self.http, self._render(q, self.max_page_size()), item=dict)
+        pages = self._rows(q, False, None, None, False).iter_pages()
+        rows = _acomplete_rows(pages, self._base_url())
         return await awrite_rows(
-            dest, pages, o.format, columns=columns, progress=o.progress, durable=o.durable
+            dest, rows, o.format, columns=columns, progress=o.progress, durable=o.durable
         )
 
 

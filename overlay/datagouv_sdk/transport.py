@@ -1,16 +1,10 @@
 """The one seam every request goes through: retries, the API key header, the user agent, logging.
 
-Public names:
-
-- `DataGouvTransport(inner=None, *, retry, api_key, auth_hosts, user_agent, sleep, clock)`: an
-  `httpx.BaseTransport` wrapping `inner` (default `httpx.HTTPTransport()`, the connection pool).
-  `AsyncDataGouvTransport` is the `httpx.AsyncBaseTransport` twin (async `sleep`). Both have
-  `from_config(config, *, inner=None, sleep=None, clock=None)`.
-- `RETRY_EXTENSION` = "datagouv_retry": put a `RetryPolicy` in `request.extensions` (httpx:
-  `client.get(url, extensions={"datagouv_retry": RetryPolicy.none()})`) to override the
-  transport's policy for that request.
-- `STREAM_EXTENSION` = "datagouv_stream": set it to True for responses that must not be buffered.
-- `API_KEY_HEADER` = "X-API-KEY"; `LOGGER_NAME` = "datagouv_sdk".
+`DataGouvTransport` wraps `inner` (default `httpx.HTTPTransport()`, the connection pool);
+`AsyncDataGouvTransport` is its async twin. Request extensions: `RETRY_EXTENSION` carries a
+`RetryPolicy` overriding the transport's for one request
+(``client.get(url, extensions={RETRY_EXTENSION: RetryPolicy.none()})``); `STREAM_EXTENSION` true
+hands the body over unread.
 
 Rules:
 

@@ -4,17 +4,19 @@ subprocess."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
+import httpx
 from click.testing import CliRunner
 from datagouv_sdk import DataGouv
 from datagouv_sdk.cli import cli
 
-pytestmark = pytest.mark.peer
+from tests.fault_proxy import HOLD, FaultProxy
 
 DGV = Path(sys.executable).with_name("dgv")
 
@@ -102,8 +104,10 @@ def test_resources_upload_and_replace(udata_peer: Any, tmp_path: Path) -> None:
         assert uploaded.exit_code == 0, uploaded.stderr
         resource = json.loads(uploaded.stdout)
         assert resource["filesize"] == data.stat().st_size
-        progress = uploaded.stderr.splitlines()
+        *progress, closing = uploaded.stderr.splitlines()
         assert len(progress) == -(-data.stat().st_size // 4000) and progress[-1].endswith("(100%)")
+        assert closing.startswith("note: uploaded cli.csv") and "0 parts retried" in closing
+        assert "size and SHA-1 verified" in closing
 
         newer = tmp_path / "cli-v2.csv"
         newer.write_text("a,b\n9,9\n")
@@ -119,6 +123,21 @@ def test_resources_upload_and_replace(udata_peer: Any, tmp_path: Path) -> None:
         )
         assert replaced.exit_code == 0 and replaced.stderr == ""
         assert resource["id"] in replaced.output and "cli-v2.csv" in replaced.output
+
+        named = run(
+            udata_peer,
+            "--json",
+            "resources",
+            "upload",
+            dataset,
+            str(newer),
+            "--filename",
+            "published.csv",
+            "--quiet",
+            key=udata_peer.api_key,
+        )
+        assert named.exit_code == 0, named.stderr
+        assert json.loads(named.stdout)["url"].endswith("/published.csv")
 
         refused = run(udata_peer, "resources", "upload", dataset, str(data))  # no key
         assert refused.exit_code == 1 and refused.stderr.startswith("error: 401 POST ")
@@ -149,3 +168,54 @@ def test_real_subprocess_json_lines(udata_peer: Any) -> None:
         env=env,
     )
     assert failed.returncode == 1 and failed.stderr.startswith("error: 404") and failed.stdout == ""
+
+
+def test_killed_upload_resumes_without_resending_acknowledged_parts(udata_peer: Any, tmp_path: Path) -> None:
+    """A real `dgv resources upload` killed (SIGKILL) while part 9 of 16 is in flight; the same
+    command with --resume sends parts 9-16 only, under the same upload id (counted at the proxy)."""
+    with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+        dataset = dg.datasets.create({"title": "cli resume", "description": "d"}, raw=True)["id"]
+    source = tmp_path / "killed.zip"
+    source.write_bytes(os.urandom(16 * 256 * 1024))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "DATAGOUV_API_KEY": udata_peer.api_key,
+    }
+    try:
+        with FaultProxy(udata_peer.base_url, max_lifetime=180) as proxy:
+            command = [str(DGV), "--base-url", proxy.url, "resources", "upload", dataset, str(source)]
+            command += ["--chunk-size", str(256 * 1024)]
+            proxy.fail("part:8", HOLD)
+            first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                assert proxy.held.wait(timeout=60), "the upload never reached part 9"
+            finally:
+                first.kill()
+                first.communicate(timeout=30)
+            proxy.release()
+            assert first.returncode == -signal.SIGKILL
+            (state_file,) = (tmp_path / "cache" / "datagouv-sdk" / "uploads").glob("*.json")
+            state = json.loads(state_file.read_text())
+            assert state["parts_done"] == 8 and udata_peer.api_key not in state_file.read_text()
+            first_run = len(proxy.seen)
+            assert proxy.parts_sent() == list(range(9))  # 0-7 acknowledged, 8 held
+
+            second = subprocess.run(
+                [*command, "--resume"], env=env, capture_output=True, text=True, timeout=120, check=False
+            )
+            assert second.returncode == 0, second.stderr
+            resumed = proxy.seen[first_run:]
+        parts = [int(s.kind.split(":")[1]) for s in resumed if s.kind.startswith("part:")]
+        assert parts == list(range(8, 16))  # the 8 acknowledged parts are not sent again
+        assert {s.uuid for s in resumed if s.uuid} == {state["uuid"]}
+        assert [s.kind for s in resumed].count("assemble") == 1
+        assert "note: resuming the upload of killed.zip: 8 of 16 parts (2.0 MiB)" in second.stderr
+        assert "8 resumed" in second.stderr and not state_file.exists()
+        with DataGouv(base_url=udata_peer.base_url) as anon:
+            (resource,) = anon.datasets.get(dataset, raw=True)["resources"]
+        assert httpx.get(resource["url"], timeout=30).content == source.read_bytes()
+    finally:
+        with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+            dg.datasets.delete(dataset)

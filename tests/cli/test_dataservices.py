@@ -6,14 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner, Result
 from datagouv_sdk.cli import cli
 
 from tests.discovery.fixtures import TAG
 from tests.discovery.servers import RecordingServer
-
-pytestmark = pytest.mark.peer
 
 
 def dgv(udata_peer: Any, *args: str, as_json: bool = False) -> Result:

@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from datagouv_sdk.codegen.commands import generate_all
-from datagouv_sdk.codegen.errors import GenerationError, SpecLockMismatchError
+from datagouv_sdk.codegen.errors import GenerationError
 from datagouv_sdk.codegen.generate import (
     count_endpoint_functions,
     document_stamp,
@@ -21,11 +20,13 @@ from datagouv_sdk.codegen.generate import (
     load_config,
     tree_sha256,
 )
-from datagouv_sdk.codegen.lock import load_lock
 from datagouv_sdk.codegen.normalise import sha256_hex
-from datagouv_sdk.codegen.pipeline import load_upstream, prepare
 
 from tests.specpipeline.fixtures import GeneratedRun
+from tools.specpipeline.commands import generate_all
+from tools.specpipeline.errors import SpecLockMismatchError
+from tools.specpipeline.lock import load_lock
+from tools.specpipeline.pipeline import load_upstream, prepare
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 EXPECTED = {"datagouv_metrics": ("metrics", 3), "datagouv_tabular": ("tabular", 8)}

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 from datagouv_sdk.codegen.errors import SpecInvalidError
-from datagouv_sdk.codegen.fetch import parse_document
 from datagouv_sdk.codegen.normalise import canonical_bytes, normalise, sha256_hex
+from datagouv_sdk.drift.documents import parse_document
 
 
-def test_unquoted_status_codes_become_strings(mirror: Path) -> None:
-    doc = normalise(parse_document((mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml"))
+def test_unquoted_status_codes_become_strings(specs_mirror: Path) -> None:
+    doc = normalise(parse_document((specs_mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml"))
     for path_item in doc["paths"].values():
         for operation in path_item.values():
             if isinstance(operation, dict) and "responses" in operation:
@@ -21,8 +21,8 @@ def test_unquoted_status_codes_become_strings(mirror: Path) -> None:
     assert doc["paths"]["/api/resources/{rid}/"]["get"]["responses"]["200"]["description"]
 
 
-def test_reformatted_input_gives_the_same_bytes(mirror: Path) -> None:
-    original = parse_document((mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml")
+def test_reformatted_input_gives_the_same_bytes(specs_mirror: Path) -> None:
+    original = parse_document((specs_mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml")
     # The same document as reversed-key, 7-space-indented JSON with quoted codes, and as flow YAML.
     as_json = json.dumps(_reverse_keys(normalise(original)), indent=7).encode()
     as_yaml = yaml.safe_dump(original, default_flow_style=True, sort_keys=False).encode()

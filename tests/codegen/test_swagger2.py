@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from datagouv_sdk.codegen.errors import SpecInvalidError
-from datagouv_sdk.codegen.layout import default_layout
 from datagouv_sdk.codegen.swagger2 import (
     SwaggerConversionError,
     component_name,
@@ -25,6 +24,8 @@ from datagouv_sdk.codegen.swagger2 import (
     is_swagger2,
 )
 from openapi_spec_validator import OpenAPIV30SpecValidator
+
+from tools.specpipeline.layout import default_layout
 
 FIXTURES = Path(__file__).parent / "fixtures" / "swagger2"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch")

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from datagouv_sdk.codegen.layout import default_layout
 from datagouv_sdk.codegen.swagger2 import component_names, convert
 
 from tests.codegen.test_swagger2 import METHODS, upstream_document
+from tools.specpipeline.layout import default_layout
 
 PACKAGE = "swagger2openapi@7.0.8"
 INSTALL_TIMEOUT = 240.0

@@ -18,7 +18,7 @@ import pkgutil
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,7 +154,7 @@ def call_arguments(operation: GetOperation, seed: dict[str, Any]) -> list[tuple[
             raise LookupError(f"{operation.path}: no value for the required query parameter {name!r}")
     if operation.path in EXTRA_QUERY:
         query.update(EXTRA_QUERY[operation.path](seed))
-    combos = itertools.product(*choices)
+    combos: Iterable[tuple[str, ...]] = itertools.product(*choices)
     if "dataset" in operation.path_params and "rid" in operation.path_params:
         # Only pairs where the resource belongs to the dataset (others are honest 404s).
         d, r = operation.path_params.index("dataset"), operation.path_params.index("rid")

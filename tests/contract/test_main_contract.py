@@ -49,12 +49,10 @@ from datagouv_main.api.datasets import (
     update_resource,
 )
 from datagouv_main.models import DataserviceRead, DataserviceWrite, Dataset, DatasetWrite, Resource
-from datagouv_sdk.codegen.pipeline import load_upstream, prepare
 
 from tests.contract.main_operations import GetOperation, call_arguments, discover, load_uncovered
 from tests.peers.udata_fixtures import UdataPeer
-
-pytestmark = pytest.mark.peer
+from tools.specpipeline.pipeline import load_upstream, prepare
 
 OPERATIONS = discover()
 UNCOVERED = load_uncovered()
@@ -308,6 +306,12 @@ def _dataset_body(title: str) -> DatasetWrite:
     )
 
 
+def _id(model: Dataset | Resource) -> str:
+    """The id the server always sets (the spec leaves it optional: the same models serve writes)."""
+    assert isinstance(model.id, str), model.id
+    return model.id
+
+
 def _created_dataset(client: Any, title: str) -> Dataset:
     response = create_dataset.sync_detailed(client=client, body=_dataset_body(title))
     assert response.status_code == 201, response.content[:500]
@@ -319,12 +323,13 @@ def _created_dataset(client: Any, title: str) -> Dataset:
 def test_dataset_and_resource_lifecycle(udata_peer: UdataPeer, owner_client: Any) -> None:
     title = f"Contract dataset {uuid.uuid4().hex[:8]}"
     dataset = _created_dataset(owner_client, title)
+    dataset_id = _id(dataset)
     assert dataset.title == title and dataset.frequency == "monthly"
     assert dataset.tags == ["contract-test"]
 
     body = _dataset_body(title + " (edited)")
     body.description = "Edited by the Main API contract tests"
-    updated = update_dataset.sync_detailed(dataset.id, client=owner_client, body=body)
+    updated = update_dataset.sync_detailed(dataset_id, client=owner_client, body=body)
     assert updated.status_code == 200, updated.content[:500]
     assert isinstance(updated.parsed, Dataset)
     assert updated.parsed.title == title + " (edited)"
@@ -338,26 +343,27 @@ def test_dataset_and_resource_lifecycle(udata_peer: UdataPeer, owner_client: Any
         format_="csv",
         description="A remote CSV",
     )
-    created = create_resource.sync_detailed(dataset.id, client=owner_client, body=resource_body)
+    created = create_resource.sync_detailed(dataset_id, client=owner_client, body=resource_body)
     assert created.status_code == 201, created.content[:500]
     assert isinstance(created.parsed, Resource)
     resource = created.parsed
+    resource_id = _id(resource)
     assert (resource.title, resource.format_, resource.type_) == ("Contract resource", "csv", "main")
 
     resource_body.title = "Contract resource (edited)"
-    edited = update_resource.sync_detailed(dataset.id, resource.id, client=owner_client, body=resource_body)
+    edited = update_resource.sync_detailed(dataset_id, resource_id, client=owner_client, body=resource_body)
     assert edited.status_code == 200, edited.content[:500]
     assert isinstance(edited.parsed, Resource) and edited.parsed.title == "Contract resource (edited)"
-    fetched = get_resource.sync_detailed(dataset.id, resource.id, client=owner_client)
+    fetched = get_resource.sync_detailed(dataset_id, resource_id, client=owner_client)
     assert isinstance(fetched.parsed, Resource) and fetched.parsed.title == "Contract resource (edited)"
 
-    removed = delete_resource.sync_detailed(dataset.id, resource.id, client=owner_client)
+    removed = delete_resource.sync_detailed(dataset_id, resource_id, client=owner_client)
     assert removed.status_code == 204, removed.content[:300]
-    assert get_resource.sync_detailed(dataset.id, resource.id, client=owner_client).status_code == 404
+    assert get_resource.sync_detailed(dataset_id, resource_id, client=owner_client).status_code == 404
 
-    deleted = delete_dataset.sync_detailed(dataset.id, client=owner_client)
+    deleted = delete_dataset.sync_detailed(dataset_id, client=owner_client)
     assert deleted.status_code == 204, deleted.content[:300]
-    gone = get_dataset.sync_detailed(dataset.id, client=_client(udata_peer, "datagouv_main", None))
+    gone = get_dataset.sync_detailed(dataset_id, client=_client(udata_peer, "datagouv_main", None))
     assert gone.status_code == 410, gone.content[:300]
 
 
@@ -399,15 +405,16 @@ def test_write_without_key_is_401(udata_peer: UdataPeer) -> None:
 
 def test_write_on_another_users_object_is_403(udata_peer: UdataPeer, owner_client: Any) -> None:
     dataset = _created_dataset(owner_client, f"Contract dataset {uuid.uuid4().hex[:8]}")
+    dataset_id = _id(dataset)
     try:
         other = _client(udata_peer, "datagouv_main", udata_peer.other_api_key)
-        response = update_dataset.sync_detailed(dataset.id, client=other, body=_dataset_body("Hijacked"))
+        response = update_dataset.sync_detailed(dataset_id, client=other, body=_dataset_body("Hijacked"))
         assert response.status_code == 403, response.content[:300]
-        assert delete_dataset.sync_detailed(dataset.id, client=other).status_code == 403
-        unchanged = get_dataset.sync_detailed(dataset.id, client=owner_client)
+        assert delete_dataset.sync_detailed(dataset_id, client=other).status_code == 403
+        unchanged = get_dataset.sync_detailed(dataset_id, client=owner_client)
         assert isinstance(unchanged.parsed, Dataset) and unchanged.parsed.title == dataset.title
     finally:
-        assert delete_dataset.sync_detailed(dataset.id, client=owner_client).status_code == 204
+        assert delete_dataset.sync_detailed(dataset_id, client=owner_client).status_code == 204
 
 
 def test_seeded_deleted_dataset_is_410(udata_peer: UdataPeer) -> None:

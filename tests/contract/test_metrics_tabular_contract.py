@@ -1,4 +1,4 @@
-"""The generated Metrics and Tabular clients parse what the real api_tabular (0.3.1) answers.
+"""The generated Metrics and Tabular clients parse what the real api_tabular (0.4.1) answers.
 
 Every operation goes through its generated `sync_detailed` against the real apps. A 200 must parse
 into its typed model *and* survive the round trip `model.to_dict() == response JSON`, so a field the
@@ -9,6 +9,7 @@ model silently drops or reshapes fails here. Error statuses the spec does not do
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from typing import Any
@@ -34,15 +35,15 @@ from datagouv_tabular.api.data_retrieval import (
 from datagouv_tabular.api.health import get_health
 from datagouv_tabular.errors import UnexpectedStatus
 from datagouv_tabular.models import (
+    AggregationExceptions,
     DataPage,
     Health,
     MetaResourceInfo,
     ResourceProfileResponse,
 )
+from datagouv_tabular.types import Unset
 
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
-
-pytestmark = pytest.mark.peer
 
 
 def _tabular(peer: TabularPeer, *, strict: bool = False) -> TabularClient:
@@ -71,14 +72,19 @@ def test_tabular_health(tabular_peer: TabularPeer) -> None:
     assert response.status_code == 200
     assert isinstance(response.parsed, Health)
     _round_trips(response.parsed, response.content)
-    assert response.parsed.version == "0.3.1"
-    assert isinstance(response.parsed.uptime_seconds, float)  # 0.3.1; 0.4.1 sends uptime_since
+    assert response.parsed.version == tabular_peer.version == "0.4.1"
+    # 0.4.1 replaced uptime_seconds (a float) by uptime_since (the start time, ISO 8601)
+    assert isinstance(response.parsed.uptime_since, dt.datetime) and response.parsed.uptime_since.tzinfo
+    assert isinstance(response.parsed.uptime_seconds, Unset)
 
 
 def test_aggregation_exceptions(tabular_peer: TabularPeer) -> None:
-    response = get_aggregation_exceptions.sync_detailed(client=_tabular(tabular_peer))
+    response = get_aggregation_exceptions.sync_detailed(client=_tabular(tabular_peer, strict=True))
     assert response.status_code == 200
-    assert response.parsed == tabular_peer.aggregation_allowed  # 0.3.1's bare array
+    # 0.3.2+: the global switch and the exception list (0.3.1 sent the list alone)
+    assert isinstance(response.parsed, AggregationExceptions)
+    assert (response.parsed.allowed, response.parsed.exceptions) == (False, tabular_peer.aggregation_allowed)
+    _round_trips(response.parsed, response.content)
 
 
 @pytest.mark.parametrize("name", ["typed", "paged", "indexed"])
@@ -217,6 +223,8 @@ def test_metrics_health(metrics_peer: MetricsPeer) -> None:
     assert response.status_code == 200
     assert isinstance(response.parsed, MetricsHealth)
     _round_trips(response.parsed, response.content)
+    assert response.parsed.version == metrics_peer.version
+    assert isinstance(response.parsed.uptime_since, dt.datetime)
 
 
 @pytest.mark.parametrize(

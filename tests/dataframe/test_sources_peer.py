@@ -21,7 +21,7 @@ from datagouv_sdk import DataGouv, errors
 from datagouv_sdk.dataframe.pushdown import ParquetPrecisionWarning
 from datagouv_sdk.dataframe.sources import to_arrow, to_pandas, to_polars
 from datagouv_sdk.dataframe.types import result_columns
-from datagouv_sdk.query import Query, col
+from datagouv_sdk.query import Query, all_of, any_of, col
 from datagouv_sdk.tabular import TabularResource
 
 from tests.dataframe.sql import run_sql
@@ -131,6 +131,42 @@ CASES = [
         "big",
         Query().filter(col("half") > 100.25, label__contains="9").sort("-n"),
         f"SELECT n, label, half FROM {T['big']} WHERE half > 100.25 AND label ILIKE '%9%' ORDER BY n DESC",
+    ),
+    Case(
+        "or-of-two-filters",
+        "typed",
+        Query().filter((col("count") < 0) | col("name").contains("o")).columns("name", "count"),
+        f"SELECT name, count FROM {T['typed']} WHERE count < 0 OR name ILIKE '%o%' ORDER BY __id",
+    ),
+    Case(
+        "nested-and-inside-or-with-nulls",
+        "typed",
+        Query()
+        .filter(
+            any_of(col("active") == True, all_of(col("score") > 2, col("day") == None)),  # noqa: E711, E712
+            col("count") != 8,
+        )
+        .columns("name", "score", "active", "day"),
+        f"SELECT name, score, active, day FROM {T['typed']} "
+        "WHERE (active = true OR (score > 2 AND day IS NULL)) AND count IS DISTINCT FROM 8 ORDER BY __id",
+    ),
+    Case(
+        "or-of-in-and-notcontains",
+        "paged",
+        Query()
+        .filter(col("n").isin([3, 50, 99]) | col("label").notcontains("1"))
+        .filter(col("n") < 40)
+        .columns("n", "label"),
+        f"SELECT n, label FROM {T['paged']} WHERE (n IN (3, 50, 99) OR label NOT ILIKE '%1%') AND n < 40 ORDER BY __id",
+    ),
+    Case(
+        "odd-column-names-and-values",
+        "odd",
+        Query()
+        .filter((col("a__b") >= 3) | (col("valeur") == "R&D"), col("taux %").isnotnull())
+        .columns("#Code_commune_INSEE", "a__b", "valeur", "taux %", "back\\slash"),
+        'SELECT "#Code_commune_INSEE", "a__b", "valeur", "taux %", "back\\slash" FROM '
+        f'{T["odd"]} WHERE ("a__b" >= 3 OR "valeur" = \'R&D\') AND "taux %" IS NOT NULL ORDER BY __id',
     ),
     Case(
         "aggregations",
@@ -286,7 +322,7 @@ def test_reads_are_range_requests_and_the_footer_is_fetched_once(dg: DataGouv, a
 def test_limit_stops_reading(dg: DataGouv) -> None:
     resource = TabularResource(dg, seed.RESOURCES["big"])
     for source in ("api", "parquet"):
-        table = to_arrow(resource, Query().columns("n"), source=source, limit=7)  # type: ignore[arg-type]
+        table = to_arrow(resource, Query().columns("n"), source=source, limit=7)
         assert table.column("n").to_pylist() == list(range(1, 8))
 
 

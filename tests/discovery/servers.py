@@ -1,21 +1,19 @@
 """Small real HTTP servers on loopback for the discovery tests: a third-party API with its documents
 (well-formed and hostile), which records every request's headers.
 
-Each server binds 127.0.0.x on a free port, serves from daemon threads, stops itself after
-`MAX_LIFETIME` seconds if nobody stops it, and every slow handler gives up after `MAX_TRICKLE` seconds.
+Each server is a tests/_http_server.py `LoopbackServer` on 127.0.0.x that stops itself after
+`MAX_LIFETIME` seconds if nobody stops it; every slow handler gives up after `MAX_TRICKLE` seconds.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
-import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from tests._http_server import LoopbackHandler, LoopbackServer, Received
 
 MAX_LIFETIME = 300.0
 MAX_TRICKLE = 30.0
@@ -24,56 +22,35 @@ MB = 1024 * 1024
 Route = Callable[["Handler"], None]
 
 
-class RecordingServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class RecordingServer(LoopbackServer):
     def __init__(self, host: str) -> None:
-        super().__init__((host, 0), Handler)
+        super().__init__(Handler, host=host, max_lifetime=MAX_LIFETIME, poll_interval=0.1)
         self.routes: dict[str, Route] = {}
-        self.requests: list[dict[str, Any]] = []  # {"method", "path", "headers" (lower-case keys), "body"}
-        self.hits: dict[str, int] = {}
-        self.lock = threading.Lock()
 
     @property
-    def origin(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def requests(self) -> list[Received]:
+        return self.received
 
     def url(self, path: str) -> str:
         return self.origin + path
 
     def headers_for(self, path_prefix: str) -> list[dict[str, str]]:
         with self.lock:
-            return [r["headers"] for r in self.requests if r["path"].startswith(path_prefix)]
+            return [r.headers for r in self.received if r.path.startswith(path_prefix)]
 
     def all_headers(self) -> list[dict[str, str]]:
         with self.lock:
-            return [r["headers"] for r in self.requests]
+            return [r.headers for r in self.received]
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(LoopbackHandler):
     server: RecordingServer
     protocol_version = "HTTP/1.0"  # one request per connection; bodies end at close when unsized
+    body = b""  # the request's, for routes
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def _dispatch(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        path = self.path.split("?", 1)[0]
-        with self.server.lock:
-            self.server.requests.append(
-                {
-                    "method": self.command,
-                    "path": self.path,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "body": body,
-                }
-            )
-            self.server.hits[path] = self.server.hits.get(path, 0) + 1
-        self.body = body
+    def respond(self, request: Received) -> None:
+        self.body = request.body
+        path = request.route
         route = self.server.routes.get(f"{self.command} {path}") or self.server.routes.get(path)
         if route is None:
             prefix = max(
@@ -88,46 +65,14 @@ class Handler(BaseHTTPRequestHandler):
         with suppress(BrokenPipeError, ConnectionResetError):
             route(self)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
-
-    # helpers for routes
-    def send_bytes(
-        self, data: bytes, content_type: str, *, status: int = 200, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def send_json(self, payload: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        self.send_bytes(json.dumps(payload).encode(), "application/json", status=status, headers=headers)
-
     def redirect(self, location: str, status: int = 302) -> None:
-        self.send_response(status)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.start_response(status, {"Location": location, "Content-Length": "0"})
 
 
 @contextmanager
 def running(host: str = "127.0.0.1") -> Iterator[RecordingServer]:
-    server = RecordingServer(host)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    watchdog = threading.Timer(MAX_LIFETIME, server.shutdown)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
+    with RecordingServer(host) as server:
         yield server
-    finally:
-        watchdog.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # -- hostile routes -------------------------------------------------------------------------------

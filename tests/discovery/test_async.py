@@ -74,7 +74,6 @@ async def test_calls(
     assert time.monotonic() - started < 2.5  # 1.5 s deadline; slack for a loaded CI machine
 
 
-@pytest.mark.peer
 async def test_catalog_through_async_client(
     udata_peer: Any, services: dict[str, str], api_server: RecordingServer
 ) -> None:

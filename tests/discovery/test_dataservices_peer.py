@@ -28,8 +28,6 @@ from datagouv_sdk.retry import RetryPolicy
 from tests.discovery.fixtures import TAG
 from tests.discovery.servers import RecordingServer
 
-pytestmark = pytest.mark.peer
-
 
 @pytest.fixture
 def disco(peer_dg: DataGouv) -> Iterator[Discovery]:

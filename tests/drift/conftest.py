@@ -1,4 +1,4 @@
-"""Fixtures of the drift tests: the offline spec mirror, and an older Main spec rendered by udata 17.10.0."""
+"""Fixture of the drift tests: an older Main spec rendered by udata 17.10.0 (the mirror is tests/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# The offline mirror: $DATAGOUV_SPECS_MIRROR (as CI sets it), else shared/specs beside the checkout.
-MIRROR = Path(os.environ.get("DATAGOUV_SPECS_MIRROR") or ROOT.parent / "shared" / "specs")
 OLD_UDATA = ROOT / ".peers" / "udata_17_10"
 OLD_UDATA_VERSION = "17.10.0"
 # `udata api swagger` needs these three settings (and nothing else: no MongoDB, no Redis):
@@ -23,14 +21,6 @@ _SETTINGS = (
     'SERVER_NAME = "www.data.gouv.fr"\n'
 )
 _RENDER_TIMEOUT = 120
-
-
-@pytest.fixture(scope="session")
-def spec_mirror() -> Path:
-    """The shared offline mirror (read-only)."""
-    if not (MIRROR / "main.json").is_file() or not (MIRROR / "history").is_dir():
-        raise RuntimeError(f"offline spec mirror (with history/) not found at {MIRROR}")
-    return MIRROR
 
 
 @pytest.fixture(scope="session")

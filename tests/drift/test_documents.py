@@ -12,9 +12,10 @@ import yaml
 from click.testing import CliRunner
 from datagouv_sdk.cli import cli
 from datagouv_sdk.codegen.errors import SpecFetchError, SpecInvalidError
-from datagouv_sdk.drift.documents import diff_specs, prepare, read_location
+from datagouv_sdk.drift.documents import diff_specs, parse_document, prepare, read_location
 from datagouv_sdk.drift.report import ApiReport, Side, Status, render_json, render_text
 
+from tests.discovery.servers import BILLION_LAUGHS
 from tests.drift.spec_server import SpecServer, running_spec_server
 
 
@@ -188,3 +189,53 @@ def test_text_report_of_an_error_and_an_unchanged_api() -> None:
         "main: error\n  note: main: cannot read mirror file x\n"
         "tabular: unchanged, 1.0.0 (sha256:abababababab)\n"
     )
+
+
+# ---- parsing: JSON, or YAML through the SDK's one guarded loader (discovery.documents.load_yaml) ----
+
+
+def test_yaml_unquoted_status_codes_parse_as_integers_until_normalised(specs_mirror: Path) -> None:
+    doc = parse_document((specs_mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml")
+    responses = doc["paths"]["/api/resources/{rid}/"]["get"]["responses"]
+    assert 200 in responses and "200" not in responses  # what normalise() fixes (test_normalise)
+
+
+def test_yaml_aliases_are_expanded_within_the_cap() -> None:
+    shared = b"a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n"
+    doc = parse_document(shared, origin="anchors.yaml")
+    assert doc["c"] == [[["x"] * 3] * 3] * 3
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (BILLION_LAUGHS.encode(), r"bomb\.yaml: invalid YAML: .*expands to more than"),
+        (b"a: &a [*a]\n", r"bomb\.yaml: invalid YAML: .*recursive alias"),
+        (b"x: " + b"[" * 300 + b"]" * 300 + b"\n", r"bomb\.yaml: invalid YAML: .*nested too deeply"),
+    ],
+)
+def test_yaml_bombs_are_refused_by_the_guarded_loader(data: bytes, message: str) -> None:
+    with pytest.raises(SpecInvalidError, match=message):
+        parse_document(data, origin="bomb.yaml")
+
+
+def test_yaml_dates_and_times_stay_the_strings_written() -> None:
+    doc = parse_document(
+        b"openapi: 3.0.3\ninfo: {version: 2026-02-03, x-at: 2026-02-03 10:00:00}\n", origin="x.yaml"
+    )
+    assert doc["info"] == {"version": "2026-02-03", "x-at": "2026-02-03 10:00:00"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"openapi": ', "invalid JSON"),
+        (b"- just\n- a list\n", "expected a mapping"),
+        (b"key: [unclosed\n", "invalid YAML"),
+        (b"", "invalid YAML: the document is empty"),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+)
+def test_unparseable_documents(data: bytes, message: str) -> None:
+    with pytest.raises(SpecInvalidError, match=message):
+        parse_document(data, origin="doc")

@@ -22,8 +22,8 @@ def _diff(old: Path, new: Path) -> ApiDiff:
 
 
 @pytest.mark.parametrize("api", ["metrics", "tabular"])
-def test_health_uptime_change_is_flagged_breaking(spec_mirror: Path, api: str) -> None:
-    result = _diff(spec_mirror / "history" / f"{api}-2026-02-03.yaml", spec_mirror / f"{api}.yaml")
+def test_health_uptime_change_is_flagged_breaking(specs_mirror: Path, api: str) -> None:
+    result = _diff(specs_mirror / "history" / f"{api}-2026-02-03.yaml", specs_mirror / f"{api}.yaml")
     summary = [(c.severity.value, c.kind, c.schema, c.property, c.operations) for c in result.changes]
     assert summary == [
         ("breaking", "response-property-removed", "Health", "uptime_seconds", ("GET /health/",)),
@@ -33,8 +33,8 @@ def test_health_uptime_change_is_flagged_breaking(spec_mirror: Path, api: str) -
     assert result.operations_added == result.operations_removed == ()
 
 
-def test_health_change_through_the_cli_json(spec_mirror: Path) -> None:
-    old, new = spec_mirror / "history" / "tabular-2026-02-03.yaml", spec_mirror / "tabular.yaml"
+def test_health_change_through_the_cli_json(specs_mirror: Path) -> None:
+    old, new = specs_mirror / "history" / "tabular-2026-02-03.yaml", specs_mirror / "tabular.yaml"
     run = CliRunner().invoke(cli, ["specs", "diff", str(old), str(new), "--json", "--name", "tabular"])
     assert run.exit_code == 0, run.output
     (api,) = json.loads(run.output)["apis"]
@@ -49,9 +49,9 @@ def _operations(doc: dict[str, Any]) -> set[tuple[str, str]]:
     return {(path, method) for path, item in doc["paths"].items() for method in item if method in _METHODS}
 
 
-def test_main_17_10_to_17_18(udata_17_10_spec: Path, spec_mirror: Path) -> None:
+def test_main_17_10_to_17_18(udata_17_10_spec: Path, specs_mirror: Path) -> None:
     old_raw = json.loads(udata_17_10_spec.read_bytes())
-    new_raw = json.loads((spec_mirror / "main.json").read_bytes())
+    new_raw = json.loads((specs_mirror / "main.json").read_bytes())
     # Independent count: plain set comparisons over the Swagger 2.0 documents themselves.
     ops_added = _operations(new_raw) - _operations(old_raw)
     ops_removed = _operations(old_raw) - _operations(new_raw)
@@ -67,7 +67,7 @@ def test_main_17_10_to_17_18(udata_17_10_spec: Path, spec_mirror: Path) -> None:
         17,
     )
 
-    result = _diff(udata_17_10_spec, spec_mirror / "main.json")
+    result = _diff(udata_17_10_spec, specs_mirror / "main.json")
     assert set(result.operations_added) == {f"{m.upper()} {p}" for p, m in ops_added}
     assert result.operations_removed == ()
     # Upstream's names, verbatim (the conversion to OpenAPI 3 sanitises "Dataset (read)").

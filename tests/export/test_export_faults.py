@@ -11,6 +11,9 @@ import httpx
 import pytest
 from datagouv_sdk import DataGouv
 from datagouv_sdk.errors import ResponseDecodeError, ServerError
+from datagouv_sdk.export import ExportResult
+from datagouv_sdk.export.files import IncompleteExportError
+from datagouv_sdk.query import Query
 from datagouv_sdk.retry import RetryPolicy
 from datagouv_sdk.tabular import MetricsModel, TabularResource
 
@@ -19,15 +22,28 @@ from tests.fault_server import CloseDelimited, FaultServer, Reply, ResetMidBody,
 RID = "aaaaaaaa-1111-4bbb-8222-cccccccccccc"
 CSV_PATH = f"/api/resources/{RID}/data/csv/"
 CSV_BODY = b"__id,name\n" + b"".join(b"%d,row %d\n" % (i, i) for i in range(1, 2001))
+DATA_PATH = f"/api/resources/{RID}/data/"
+
+
+def page_body(
+    rows: list[dict[str, object]], total: int | None, next_page: int | None = None
+) -> dict[str, object]:
+    meta: dict[str, object] = {"page": 1, "page_size": 200}
+    if total is not None:
+        meta["total"] = total
+    link = f"http://x{DATA_PATH}?page={next_page}&page_size=200" if next_page else None
+    return {"data": rows, "links": {"next": link, "prev": None}, "meta": meta}
 
 
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
     with FaultServer(max_lifetime=30) as s:
+        # counted exports compare with meta.total, read from /data/ first
+        s.script(DATA_PATH, Reply.json(200, page_body([], 2000)))
         yield s
 
 
-def export(server: FaultServer, dest: Path) -> object:
+def export(server: FaultServer, dest: Path) -> ExportResult:
     with DataGouv(tabular_url=server.url, retry=RetryPolicy.none()) as dg:
         return TabularResource(dg, RID).export(dest, validate=False, count_rows=True)
 
@@ -76,7 +92,12 @@ def test_rows_and_fsync_are_opt_in(
     # fsynced only when durable.
     fsyncs: list[int] = []
     real_fsync = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+
+    def recording_fsync(fd: int) -> None:
+        fsyncs.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
     server.script(CSV_PATH, Reply(200, CSV_BODY, content_type="text/csv"))
     with DataGouv(tabular_url=server.url) as dg:
         plain = TabularResource(dg, RID).export(tmp_path / "plain.csv", validate=False)
@@ -127,3 +148,53 @@ def test_mocked_transport_dying_mid_body(tmp_path: Path) -> None:
     ):
         MetricsModel(dg, "site").export(dest, validate=False)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("existing", [None, b"previous complete export\n"], ids=["new", "overwrite"])
+def test_a_counted_stream_shorter_than_meta_total_is_an_error(
+    server: FaultServer, tmp_path: Path, existing: bytes | None
+) -> None:
+    # a well-formed CSV that simply stops early (a server-side cut between records) looks complete
+    # to HTTP and to the end-of-record check: only the count tells
+    server.script(DATA_PATH, Reply.json(200, page_body([], 2001)))
+    server.script(CSV_PATH, Reply(200, CSV_BODY, content_type="text/csv"))
+    dest = tmp_path / "out.csv"
+    if existing is not None:
+        dest.write_bytes(existing)
+    with pytest.raises(IncompleteExportError, match="has 2000 rows where the server counts 2001"):
+        export(server, dest)
+    assert_untouched(dest, existing)
+
+
+@pytest.mark.parametrize("existing", [None, b"previous complete export\n"], ids=["new", "overwrite"])
+def test_a_pages_export_shorter_than_meta_total_is_an_error(
+    server: FaultServer, tmp_path: Path, existing: bytes | None
+) -> None:
+    rows = [{"__id": i, "name": f"row {i}"} for i in range(1, 4)]
+    server.script(
+        DATA_PATH,
+        Reply.json(200, page_body(rows[:2], 5, next_page=2)),
+        Reply.json(200, page_body(rows[2:], 5)),
+    )
+    dest = tmp_path / "out.csv"
+    if existing is not None:
+        dest.write_bytes(existing)
+    with (
+        DataGouv(tabular_url=server.url, retry=RetryPolicy.none()) as dg,
+        pytest.raises(IncompleteExportError, match="has 3 rows where the server counts 5"),
+    ):
+        TabularResource(dg, RID).export(dest, Query().columns("__id", "name"), validate=False, via="pages")
+    assert_untouched(dest, existing)
+
+
+def test_a_pages_export_matching_meta_total_is_written(server: FaultServer, tmp_path: Path) -> None:
+    rows = [{"__id": i, "name": f"row {i}"} for i in range(1, 4)]
+    server.script(
+        DATA_PATH,
+        Reply.json(200, page_body(rows[:2], 3, next_page=2)),
+        Reply.json(200, page_body(rows[2:], 3)),
+    )
+    with DataGouv(tabular_url=server.url, retry=RetryPolicy.none()) as dg:
+        q = Query().columns("__id", "name")
+        result = TabularResource(dg, RID).export(tmp_path / "out.csv", q, validate=False, via="pages")
+    assert result.rows == 3 and (tmp_path / "out.csv").read_text().count("\n") == 4

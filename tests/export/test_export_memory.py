@@ -8,12 +8,12 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests._http_server import LoopbackHandler, LoopbackServer, Received
 
 LARGE_MB = 120
 SMALL_MB = 1
@@ -33,20 +33,20 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)  # Ki
 """
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        megabytes = LARGE_MB if "/large/" in self.path else SMALL_MB
+    def respond(self, request: Received) -> None:
+        megabytes = LARGE_MB if "/large/" in request.path else SMALL_MB
         blocks = megabytes * 1024 * 1024 // len(BLOCK)
         header = b"id,label,value,when\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv")
-        self.send_header("Content-Length", str(len(header) + blocks * len(BLOCK)))
-        self.end_headers()
+        if "/csv/" not in request.path:  # the count a counted export checks against (meta.total)
+            meta = {"page": 1, "total": blocks * 1000}
+            self.send_json({"data": [], "links": {"next": None, "prev": None}, "meta": meta})
+            return
+        self.start_response(
+            200, {"Content-Type": "text/csv", "Content-Length": str(len(header) + blocks * len(BLOCK))}
+        )
         self.wfile.write(header)
         for _ in range(blocks):
             self.wfile.write(BLOCK)
@@ -54,18 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def big_body_server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    stopper = threading.Timer(120, httpd.shutdown)  # bounded even if the test hangs
-    stopper.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        stopper.cancel()
-        httpd.shutdown()
-        httpd.server_close()
+    with LoopbackServer(_Handler) as server:
+        yield server.origin
 
 
 def peak_rss_mb(url: str, model: str, dest: Path) -> tuple[float, str]:

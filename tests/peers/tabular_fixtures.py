@@ -1,11 +1,14 @@
 """Fixtures for the real api_tabular peers (Tabular + Metrics apps over PostgreSQL).
 
-    pg_gateway     session: PostgreSQL 15 (seeded) + the PostgREST-compatible gateway
-    tabular_peer   session: api_tabular's Tabular app on top       → TabularPeer
-    metrics_peer   session: api_tabular's Metrics app on top       → MetricsPeer
+    pg_gateway          session: PostgreSQL 15 (seeded) + the PostgREST-compatible gateway
+    tabular_peer        session: api_tabular's Tabular app on top      → TabularPeer
+    metrics_peer        session: api_tabular's Metrics app on top      → MetricsPeer
+    legacy_tabular_peer session: a second stack running api_tabular 0.3.1 → (TabularPeer, MetricsPeer)
 
-Both apps are udata-hydra-csvapi 0.3.1 from PyPI, installed by `make peers` into .peers/tabular/.
-See tests/peers/tabular/README.md for what is seeded and what 0.3.1 really answers.
+The apps are udata-hydra-csvapi 0.4.1 (the 0.4 line production runs; `make peers` installs it into
+.peers/tabular/ from ../shared/peers), configured as production: Tabular pages up to 200 rows,
+Metrics up to 50. The legacy stack runs 0.3.1 from PyPI (.peers/tabular_0_3_1/) with the package's
+defaults (50 for both), so older deployments stay covered. See tests/peers/tabular/README.md.
 """
 
 from __future__ import annotations
@@ -16,11 +19,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.peers.tabular import seed
-from tests.peers.tabular.launcher import PeerStartError, TabularStack
+from tests.peers.tabular.launcher import PRODUCTION_PAGE_SIZE_MAX, PeerStartError, TabularStack, peer_version
 
-API_TABULAR_VERSION = "0.3.1"
-PAGE_SIZE_MAX = 50  # api_tabular's PAGE_SIZE_MAX: a larger page_size is a 400
 PAGE_SIZE_DEFAULT = 20
+PACKAGE_PAGE_SIZE_MAX = 50  # api_tabular's own default PAGE_SIZE_MAX
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,11 @@ class TabularPeer:
     indexes: dict[str, list[str]]
     columns: dict[str, dict[str, str]]
     deleted_dataset_id: str = seed.DELETED_DATASET_ID
-    version: str = API_TABULAR_VERSION
-    page_size_max: int = PAGE_SIZE_MAX
+    version: str = ""
+    page_size_max: int = PRODUCTION_PAGE_SIZE_MAX["tabular"]  # a larger page_size is a 400
     page_size_default: int = PAGE_SIZE_DEFAULT
     startup_seconds: float = 0.0
+    stack: TabularStack | None = None
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,8 @@ class MetricsPeer:
     columns: dict[str, list[str]]
     csv_export_cap: int
     months: list[str] = field(default_factory=lambda: list(seed.METRIC_MONTHS))
-    version: str = API_TABULAR_VERSION
-    page_size_max: int = PAGE_SIZE_MAX
+    version: str = ""
+    page_size_max: int = PRODUCTION_PAGE_SIZE_MAX["metrics"]
     page_size_default: int = PAGE_SIZE_DEFAULT
     startup_seconds: float = 0.0
 
@@ -84,26 +87,25 @@ def _start(stack: TabularStack, app: str) -> str:
         pytest.fail(f"tabular peer: {e}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def tabular_peer(pg_gateway: TabularStack) -> TabularPeer:
-    base_url = _start(pg_gateway, "tabular")
+def _tabular(stack: TabularStack) -> TabularPeer:
+    base_url = _start(stack, "tabular")
     return TabularPeer(
         base_url=base_url,
         resources=dict(seed.RESOURCES),
         rows={name: n for name, n in seed.ROWS.items() if not name.startswith("metrics.")},
-        csv_export_cap=pg_gateway.csv_export_cap,
+        csv_export_cap=stack.csv_export_cap,
         aggregation_allowed=list(seed.AGGREGATION_ALLOWED),
         indexes={name: list(indexes) for name, indexes in seed.INDEXES.items()},
         columns={table.name: dict(table.columns) for table in seed.TABLES},
-        startup_seconds=pg_gateway.timings["postgres"]
-        + pg_gateway.timings["gateway"]
-        + pg_gateway.timings["tabular"],
+        version=stack.version,
+        page_size_max=stack.page_size_max.get("tabular", PACKAGE_PAGE_SIZE_MAX),
+        startup_seconds=stack.timings["postgres"] + stack.timings["gateway"] + stack.timings["tabular"],
+        stack=stack,
     )
 
 
-@pytest.fixture(scope="session")
-def metrics_peer(pg_gateway: TabularStack) -> MetricsPeer:
-    base_url = _start(pg_gateway, "metrics")
+def _metrics(stack: TabularStack) -> MetricsPeer:
+    base_url = _start(stack, "metrics")
     return MetricsPeer(
         base_url=base_url,
         models=list(seed.METRIC_TABLES),
@@ -111,6 +113,33 @@ def metrics_peer(pg_gateway: TabularStack) -> MetricsPeer:
             name.removeprefix("metrics."): n for name, n in seed.ROWS.items() if name.startswith("metrics.")
         },
         columns={name: ["__id", *columns] for name, (columns, _) in seed.METRIC_TABLES.items()},
-        csv_export_cap=pg_gateway.csv_export_cap,
-        startup_seconds=pg_gateway.timings["metrics"],
+        csv_export_cap=stack.csv_export_cap,
+        version=stack.version,
+        page_size_max=stack.page_size_max.get("metrics", PACKAGE_PAGE_SIZE_MAX),
+        startup_seconds=stack.timings["metrics"],
     )
+
+
+@pytest.fixture(scope="session")
+def tabular_peer(pg_gateway: TabularStack) -> TabularPeer:
+    return _tabular(pg_gateway)
+
+
+@pytest.fixture(scope="session")
+def metrics_peer(pg_gateway: TabularStack) -> MetricsPeer:
+    return _metrics(pg_gateway)
+
+
+@pytest.fixture(scope="session")
+def legacy_tabular_peer() -> Iterator[tuple[TabularPeer, MetricsPeer]]:
+    """api_tabular 0.3.1 (the newest on PyPI) with its package defaults, on a stack of its own."""
+    stack = TabularStack(peer="tabular_0_3_1", page_size_max={})
+    try:
+        try:
+            stack.start_database()
+        except PeerStartError as e:
+            pytest.fail(f"tabular 0.3.1 peer: {e}", pytrace=False)
+        assert peer_version(stack.peer) == "0.3.1"
+        yield _tabular(stack), _metrics(stack)
+    finally:
+        stack.stop()

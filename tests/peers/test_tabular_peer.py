@@ -8,6 +8,7 @@ them as `col__groupby=` is a different (rejected) request.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,6 @@ import yaml
 from tests.peers.tabular import seed
 from tests.peers.tabular.launcher import TabularStack
 from tests.peers.tabular_fixtures import MetricsPeer, TabularPeer
-
-pytestmark = pytest.mark.peer
 
 
 def _get(url: str, query: str = "") -> httpx.Response:
@@ -46,31 +45,42 @@ def _typed_column(name: str) -> list[Any]:
     return [row[position] for row in table.rows]
 
 
-# ---- health and version skew (0.3.1 is older than the 0.4.1 spec)
+# ---- health and the 0.3.1 → 0.4.1 changes (tests/peers/test_tabular_0_3_1.py pins the old shapes)
 
 
-def test_health_reports_uptime_seconds_not_uptime_since(
-    tabular_peer: TabularPeer, metrics_peer: MetricsPeer
-) -> None:
+def test_health_reports_uptime_since(tabular_peer: TabularPeer, metrics_peer: MetricsPeer) -> None:
     for base_url in (tabular_peer.base_url, metrics_peer.base_url):
         body = _get(f"{base_url}/health/").json()
-        assert body["status"] == "ok"
-        assert body["version"] == "0.3.1"
-        assert isinstance(body["uptime_seconds"], float) and body["uptime_seconds"] >= 0
-        assert "uptime_since" not in body
+        assert set(body) == {"status", "version", "uptime_since"}  # 0.3.1: uptime_seconds (a float)
+        assert body["status"] == "ok" and body["version"] == "0.4.1" == tabular_peer.version
+        started = dt.datetime.fromisoformat(body["uptime_since"])
+        assert started.tzinfo is not None and started <= dt.datetime.now(dt.UTC)
 
 
-def test_aggregation_exceptions_is_a_bare_array(tabular_peer: TabularPeer) -> None:
+def test_aggregation_exceptions_is_the_global_flag_and_the_list(tabular_peer: TabularPeer) -> None:
     response = _get(f"{tabular_peer.base_url}/api/aggregation-exceptions/")
     assert response.status_code == 200
-    assert response.json() == tabular_peer.aggregation_allowed
+    # 0.3.1: a bare array; 0.3.2 renamed the list ALLOW_AGGREGATION_EXCEPTIONS beside a global switch
+    assert response.json() == {"allowed": False, "exceptions": tabular_peer.aggregation_allowed}
 
 
 def test_served_spec_carries_the_app_version(tabular_peer: TabularPeer, metrics_peer: MetricsPeer) -> None:
     for base_url, title in ((tabular_peer.base_url, "Tabular"), (metrics_peer.base_url, "Metrics")):
         spec = _get(f"{base_url}/api/doc/swagger.json").json()
-        assert spec["info"]["version"] == "0.3.1"
+        assert spec["info"]["version"] == "0.4.1"
         assert title in spec["info"]["title"]
+
+
+def test_cors_headers_are_static(tabular_peer: TabularPeer) -> None:
+    # 0.4.1 replaced aiohttp_cors (which echoed the Origin) by one middleware answering "*"
+    for response in (
+        _get(_data_url(tabular_peer, "paged"), "page_size=1"),
+        httpx.options(_data_url(tabular_peer, "paged"), headers={"Origin": "https://example.org"}),
+    ):
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["access-control-allow-methods"] == "GET, OPTIONS"
+    # errors raised as aiohttp exceptions skip the middleware: no CORS headers on a 404
+    assert "access-control-allow-origin" not in _get(_data_url(tabular_peer, "missing")).headers
 
 
 # ---- resource metadata, profile, per-resource swagger
@@ -89,7 +99,7 @@ def test_resource_meta_links_are_absolute(tabular_peer: TabularPeer) -> None:
 
 def test_profile_is_csv_detective_shaped(tabular_peer: TabularPeer) -> None:
     body = _get(f"{tabular_peer.base_url}/api/resources/{tabular_peer.resources['typed']}/profile/").json()
-    # 0.3.1 also leaks the two columns it reads to detect deletion
+    # 0.3.1 and 0.4.1 also leak the two columns they read to detect deletion
     assert set(body) == {"profile", "indexes", "deleted_at", "dataset_id"}
     assert body["indexes"] is None and body["deleted_at"] is None
     profile = body["profile"]
@@ -152,16 +162,25 @@ def test_default_page_size_is_20(tabular_peer: TabularPeer) -> None:
     assert body["links"]["next"] == _data_url(tabular_peer, "paged") + "?page=2&page_size=20"
 
 
-def test_page_size_above_50_is_a_400(tabular_peer: TabularPeer, metrics_peer: MetricsPeer) -> None:
-    assert _get(_data_url(tabular_peer, "paged"), "page_size=50").status_code == 200
-    for url in (_data_url(tabular_peer, "paged"), f"{metrics_peer.base_url}/api/site/data/"):
-        response = _get(url, "page_size=51")
+def test_page_size_above_the_configured_maximum_is_a_400(
+    tabular_peer: TabularPeer, metrics_peer: MetricsPeer
+) -> None:
+    # configured as production: Tabular 200, Metrics 50 (one config file per app)
+    assert (tabular_peer.page_size_max, metrics_peer.page_size_max) == (200, 50)
+    big = _get(_data_url(tabular_peer, "paged"), "page_size=200").json()
+    assert len(big["data"]) == 137 and big["meta"]["page_size"] == 200
+    assert _get(f"{metrics_peer.base_url}/api/site/data/", "page_size=50").status_code == 200
+    for url, limit in (
+        (_data_url(tabular_peer, "paged"), 200),
+        (f"{metrics_peer.base_url}/api/site/data/", 50),
+    ):
+        response = _get(url, f"page_size={limit + 1}")
         assert response.status_code == 400
         [error] = _errors(response)
         assert error == {
             "code": None,
             "title": "Invalid query string",
-            "detail": "Page size exceeds allowed maximum: 50",
+            "detail": f"Page size exceeds allowed maximum: {limit}",
         }
 
 
@@ -384,8 +403,40 @@ def test_gateway_select_aggregates_and_aliases(pg_gateway: TabularStack) -> None
         f'{url}?select="Code INSEE",label&"Code INSEE"=in.("75001",75002)&order=n.desc', timeout=30
     ).json()
     assert rows == [{"Code INSEE": "75002", "label": "row 2"}, {"Code INSEE": "75001", "label": "row 1"}]
-    bad = httpx.get(f"{url}?n=between.1", timeout=30)
+    bad = httpx.get(f"{url}?n=not.between.1", timeout=30)
     assert bad.status_code == 400 and bad.json()["code"] == "PGRST100"
+    # PostgREST's rule: a parameter whose value has no operator is an RPC argument, unused on a table
+    assert len(httpx.get(f"{url}?n=between.1", timeout=30).json()) == 137
+
+
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        ("or=(n.eq.1,n.eq.3)", [1, 3]),
+        ("or=(n.lt.3,and(n.gt.100,n.lte.101),n.is.null)", [1, 2, 101]),
+        ("and=(n.gte.5,or(n.eq.5,n.eq.9,not.and(n.lt.136,n.gte.6)))", [5, 9, 136, 137]),
+        ("not.or=(n.gt.2,n.is.null)", [1, 2]),
+        ('or=("Code INSEE".eq."75007",label.in.("row 9","row 10"))', [7, 9, 10]),
+        ("or=(label.ilike.*W 13*,label.eq.{a,b})", [13, 130, 131, 132, 133, 134, 135, 136, 137]),
+        # PostgREST's leniency, which api_tabular's `in.((a,b))` runs into: the list is ["(1", "2"]
+        ("or=(label.in.((row 1,row 2)))", [2]),
+        ("or=(n.eq.1))&n=lt.5", [1]),
+    ],
+)
+def test_gateway_logic_trees_follow_postgrest_grammar(
+    pg_gateway: TabularStack, query: str, ids: list[int]
+) -> None:
+    url = f"{pg_gateway.gateway_url(seed.TABULAR_SCHEMA)}/t_paged_0002?select=n&order=n&{query}"
+    assert [row["n"] for row in httpx.get(url, timeout=30).json()] == ids
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["or=(n.eq.1", "or=()", "or=(n.in.1,2)", "or=(n.eq.1,xor(n.eq.2))", "select=#x", 'order="n'],
+)
+def test_gateway_grammar_errors_are_postgrest_400s(pg_gateway: TabularStack, query: str) -> None:
+    response = httpx.get(f"{pg_gateway.gateway_url(seed.TABULAR_SCHEMA)}/t_paged_0002?{query}", timeout=30)
+    assert response.status_code == 400 and response.json()["code"] == "PGRST100", response.text
 
 
 # ---- the launcher itself (no peer needed)

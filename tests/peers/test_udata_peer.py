@@ -35,7 +35,6 @@ def _message(response: httpx.Response) -> str:
     return str(body["message"])
 
 
-@pytest.mark.peer
 def test_dataset_list_total_is_the_seeded_count(udata_peer: UdataPeer) -> None:
     # The peer is shared by the session: other tests add datasets, so count the seeded tag.
     seeded = _get(udata_peer.api_v1 + "/datasets/", tag=udata_peer.seed["seed_tag"])
@@ -46,7 +45,6 @@ def test_dataset_list_total_is_the_seeded_count(udata_peer: UdataPeer) -> None:
     assert _get(udata_peer.api_v1 + "/datasets/").json()["total"] >= 23
 
 
-@pytest.mark.peer
 def test_pages_of_five_reach_every_dataset_once_then_404(udata_peer: UdataPeer) -> None:
     seen: list[str] = []
     url: str | None = f"{udata_peer.api_v1}/datasets/?page_size=5&tag={udata_peer.seed['seed_tag']}"
@@ -68,7 +66,6 @@ def test_pages_of_five_reach_every_dataset_once_then_404(udata_peer: UdataPeer) 
     _message(past_end)
 
 
-@pytest.mark.peer
 def test_next_and_previous_page_are_absolute_urls_of_the_peer(udata_peer: UdataPeer) -> None:
     body = _get(udata_peer.api_v1 + "/datasets/", page=2, page_size=5).json()
     for link in (body["next_page"], body["previous_page"]):
@@ -78,7 +75,6 @@ def test_next_and_previous_page_are_absolute_urls_of_the_peer(udata_peer: UdataP
     assert "page=3" in body["next_page"] and "page=1" in body["previous_page"]
 
 
-@pytest.mark.peer
 @pytest.mark.parametrize("path", ["/api/1/datasets/", "/api/2/datasets/", "/api/2/datasets/search/"])
 def test_q_search_finds_the_seeded_title(udata_peer: UdataPeer, path: str) -> None:
     # Lower case and without the accent: the fallback folds both, like a MongoDB text index.
@@ -88,20 +84,17 @@ def test_q_search_finds_the_seeded_title(udata_peer: UdataPeer, path: str) -> No
     assert titles == [udata_peer.seed["search_title"]]
 
 
-@pytest.mark.peer
 def test_q_search_without_match_is_empty(udata_peer: UdataPeer) -> None:
     body = _get(udata_peer.api_v2 + "/datasets/search/", q="zzzz-no-such-word").json()
     assert body["total"] == 0 and body["data"] == []
 
 
-@pytest.mark.peer
 def test_unknown_dataset_is_404_with_message(udata_peer: UdataPeer) -> None:
     response = _get(udata_peer.api_v1 + "/datasets/no-such-dataset/")
     assert response.status_code == 404
     _message(response)
 
 
-@pytest.mark.peer
 def test_invalid_payload_is_400_with_field_errors(udata_peer: UdataPeer) -> None:
     response = _send("POST", udata_peer.api_v1 + "/datasets/", udata_peer.api_key, json={"title": ""})
     assert response.status_code == 400
@@ -110,21 +103,18 @@ def test_invalid_payload_is_400_with_field_errors(udata_peer: UdataPeer) -> None
     assert all(isinstance(v, list) for v in errors.values()), errors
 
 
-@pytest.mark.peer
 def test_write_without_key_is_401(udata_peer: UdataPeer) -> None:
     response = _send("POST", udata_peer.api_v1 + "/datasets/", json={"title": "x", "description": "y"})
     assert response.status_code == 401
     _message(response)
 
 
-@pytest.mark.peer
 def test_invalid_key_is_401(udata_peer: UdataPeer) -> None:
     response = _get(udata_peer.api_v1 + "/me/", key="udata_not-a-real-key")
     assert response.status_code == 401
     assert _message(response) == "Invalid API token"
 
 
-@pytest.mark.peer
 def test_other_users_key_cannot_edit_a_dataset_403(udata_peer: UdataPeer) -> None:
     dataset = udata_peer.seed["owner_datasets"][0]
     url = f"{udata_peer.api_v1}/datasets/{dataset}/"
@@ -134,14 +124,12 @@ def test_other_users_key_cannot_edit_a_dataset_403(udata_peer: UdataPeer) -> Non
     assert _get(url).json()["title"] != "hijacked"
 
 
-@pytest.mark.peer
 def test_deleted_dataset_is_410(udata_peer: UdataPeer) -> None:
     response = _get(f"{udata_peer.api_v1}/datasets/{udata_peer.seed['deleted_dataset']}/")
     assert response.status_code == 410
     assert _message(response) == "Dataset has been deleted"
 
 
-@pytest.mark.peer
 def test_private_dataset_is_hidden_from_others_and_visible_to_its_org(udata_peer: UdataPeer) -> None:
     url = f"{udata_peer.api_v1}/datasets/{udata_peer.seed['private_dataset']}/"
     assert _get(url).status_code == 404
@@ -149,7 +137,6 @@ def test_private_dataset_is_hidden_from_others_and_visible_to_its_org(udata_peer
     assert _get(url, key=udata_peer.api_key).status_code == 200
 
 
-@pytest.mark.peer
 @pytest.mark.parametrize(
     ("attr", "user"), [("api_key", "owner"), ("other_api_key", "other"), ("admin_api_key", "admin")]
 )
@@ -159,7 +146,6 @@ def test_each_key_authenticates_its_user(udata_peer: UdataPeer, attr: str, user:
     assert me.json()["id"] == udata_peer.seed["users"][user]
 
 
-@pytest.mark.peer
 def test_owner_is_admin_of_the_seeded_organization(udata_peer: UdataPeer) -> None:
     org = _get(f"{udata_peer.api_v1}/organizations/{udata_peer.seed['organizations'][0]}/").json()
     roles = {m["user"]["id"]: m["role"] for m in org["members"]}
@@ -167,7 +153,6 @@ def test_owner_is_admin_of_the_seeded_organization(udata_peer: UdataPeer) -> Non
     assert udata_peer.seed["users"]["other"] not in roles
 
 
-@pytest.mark.peer
 def test_dataservices_carry_their_api_urls(udata_peer: UdataPeer) -> None:
     for dataservice_id in udata_peer.seed["dataservices"]:
         dataservice = _get(f"{udata_peer.api_v1}/dataservices/{dataservice_id}/").json()
@@ -175,7 +160,6 @@ def test_dataservices_carry_their_api_urls(udata_peer: UdataPeer) -> None:
         assert dataservice["machine_documentation_url"].endswith("/openapi.json")
 
 
-@pytest.mark.peer
 def test_create_then_read_a_dataset_with_the_key(udata_peer: UdataPeer) -> None:
     payload = {"title": "Created by the peer test", "description": "A dataset made through the API"}
     created = _send("POST", udata_peer.api_v1 + "/datasets/", udata_peer.api_key, json=payload)
@@ -187,7 +171,6 @@ def test_create_then_read_a_dataset_with_the_key(udata_peer: UdataPeer) -> None:
     assert deleted.status_code == 204
 
 
-@pytest.mark.peer
 def test_resource_upload_is_stored_and_served_locally(udata_peer: UdataPeer) -> None:
     dataset = udata_peer.seed["owner_datasets"][0]
     response = httpx.post(
@@ -203,7 +186,6 @@ def test_resource_upload_is_stored_and_served_locally(udata_peer: UdataPeer) -> 
     assert download.status_code == 200 and download.content == b"a,b\n1,2\n"
 
 
-@pytest.mark.peer
 def test_started_within_budget(udata_peer: UdataPeer) -> None:
     # Measured launch-to-ready; ~4 s on the 2-core reference machine. A regression in seeding or
     # start-up (e.g. an accidental network call) shows here first.

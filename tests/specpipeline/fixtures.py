@@ -4,24 +4,22 @@ packages."""
 
 from __future__ import annotations
 
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import attrs
 import pytest
-from datagouv_sdk.codegen.commands import fetch_specs, generate_all
 from datagouv_sdk.codegen.generate import GenerationResult, tree_sha256
-from datagouv_sdk.codegen.layout import RepoLayout
+
+from tests.drift.spec_server import SpecServer, running_spec_server
+from tools.specpipeline.commands import fetch_specs, generate_all
+from tools.specpipeline.layout import RepoLayout
 
 REPO = Path(__file__).resolve().parents[2]
-MIRROR = Path(os.environ.get("DATAGOUV_TEST_SPECS_MIRROR", REPO.parent / "shared" / "specs"))
 # Committed pipeline inputs a test layout needs (specs/upstream is rebuilt from the mirror).
 _SPEC_INPUTS = ("sources.json", "lock.json", "patches", "config")
 
@@ -39,58 +37,16 @@ def copy_layout(root: Path) -> RepoLayout:
     return RepoLayout(root)
 
 
-@pytest.fixture(scope="session")
-def mirror() -> Path:
-    if not (MIRROR / "tabular.yaml").exists():
-        pytest.fail(f"offline spec mirror not found at {MIRROR} (set DATAGOUV_TEST_SPECS_MIRROR)")
-    return MIRROR
-
-
 @pytest.fixture
 def layout(tmp_path: Path) -> RepoLayout:
     return copy_layout(tmp_path / "repo")
 
 
-@attrs.define
-class SpecServer:
-    """A real HTTP server on 127.0.0.1 serving a folder; `fail_first[path] = [500, ...]` answers those
-    statuses to the first requests for `path`; `hits` counts requests per path."""
-
-    base_url: str
-    fail_first: dict[str, list[int]] = attrs.field(factory=dict)
-    hits: dict[str, int] = attrs.field(factory=dict)
-
-
 @pytest.fixture
-def spec_server(mirror: Path) -> Iterator[SpecServer]:
-    state = SpecServer(base_url="")
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(mirror), **kwargs)
-
-        def do_GET(self) -> None:
-            state.hits[self.path] = state.hits.get(self.path, 0) + 1
-            pending = state.fail_first.get(self.path)
-            if pending:
-                self.send_error(pending.pop(0), "injected failure")
-                return
-            super().do_GET()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.timeout = 5
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def spec_server(specs_mirror: Path) -> Iterator[SpecServer]:
+    """The mirror's files over real HTTP, standing in for the spec URLs."""
+    with running_spec_server(folder=specs_mirror) as server:
+        yield server
 
 
 @attrs.frozen
@@ -118,10 +74,10 @@ def run_script(
 
 
 @pytest.fixture(scope="session")
-def generated(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> GeneratedRun:
+def generated(tmp_path_factory: pytest.TempPathFactory, specs_mirror: Path) -> GeneratedRun:
     """Metrics and Tabular generated twice (in process, then via the script) from the mirror."""
     layout = copy_layout(tmp_path_factory.mktemp("generated") / "repo")
-    outcomes = fetch_specs(["metrics", "tabular"], mirror=mirror, layout=layout)
+    outcomes = fetch_specs(["metrics", "tabular"], mirror=specs_mirror, layout=layout)
     assert all(o.ok for o in outcomes), [o.status for o in outcomes]
     results = generate_all(["metrics", "tabular"], layout=layout, output_root=layout.root / "run1")
     failures = [r for r in results if not isinstance(r, GenerationResult)]
@@ -136,4 +92,4 @@ def generated(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Generat
     )
 
 
-__all__ = ["MIRROR", "REPO", "GeneratedRun", "SpecServer", "copy_layout", "run_script", "tree_sha256"]
+__all__ = ["REPO", "GeneratedRun", "copy_layout", "run_script", "tree_sha256"]

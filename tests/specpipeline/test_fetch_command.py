@@ -7,25 +7,28 @@ import shutil
 from pathlib import Path
 
 import pytest
-from datagouv_sdk.codegen.commands import fetch_specs
-from datagouv_sdk.codegen.layout import RepoLayout
-from datagouv_sdk.codegen.lock import load_lock
 from datagouv_sdk.codegen.normalise import canonical_bytes, normalise
 
-from tests.specpipeline.fixtures import SpecServer, run_script
+from tests.drift.spec_server import SpecServer
+from tests.specpipeline.fixtures import run_script
+from tools.specpipeline.commands import fetch_specs
+from tools.specpipeline.layout import RepoLayout
+from tools.specpipeline.lock import load_lock
 
 
-def _mirror_copy(mirror: Path, tmp_path: Path) -> Path:
+def _mirror_copy(specs_mirror: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "mirror"
     folder.mkdir()
     for name in ("metrics.yaml", "tabular.yaml"):
-        shutil.copy(mirror / name, folder / name)
+        shutil.copy(specs_mirror / name, folder / name)
     return folder
 
 
-def test_fetch_writes_canonical_upstream_and_matches_committed_lock(layout: RepoLayout, mirror: Path) -> None:
+def test_fetch_writes_canonical_upstream_and_matches_committed_lock(
+    layout: RepoLayout, specs_mirror: Path
+) -> None:
     lock_before = layout.lock_path.read_bytes()
-    outcomes = fetch_specs(["metrics", "tabular"], mirror=mirror, layout=layout)
+    outcomes = fetch_specs(["metrics", "tabular"], mirror=specs_mirror, layout=layout)
     assert [(o.name, o.status) for o in outcomes] == [("metrics", "unchanged"), ("tabular", "unchanged")]
     written = layout.upstream_path("tabular").read_bytes()
     assert written == canonical_bytes(normalise(json.loads(written)))
@@ -33,17 +36,17 @@ def test_fetch_writes_canonical_upstream_and_matches_committed_lock(layout: Repo
     assert layout.lock_path.read_bytes() == lock_before  # unchanged doc: lock not rewritten
 
 
-def test_first_fetch_creates_lock_entries(layout: RepoLayout, mirror: Path) -> None:
+def test_first_fetch_creates_lock_entries(layout: RepoLayout, specs_mirror: Path) -> None:
     layout.lock_path.unlink()
-    fetch_specs(["metrics"], mirror=mirror, layout=layout)
+    fetch_specs(["metrics"], mirror=specs_mirror, layout=layout)
     first = layout.lock_path.read_bytes()
     assert set(load_lock(layout)) == {"metrics"}
-    fetch_specs(["metrics"], mirror=mirror, layout=layout)  # re-fetch: fetched_at kept, bytes identical
+    fetch_specs(["metrics"], mirror=specs_mirror, layout=layout)  # re-fetch: fetched_at kept, bytes identical
     assert layout.lock_path.read_bytes() == first
 
 
-def test_changed_spec_needs_accept(layout: RepoLayout, mirror: Path, tmp_path: Path) -> None:
-    folder = _mirror_copy(mirror, tmp_path)
+def test_changed_spec_needs_accept(layout: RepoLayout, specs_mirror: Path, tmp_path: Path) -> None:
+    folder = _mirror_copy(specs_mirror, tmp_path)
     text = (folder / "metrics.yaml").read_text().replace("version: 1.0.0", "version: 1.1.0")
     (folder / "metrics.yaml").write_text(text)
     locked, tabular = load_lock(layout)["metrics"], load_lock(layout)["tabular"]
@@ -58,13 +61,13 @@ def test_changed_spec_needs_accept(layout: RepoLayout, mirror: Path, tmp_path: P
 
 
 def test_invalid_document_keeps_previous_file_and_exits_non_zero(
-    layout: RepoLayout, mirror: Path, tmp_path: Path
+    layout: RepoLayout, specs_mirror: Path, tmp_path: Path
 ) -> None:
-    ok = run_script("fetch_specs.py", "metrics", "tabular", "--mirror", str(mirror), root=layout.root)
+    ok = run_script("fetch_specs.py", "metrics", "tabular", "--mirror", str(specs_mirror), root=layout.root)
     assert ok.returncode == 0, ok.stderr
     previous = layout.upstream_path("tabular").read_bytes()
     lock_before = layout.lock_path.read_bytes()
-    folder = _mirror_copy(mirror, tmp_path)
+    folder = _mirror_copy(specs_mirror, tmp_path)
     broken = (folder / "tabular.yaml").read_text().replace("    get:\n", "    got:\n", 1)
     (folder / "tabular.yaml").write_text(broken)
     failed = run_script(
@@ -78,8 +81,8 @@ def test_invalid_document_keeps_previous_file_and_exits_non_zero(
     assert not list(layout.upstream_dir.glob(".*.tmp"))  # no temporary file left behind
 
 
-def test_unknown_api_name_is_a_usage_error(layout: RepoLayout, mirror: Path) -> None:
-    done = run_script("fetch_specs.py", "nope", "--mirror", str(mirror), root=layout.root)
+def test_unknown_api_name_is_a_usage_error(layout: RepoLayout, specs_mirror: Path) -> None:
+    done = run_script("fetch_specs.py", "nope", "--mirror", str(specs_mirror), root=layout.root)
     assert done.returncode == 2
     assert "unknown API nope; known: main, main-v2, metrics, tabular" in done.stderr
 

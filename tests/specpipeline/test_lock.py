@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from datagouv_sdk.codegen.errors import SpecLockMismatchError
-from datagouv_sdk.codegen.layout import RepoLayout
-from datagouv_sdk.codegen.lock import check_against_lock, load_lock, make_entry, write_lock
-from datagouv_sdk.codegen.sources import load_sources
+
+from tools.specpipeline.errors import SpecLockMismatchError
+from tools.specpipeline.layout import RepoLayout
+from tools.specpipeline.lock import check_against_lock, load_lock, make_entry, write_lock
+from tools.specpipeline.sources import load_sources
 
 DOC = {
     "openapi": "3.0.3",

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from datagouv_sdk.codegen.errors import PatchApplyError, PatchFileError
-from datagouv_sdk.codegen.layout import RepoLayout
-from datagouv_sdk.codegen.patches import apply_patches, load_patches, parse_patch_set, parse_pointer
+
+from tools.specpipeline.errors import PatchApplyError, PatchFileError
+from tools.specpipeline.layout import RepoLayout
+from tools.specpipeline.patches import apply_patches, load_patches, parse_patch_set, parse_pointer
 
 DOC: dict[str, Any] = {"paths": {"/a/b": {"get": {"tags": ["x", "y"]}}}, "n": 1, "t~": True}
 

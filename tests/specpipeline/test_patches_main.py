@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from datagouv_sdk.codegen.normalise import normalise
-from datagouv_sdk.codegen.patches import load_patches
-from datagouv_sdk.codegen.pipeline import prepare
 from datagouv_sdk.codegen.swagger2 import component_names, convert
 
 from tests.codegen.test_swagger2 import METHODS, iter_refs, resolve, strict_errors, upstream_document
+from tools.specpipeline.patches import load_patches
+from tools.specpipeline.pipeline import prepare
 
 PACKAGES = {"main": "datagouv_main", "main-v2": "datagouv_main_v2"}
 OPERATIONS = {"main": 247, "main-v2": 36}

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from datagouv_sdk.codegen.generate import GenerationResult, document_stamp, generate_client, load_config
-from datagouv_sdk.codegen.layout import default_layout
 from datagouv_sdk.codegen.normalise import normalise
-from datagouv_sdk.codegen.pipeline import prepare
 
 from tests.codegen.test_swagger2 import upstream_document
 from tests.specpipeline.test_patches_main import OPERATIONS, PACKAGES
+from tools.specpipeline.layout import default_layout
+from tools.specpipeline.pipeline import prepare
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.codegen.test_swagger2 import upstream_document
 from tests.peers.udata_fixtures import UdataPeer
-
-pytestmark = pytest.mark.peer
 
 FULL_OBJECTS = {"X-Get-Datasets-Full-Objects": "true"}
 

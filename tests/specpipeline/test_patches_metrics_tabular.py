@@ -6,19 +6,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from datagouv_sdk.codegen.fetch import parse_document
-from datagouv_sdk.codegen.patches import PatchSet
-from datagouv_sdk.codegen.pipeline import prepare
+from datagouv_sdk.drift.documents import parse_document
+
+from tools.specpipeline.patches import PatchSet
+from tools.specpipeline.pipeline import prepare
 
 
 @pytest.fixture(scope="module")
-def metrics(mirror: Path) -> dict[str, Any]:
-    return prepare("metrics", parse_document((mirror / "metrics.yaml").read_bytes(), origin="metrics"))
+def metrics(specs_mirror: Path) -> dict[str, Any]:
+    return prepare("metrics", parse_document((specs_mirror / "metrics.yaml").read_bytes(), origin="metrics"))
 
 
 @pytest.fixture(scope="module")
-def tabular(mirror: Path) -> dict[str, Any]:
-    return prepare("tabular", parse_document((mirror / "tabular.yaml").read_bytes(), origin="tabular"))
+def tabular(specs_mirror: Path) -> dict[str, Any]:
+    return prepare("tabular", parse_document((specs_mirror / "tabular.yaml").read_bytes(), origin="tabular"))
 
 
 def _json_schema(operation: dict[str, Any], status: str = "200") -> dict[str, Any]:
@@ -99,8 +100,8 @@ def test_tabular_status_codes_are_strings_after_prepare(tabular: dict[str, Any])
             assert isinstance(code, str)
 
 
-def test_patches_change_the_hash_only_through_the_patch_files(mirror: Path) -> None:
-    raw = parse_document((mirror / "tabular.yaml").read_bytes(), origin="tabular")
+def test_patches_change_the_hash_only_through_the_patch_files(specs_mirror: Path) -> None:
+    raw = parse_document((specs_mirror / "tabular.yaml").read_bytes(), origin="tabular")
     unpatched = prepare("tabular", raw, patches=PatchSet(api="tabular"))
     assert "content" not in unpatched["paths"]["/api/resources/{rid}/data/"]["get"]["responses"]["200"]
     assert prepare("tabular", raw) == prepare("tabular", raw)  # pure and repeatable

@@ -7,21 +7,22 @@ from pathlib import Path
 
 import pytest
 from datagouv_sdk.codegen.errors import SpecInvalidError
-from datagouv_sdk.codegen.fetch import parse_document
-from datagouv_sdk.codegen.validate import detect_format, validate_document
+from datagouv_sdk.drift.documents import parse_document
+
+from tools.specpipeline.validate import detect_format, validate_document
 
 
-def _tabular(mirror: Path) -> dict[str, object]:
-    return parse_document((mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml")
+def _tabular(specs_mirror: Path) -> dict[str, object]:
+    return parse_document((specs_mirror / "tabular.yaml").read_bytes(), origin="tabular.yaml")
 
 
-def test_tabular_yaml_with_integer_status_codes_is_valid(mirror: Path) -> None:
-    doc = _tabular(mirror)
+def test_tabular_yaml_with_integer_status_codes_is_valid(specs_mirror: Path) -> None:
+    doc = _tabular(specs_mirror)
     assert validate_document(doc, "openapi-3.0", name="tabular") == []
 
 
-def test_structural_error_is_fatal_and_names_the_place(mirror: Path) -> None:
-    doc = _tabular(mirror)
+def test_structural_error_is_fatal_and_names_the_place(specs_mirror: Path) -> None:
+    doc = _tabular(specs_mirror)
     del doc["paths"]["/health/"]["get"]["responses"]  # type: ignore[index]
     with pytest.raises(
         SpecInvalidError,
@@ -30,15 +31,15 @@ def test_structural_error_is_fatal_and_names_the_place(mirror: Path) -> None:
         validate_document(doc, "openapi-3.0", name="tabular")
 
 
-def test_wrong_format_is_fatal(mirror: Path) -> None:
+def test_wrong_format_is_fatal(specs_mirror: Path) -> None:
     with pytest.raises(SpecInvalidError, match=r"expected a swagger-2.0 document, got '3.0.3'"):
-        validate_document(_tabular(mirror), "swagger-2.0", name="tabular")
+        validate_document(_tabular(specs_mirror), "swagger-2.0", name="tabular")
     assert detect_format({"swagger": "2.0"}) == "swagger-2.0"
     assert detect_format({"openapi": "3.1.0"}) is None
 
 
-def test_udata_defaults_that_break_their_own_schema_are_findings_not_errors(mirror: Path) -> None:
-    doc = json.loads((mirror / "main-v2.json").read_text())
+def test_udata_defaults_that_break_their_own_schema_are_findings_not_errors(specs_mirror: Path) -> None:
+    doc = json.loads((specs_mirror / "main-v2.json").read_text())
     findings = validate_document(doc, "swagger-2.0", name="main-v2")
     assert findings and all("default rejected by its own schema" in f for f in findings)
     assert any("'other'" in f and "granularity" in f for f in findings)

@@ -10,27 +10,32 @@ import click
 
 from datagouv_sdk._version import __version__
 
-# command name -> "module:attribute" of a click command or group. Each workflow adds its line here.
+# command name -> ("module:attribute" of a click command or group, its one-line help). Each workflow
+# adds its line here; the help is shown by `dgv --help` without importing the module.
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "catalog": ("datagouv_sdk.cli.catalog_store", "catalog"),
-    "datasets": ("datagouv_sdk.cli.catalog", "datasets"),
-    "organizations": ("datagouv_sdk.cli.catalog", "organizations"),
-    "dataservices": ("datagouv_sdk.cli.dataservices", "dataservices"),
-    "resources": ("datagouv_sdk.cli.catalog", "resources"),
-    "metrics": ("datagouv_sdk.cli.metrics", "metrics"),
-    "tabular": ("datagouv_sdk.cli.tabular", "tabular"),
-    "specs": ("datagouv_sdk.cli.specs", "specs"),
-}
-
-_HELP: dict[str, str] = {
-    "catalog": "The whole catalog as tables: daily exports synced into DuckDB, queried with SQL.",
-    "datasets": "List and show datasets.",
-    "organizations": "List and show organizations.",
-    "dataservices": "Find third-party APIs in the catalog, read their OpenAPI document, call them.",
-    "resources": "Upload and replace resource files.",
-    "metrics": "Monthly visits and downloads (Metrics API): query and export.",
-    "tabular": "Rows of CSV resources (Tabular API): profile, query, export.",
-    "specs": "Upstream spec drift: diff, check, update.",
+    "catalog": (
+        "datagouv_sdk.cli.catalog_store:catalog",
+        "The whole catalog as tables: daily exports synced into DuckDB, queried with SQL.",
+    ),
+    "datasets": ("datagouv_sdk.cli.catalog:datasets", "List and show datasets."),
+    "organizations": ("datagouv_sdk.cli.catalog:organizations", "List and show organizations."),
+    "dataservices": (
+        "datagouv_sdk.cli.dataservices:dataservices",
+        "Find third-party APIs in the catalog, read their OpenAPI document, call them.",
+    ),
+    "resources": ("datagouv_sdk.cli.catalog:resources", "Upload and replace resource files."),
+    "metrics": (
+        "datagouv_sdk.cli.metrics:metrics",
+        "Monthly visits and downloads (Metrics API): query and export.",
+    ),
+    "tabular": (
+        "datagouv_sdk.cli.tabular:tabular",
+        "Rows of CSV resources (Tabular API): profile, query, export, SQL, manifests.",
+    ),
+    "specs": (
+        "datagouv_sdk.cli.specs:specs",
+        "Upstream spec drift: the semantic diff of two spec documents.",
+    ),
 }
 
 
@@ -39,17 +44,17 @@ class _LazyGroup(click.Group):
         return sorted(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = _COMMANDS.get(cmd_name)
-        if target is None:
+        entry = _COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module = importlib.import_module(target[0])
-        command = getattr(module, target[1])
+        module, _, attribute = entry[0].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help without importing every command module.
-        rows = [(name, _HELP.get(name, "")) for name in self.list_commands(ctx)]
+        rows = [(name, _COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -7,7 +7,9 @@ the commands so that `dgv --help` stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -16,10 +18,13 @@ from datagouv_sdk.cli.output import (
     client_from_ctx,
     handle_errors,
     json_mode,
+    limit_option,
     print_item,
     print_items,
     progress_printer,
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DATASET_COLUMNS: list[Column] = [
     ("id", "id"),
@@ -71,12 +76,6 @@ ORGANIZATION_FIELDS: list[Column] = [
 _LIMIT_HELP = "Print at most N items (0 = all)."
 
 
-def _limit(value: int) -> int | None:
-    if value < 0:
-        raise click.BadParameter("must be >= 0", param_hint="--limit")
-    return None if value == 0 else value
-
-
 @click.group()
 def datasets() -> None:
     """List and show datasets."""
@@ -87,7 +86,7 @@ def datasets() -> None:
 @click.option("--organization", help="Organization id.")
 @click.option("--tag", multiple=True, help="Tag (repeatable: all must match).")
 @click.option("--sort", help="Sort key, e.g. -created, title, -last_update.")
-@click.option("--limit", type=int, default=20, show_default=True, help=_LIMIT_HELP)
+@limit_option(_LIMIT_HELP)
 @click.option("--page-size", type=int, default=None, help="Items per request.")
 @handle_errors
 def datasets_list(
@@ -95,7 +94,7 @@ def datasets_list(
     organization: str | None,
     tag: tuple[str, ...],
     sort: str | None,
-    limit: int,
+    limit: int | None,
     page_size: int | None,
 ) -> None:
     """List datasets."""
@@ -105,7 +104,7 @@ def datasets_list(
             organization=organization,
             tag=list(tag) or None,
             sort=sort,
-            limit=_limit(limit),
+            limit=limit,
             page_size=page_size,
             raw=True,
         )
@@ -133,14 +132,12 @@ def organizations() -> None:
 @organizations.command("list")
 @click.option("--q", "q", help="Full-text query.")
 @click.option("--sort", help="Sort key, e.g. name, -created.")
-@click.option("--limit", type=int, default=20, show_default=True, help=_LIMIT_HELP)
+@limit_option(_LIMIT_HELP)
 @handle_errors
-def organizations_list(q: str | None, sort: str | None, limit: int) -> None:
+def organizations_list(q: str | None, sort: str | None, limit: int | None) -> None:
     """List organizations."""
     with client_from_ctx() as dg:
-        print_items(
-            dg.organizations.list(q=q, sort=sort, limit=_limit(limit), raw=True), ORGANIZATION_COLUMNS
-        )
+        print_items(dg.organizations.list(q=q, sort=sort, limit=limit, raw=True), ORGANIZATION_COLUMNS)
 
 
 @organizations.command("show")
@@ -157,13 +154,54 @@ def resources() -> None:
     """Upload and replace resource files."""
 
 
-def _upload(dataset: str, path: str, resource: str | None, chunk_size: int | None, quiet: bool) -> None:
-    from datagouv_sdk.uploads import upload_resource
+def _upload_options(command: F) -> F:
+    command = click.option("--quiet", is_flag=True, help="No progress or notes on stderr (warnings stay).")(
+        command
+    )
+    command = click.option(
+        "--resume",
+        is_flag=True,
+        help="Continue an interrupted upload of the same file (parts already on the server are not sent "
+        "again); starts over, saying why, when the file or the part size changed or the parts expired.",
+    )(command)
+    command = click.option(
+        "--filename", default=None, help="The file's name on the portal (default: FILE's own name)."
+    )(command)
+    return click.option(
+        "--chunk-size",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
+    )(command)
 
+
+def _upload(
+    dataset: str,
+    path: str,
+    resource: str | None,
+    chunk_size: int | None,
+    filename: str | None,
+    resume: bool,
+    quiet: bool,
+) -> None:
     progress = None if quiet else progress_printer(f"uploading {click.format_filename(path)}")
+    tty = sys.stderr.isatty()
+
+    def note(event: Any) -> None:  # an uploads.UploadEvent: warnings always, the rest unless --quiet
+        if event.is_warning or not quiet:
+            prefix = "\r\033[K" if tty else ""  # over a progress line being redrawn
+            click.echo(f"{prefix}{'warning' if event.is_warning else 'note'}: {event}", err=True)
+
     with client_from_ctx() as dg:
-        result: dict[str, Any] = upload_resource(
-            dg, dataset, path, resource=resource, chunk_size=chunk_size, progress=progress
+        result = dg.resources.upload(
+            dataset,
+            path,
+            resource=resource,
+            filename=filename,
+            chunk_size=chunk_size,
+            progress=progress,
+            resume=resume,
+            on_event=note,
         )
     print_item(result, RESOURCE_COLUMNS)
 
@@ -171,31 +209,30 @@ def _upload(dataset: str, path: str, resource: str | None, chunk_size: int | Non
 @resources.command("upload")
 @click.argument("dataset")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
-)
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@_upload_options
 @handle_errors
-def resources_upload(dataset: str, file: str, chunk_size: int | None, quiet: bool) -> None:
-    """Upload FILE as a new resource of DATASET (needs an API key)."""
-    _upload(dataset, file, None, chunk_size, quiet)
+def resources_upload(
+    dataset: str, file: str, chunk_size: int | None, filename: str | None, resume: bool, quiet: bool
+) -> None:
+    """Upload FILE as a new resource of DATASET (needs an API key). Big files go in parts, each
+    re-sent on failure; the result is checked (size, SHA-1) against FILE."""
+    _upload(dataset, file, None, chunk_size, filename, resume, quiet)
 
 
 @resources.command("replace")
 @click.argument("dataset")
 @click.argument("resource")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Send files larger than this many bytes in parts of this size (default 8 MiB).",
-)
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@_upload_options
 @handle_errors
-def resources_replace(dataset: str, resource: str, file: str, chunk_size: int | None, quiet: bool) -> None:
+def resources_replace(
+    dataset: str,
+    resource: str,
+    file: str,
+    chunk_size: int | None,
+    filename: str | None,
+    resume: bool,
+    quiet: bool,
+) -> None:
     """Replace the file of RESOURCE in DATASET with FILE (needs an API key)."""
-    _upload(dataset, file, resource, chunk_size, quiet)
+    _upload(dataset, file, resource, chunk_size, filename, resume, quiet)

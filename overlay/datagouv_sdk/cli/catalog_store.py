@@ -23,7 +23,7 @@ KIND_CHOICES = ("datasets", "resources", "organizations", "reuses", "dataservice
 
 @click.group()
 def catalog() -> None:
-    """The whole catalog as tables: daily exports synced into DuckDB/Parquet, queried with SQL."""
+    """The whole catalog as tables: daily exports synced into DuckDB, queried with SQL."""
 
 
 def _progress(quiet: bool) -> Any:

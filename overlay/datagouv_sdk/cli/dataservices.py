@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from datagouv_sdk.cli.output import Column, client_from_ctx, handle_errors, json_mode, print_item, print_items
+from datagouv_sdk.cli.output import (
+    Column,
+    client_from_ctx,
+    handle_errors,
+    json_mode,
+    limit_option,
+    print_item,
+    print_items,
+)
 
 if TYPE_CHECKING:
     from datagouv_sdk.discovery import Discovery, Operation
@@ -82,12 +90,6 @@ def _discovery(*, allow_http: bool = False) -> Iterator[Discovery]:
         yield disco
 
 
-def _limit(value: int) -> int | None:
-    if value < 0:
-        raise click.BadParameter("must be >= 0", param_hint="--limit")
-    return None if value == 0 else value
-
-
 _ALLOW_HTTP = click.option(
     "--allow-http", is_flag=True, help="Accept plain http to non-loopback hosts (documents and calls)."
 )
@@ -102,23 +104,23 @@ def dataservices() -> None:
 @click.option("--q", "q", help="Text query.")
 @click.option("--organization", help="Organization id.")
 @click.option("--tag", help="Tag.")
-@click.option("--limit", type=int, default=20, show_default=True, help="Print at most N (0 = all).")
+@limit_option("Print at most N (0 = all).")
 @handle_errors
-def list_command(q: str | None, organization: str | None, tag: str | None, limit: int) -> None:
+def list_command(q: str | None, organization: str | None, tag: str | None, limit: int | None) -> None:
     """List dataservices, optionally filtered."""
     with _discovery() as disco:
-        found = disco.search(q, organization=organization, tag=tag, limit=_limit(limit))
+        found = disco.search(q, organization=organization, tag=tag, limit=limit)
         print_items((s.summary() for s in found), LIST_COLUMNS)
 
 
 @dataservices.command("search")
 @click.argument("query")
-@click.option("--limit", type=int, default=20, show_default=True, help="Print at most N (0 = all).")
+@limit_option("Print at most N (0 = all).")
 @handle_errors
-def search_command(query: str, limit: int) -> None:
+def search_command(query: str, limit: int | None) -> None:
     """Dataservices matching QUERY."""
     with _discovery() as disco:
-        print_items((s.summary() for s in disco.search(query, limit=_limit(limit))), LIST_COLUMNS)
+        print_items((s.summary() for s in disco.search(query, limit=limit)), LIST_COLUMNS)
 
 
 @dataservices.command("show")

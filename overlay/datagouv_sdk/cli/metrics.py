@@ -9,12 +9,10 @@ organizations, reuses, resources, dataservices.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import click
 
-from datagouv_sdk.cli.output import client_from_ctx, handle_errors
-from datagouv_sdk.cli.tabular import build_query, export_progress, filter_options, print_export, print_rows
+from datagouv_sdk.cli.output import client_from_ctx, handle_errors, limit_option
+from datagouv_sdk.cli.query_options import build_query, export_options, filter_options, print_rows, run_export
 
 
 @click.group()
@@ -25,46 +23,24 @@ def metrics() -> None:
 @metrics.command("get")
 @click.argument("model")
 @filter_options
-@click.option(
-    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all)."
-)
+@limit_option("Rows to print (0: all).")
 @handle_errors
-def metrics_get(model: str, filters: tuple[str, ...], sort: str | None, limit: int) -> None:
+def metrics_get(model: str, filters: tuple[str, ...], sort: str | None, limit: int | None) -> None:
     """Rows of a metrics model (JSON Lines with --json)."""
     from datagouv_sdk.tabular import MetricsModel
 
     q = build_query(filters, sort)
     with client_from_ctx() as dg:
-        print_rows(MetricsModel(dg, model).rows(q, limit=limit or None))
+        print_rows(MetricsModel(dg, model).rows(q, limit=limit))
 
 
 @metrics.command("export")
 @click.argument("model")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True),
-    help="Destination file.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json", "jsonl"]),
-    default="csv",
-    show_default=True,
-    help="json/jsonl need --via pages (the server exports CSV only).",
-)
-@click.option(
-    "--via",
-    type=click.Choice(["stream", "pages", "auto"]),
-    default="stream",
-    show_default=True,
-    help="stream: the server's CSV export (capped); pages: /data/ page by page; auto: both.",
+@export_options(
+    format_help="json/jsonl need --via pages (the server exports CSV only).",
+    via_help="stream: the server's CSV export (capped); pages: /data/ page by page; auto: both.",
 )
 @filter_options
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @handle_errors
 def metrics_export(
     model: str, output: str, fmt: str, via: str, filters: tuple[str, ...], sort: str | None, quiet: bool
@@ -74,12 +50,4 @@ def metrics_export(
 
     q = build_query(filters, sort)
     with client_from_ctx() as dg:
-        result = MetricsModel(dg, model).export(
-            output,
-            q,
-            format=cast(Any, fmt),
-            via=cast(Any, via),
-            progress=None if quiet else export_progress(f"exporting {model}"),
-            count_rows=True,  # the summary line reports rows
-        )
-    print_export(result)
+        run_export(MetricsModel(dg, model), output, q, fmt, via, quiet, model)

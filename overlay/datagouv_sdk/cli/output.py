@@ -14,6 +14,7 @@ Keep this module light (click and the standard library only at import time): `dg
   exit code — `EXIT_USAGE` (2) for `UsageError`, `EXIT_API` (1) for every other SDK error (HTTP
   status, connection, decoding) — with no traceback unless `-v`.
 - `progress_printer(label)`: a ``(done, total)`` callback drawing progress on stderr.
+- `limit_option(help)`: ``--limit N`` (default 20, 0 = all); the command receives None for all.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "client_from_ctx",
     "handle_errors",
     "json_mode",
+    "limit_option",
     "print_item",
     "print_items",
     "progress_printer",
@@ -55,6 +57,7 @@ MAX_CELL = 60
 Column = tuple[str, "str | Callable[[Any], Any]"]
 P = ParamSpec("P")
 R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _root_obj(ctx: click.Context | None) -> dict[str, Any]:
@@ -194,3 +197,15 @@ def progress_printer(label: str, *, stream: Any = None) -> Callable[[int, int], 
         out.flush()
 
     return report
+
+
+def limit_option(help: str) -> Callable[[F], F]:
+    """``--limit N``: at most N items (default 20); 0 means all, passed to the command as None."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=0),
+        default=20,
+        show_default=True,
+        callback=lambda _ctx, _param, value: value or None,
+        help=help,
+    )

@@ -1,10 +1,14 @@
-"""`dgv specs diff|check|update`: upstream spec drift (logic in datagouv_sdk.drift)."""
+"""`dgv specs diff`: the semantic diff of two spec documents (logic in datagouv_sdk.drift).
+
+Checking the repository's specs against upstream and accepting a change are maintainer commands of a
+source checkout (`make check-specs`, `make update-specs`: tools/specpipeline), not part of the
+installed package; `dgv specs check|update` say so.
+"""
 
 from __future__ import annotations
 
 import sys
 import traceback
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -12,34 +16,39 @@ import click
 from datagouv_sdk.cli.output import json_mode, verbosity
 from datagouv_sdk.errors import DataGouvError
 
-if TYPE_CHECKING:  # the drift modules are imported by the commands, not when the CLI starts
-    from datagouv_sdk.codegen.layout import RepoLayout
+if TYPE_CHECKING:  # the drift modules are imported by the command, not when the CLI starts
     from datagouv_sdk.drift.report import ApiReport
 
-# Exit codes of `check` (documented in the Makefile's check-specs target): 1 means "upstream changed",
-# so every failure of these commands exits 2 (cli.output.handle_errors would give 1 to fetch errors).
+# A failed diff exits 2, as the maintainer's check does (1 there means "upstream changed").
 _EXIT_FAILED = 2
+# Commands that moved to the maintainer tooling -> what to run instead, in a checkout.
+_MAINTAINER_COMMANDS = {
+    "check": "make check-specs (python -m tools.specpipeline check)",
+    "update": "make update-specs (python -m tools.specpipeline update)",
+}
 
 
-@click.group()
+class _SpecsGroup(click.Group):
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        moved = _MAINTAINER_COMMANDS.get(args[0]) if args else None
+        if moved is not None:
+            raise click.UsageError(
+                f"`dgv specs {args[0]}` is a maintainer command of a datagouv-sdk source checkout, "
+                f"not of the installed package: run `{moved}` there",
+                ctx,
+            )
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_SpecsGroup)
 def specs() -> None:
-    """Upstream spec drift: semantic diff, check against specs/lock.json, accept an update."""
+    """Upstream spec drift: the semantic diff of two spec documents."""
 
 
 _json_option = click.option(
     "--json", "as_json", is_flag=True, help="Machine-readable report (see drift.report)."
-)
-_root_option = click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Repository root holding specs/ (default: this checkout, or DATAGOUV_SDK_ROOT).",
-)
-_mirror_option = click.option(
-    "--mirror",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Offline folder of spec files (default: DATAGOUV_SPECS_MIRROR, else the live URLs).",
 )
 
 
@@ -75,58 +84,6 @@ def diff(ctx: click.Context, old: str, new: str, name: str | None, as_json: bool
         result,
     )
     _print([report], as_json or json_mode(ctx))
-
-
-@specs.command()
-@_mirror_option
-@_root_option
-@_json_option
-@click.pass_context
-def check(ctx: click.Context, mirror: Path | None, root: Path | None, as_json: bool) -> None:
-    """Fetch every spec and compare with specs/lock.json; writes nothing.
-
-    Exit 0: unchanged. 1: upstream changed (the semantic diff is printed). 2: a fetch failed or a
-    document is invalid.
-    """
-    from datagouv_sdk.drift.check import check_specs, exit_code
-
-    try:
-        reports = check_specs(_layout(root), mirror)
-    except DataGouvError as exc:
-        _fail(exc)
-    _print(reports, as_json or json_mode(ctx))
-    ctx.exit(exit_code(reports))
-
-
-@specs.command()
-@_mirror_option
-@_root_option
-@_json_option
-@click.pass_context
-def update(ctx: click.Context, mirror: Path | None, root: Path | None, as_json: bool) -> None:
-    """Accept upstream: write specs/upstream/*.json and specs/lock.json, prepend a CHANGELOG.md entry.
-
-    Nothing is written unless every spec was fetched and is valid. `make update-specs` then
-    regenerates the clients and runs the tests.
-    """
-    from datagouv_sdk.drift.update import update_specs
-
-    try:
-        result = update_specs(_layout(root), mirror)
-    except DataGouvError as exc:
-        _fail(exc)
-    _print(list(result.reports), as_json or json_mode(ctx))
-    if not (as_json or json_mode(ctx)):
-        for path in result.written:
-            click.echo(f"wrote {path}")
-        if not result.written:
-            click.echo("nothing to write: specs/ already matches upstream")
-
-
-def _layout(root: Path | None) -> RepoLayout:
-    from datagouv_sdk.codegen.layout import RepoLayout, default_layout
-
-    return RepoLayout(root.resolve()) if root is not None else default_layout()
 
 
 def _print(reports: list[ApiReport], as_json: bool) -> None:

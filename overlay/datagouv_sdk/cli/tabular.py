@@ -1,4 +1,4 @@
-"""`dgv tabular`: the rows of a CSV resource (Tabular API): profile, query, export.
+"""`dgv tabular`: the rows of a CSV resource (Tabular API): profile, query, export, SQL, manifests.
 
     dgv tabular profile RID
     dgv tabular query RID --filter 'count__greater=3' --filter 'name__in=Alpha,"Bravo, with comma"' \\
@@ -11,7 +11,6 @@
 Filters are ``column__operator=value`` (operators: exact, differs, isnull, isnotnull, contains,
 notcontains, in, notin, less (<=), greater (>=), strictly_less, strictly_greater); a filter without
 an operator is exact. They are checked against the resource's profile before any request.
-Shared by `dgv metrics`: `build_query`, the filter/sort options and `export_progress`.
 """
 
 from __future__ import annotations
@@ -19,11 +18,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
-import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, cast
 
 import click
 
@@ -31,102 +27,11 @@ from datagouv_sdk.cli.output import (
     client_from_ctx,
     handle_errors,
     json_mode,
+    limit_option,
     print_item,
     print_items,
 )
-
-if TYPE_CHECKING:  # the SDK is imported inside the commands: `dgv --help` stays fast
-    from datagouv_sdk.export.files import ExportResult
-    from datagouv_sdk.query.builder import Query
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-FILTER_HELP = "column__operator=value (repeatable, AND-ed); e.g. count__greater=3, name__isnull."
-SORT_HELP = "Sort on one column: col, col:asc, col:desc or -col."
-
-
-def filter_options(command: F) -> F:
-    command = click.option("--sort", "sort", default=None, help=SORT_HELP)(command)
-    command = click.option("--filter", "filters", multiple=True, metavar="COL__OP=VALUE", help=FILTER_HELP)(
-        command
-    )
-    return command
-
-
-def build_query(
-    filters: Sequence[str],
-    sort: str | None,
-    columns: str | None = None,
-    groupby: Sequence[str] = (),
-    aggregates: Sequence[str] = (),
-    raw: Sequence[str] = (),
-) -> Query:
-    from datagouv_sdk.errors import UsageError
-    from datagouv_sdk.query.builder import Aggregate, Query, parse_filter_expression
-
-    q = Query().filter(*(parse_filter_expression(f) for f in filters))
-    if sort:
-        q = q.sort(sort)
-    if columns:
-        q = q.columns(*(c.strip() for c in columns.split(",") if c.strip()))
-    if groupby:
-        q = q.groupby(*groupby)
-    for spec in aggregates:
-        column, sep, function = spec.rpartition(":")
-        if not sep or not column:
-            raise UsageError(f"--agg {spec!r}: expected column:function (count, sum, avg, min, max)")
-        q = q.aggregate(Aggregate.make(column, function))
-    for item in raw:
-        key, sep, value = item.partition("=")
-        q = q.raw(key, value if sep else None)
-    return q
-
-
-def export_progress(label: str) -> Callable[[int, int | None], None]:
-    """A (bytes, rows) progress line on stderr, redrawn on a terminal, at most ~4 times a second."""
-    out = sys.stderr
-    tty = out.isatty()
-    last = 0.0
-
-    def report(done: int, rows: int | None) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last < 0.25:
-            return
-        last = now
-        line = f"{label}: {done:,} bytes" + (f", {rows:,} rows" if rows is not None else "")
-        out.write(("\r" + line) if tty else line + "\n")
-        out.flush()
-
-    return report
-
-
-def print_export(result: ExportResult) -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    info = {"path": str(result.path), "bytes": result.bytes, "rows": result.rows, "via": result.via}
-    if json_mode():
-        click.echo(json.dumps(info))
-    else:
-        rows = f"{result.rows:,} rows, " if result.rows is not None else ""
-        click.echo(f"wrote {result.path} ({rows}{result.bytes:,} bytes, via {result.via})")
-
-
-def print_rows(rows: Any) -> int:
-    """Rows as JSON Lines (--json) or a table whose columns are the first row's keys."""
-    if json_mode():
-        return print_items(rows, [])
-    materialized = list(rows)
-    if not materialized:
-        click.echo("(no rows)", err=True)
-        return 0
-    keys = list(materialized[0])
-    return print_items(materialized, [(k, _getter(k)) for k in keys])
-
-
-def _getter(key: str) -> Callable[[Any], Any]:
-    return lambda row: row.get(key)
-
+from datagouv_sdk.cli.query_options import build_query, export_options, filter_options, print_rows, run_export
 
 # The profile table abbreviates (cells are cut at 60 characters); --json lists the API names.
 _SHORT = {"less": "<=", "greater": ">=", "strictly_less": "<", "strictly_greater": ">"}
@@ -135,7 +40,7 @@ _EVERYWHERE = ("isnull", "isnotnull")
 
 @click.group()
 def tabular() -> None:
-    """Rows of CSV resources (Tabular API): profile, query, export."""
+    """Rows of CSV resources (Tabular API): profile, query, export, SQL, manifests."""
 
 
 @tabular.command("profile")
@@ -206,9 +111,7 @@ def tabular_profile(rid: str) -> None:
 @click.option(
     "--raw", "raw", multiple=True, metavar="KEY[=VALUE]", help="Extra query parameter, sent unchecked."
 )
-@click.option(
-    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Rows to print (0: all)."
-)
+@limit_option("Rows to print (0: all).")
 @click.option("--typed", is_flag=True, help="Convert values per column type (JSON output shows ISO dates).")
 @click.option("--no-validate", is_flag=True, help="Skip the check against the resource's profile.")
 @handle_errors
@@ -220,7 +123,7 @@ def tabular_query(
     groupby: tuple[str, ...],
     aggregates: tuple[str, ...],
     raw: tuple[str, ...],
-    limit: int,
+    limit: int | None,
     typed: bool,
     no_validate: bool,
 ) -> None:
@@ -229,53 +132,35 @@ def tabular_query(
 
     q = build_query(filters, sort, columns, groupby, aggregates, raw)
     with client_from_ctx() as dg:
-        pager = TabularResource(dg, rid).rows(q, typed=typed, limit=limit or None, validate=not no_validate)
+        pager = TabularResource(dg, rid).rows(q, typed=typed, limit=limit, validate=not no_validate)
         print_rows(pager)
 
 
 @tabular.command("export")
 @click.argument("rid")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True),
-    help="Destination file.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json", "jsonl", "parquet"]),
-    default=None,
-    help="Default: from the file's suffix (.csv, .json, .jsonl, .parquet), else csv. Parquet is read from "
-    "hydra's Parquet copy when the resource has one (--source), typed after the profile.",
+@export_options(
+    via_help="stream: the server's export (capped: 50,000 rows on data.gouv.fr); pages: /data/ page "
+    "by page; auto: stream, pages above the cap.",
+    format_help="Default: from the file's suffix (.csv, .json, .jsonl, .parquet), else csv. Parquet is "
+    "typed after the profile and read from hydra's Parquet copy when published (--source).",
+    parquet=True,
 )
 @click.option(
     "--source",
     type=click.Choice(["auto", "api", "parquet"]),
     default="auto",
     show_default=True,
-    help="Parquet exports only: where rows come from (auto: hydra's Parquet when published, else the API).",
-)
-@click.option(
-    "--via",
-    type=click.Choice(["stream", "pages", "auto"]),
-    default="stream",
-    show_default=True,
-    help="stream: the server's export (capped: 50,000 rows on data.gouv.fr); pages: /data/ page "
-    "by page; auto: stream, pages above the cap.",
+    help="Parquet exports: where rows come from (auto: hydra's Parquet copy when published, else the API).",
 )
 @filter_options
 @click.option("--columns", default=None, help="Columns to export: a,b.")
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @handle_errors
 def tabular_export(
     rid: str,
     output: str,
     fmt: str | None,
-    source: str,
     via: str,
+    source: str,
     filters: tuple[str, ...],
     sort: str | None,
     columns: str | None,
@@ -286,27 +171,16 @@ def tabular_export(
 
     q = build_query(filters, sort, columns)
     fmt = fmt or _format_from_suffix(output)
-    if fmt == "parquet":
-        from datagouv_sdk.dataframe.parquet_export import export_parquet
-
-        with client_from_ctx() as dg:
-            done = export_parquet(TabularResource(dg, rid), output, q, source=cast(Any, source))
-        info = {"path": str(done.path), "bytes": done.bytes, "rows": done.rows, "via": done.via}
-        if json_mode():
-            click.echo(json.dumps(info))
-        else:
-            click.echo(f"wrote {done.path} ({done.rows:,} rows, {done.bytes:,} bytes, from {done.via})")
-        return
     with client_from_ctx() as dg:
-        result = TabularResource(dg, rid).export(
-            output,
-            q,
-            format=cast(Any, fmt),
-            via=cast(Any, via),
-            progress=None if quiet else export_progress(f"exporting {rid}"),
-            count_rows=True,  # the summary line reports rows
-        )
-    print_export(result)
+        if fmt != "parquet":
+            run_export(TabularResource(dg, rid), output, q, fmt, via, quiet, rid)
+            return
+        done = TabularResource(dg, rid).export_parquet(output, q, source=cast(Any, source))
+    info = {"path": str(done.path), "bytes": done.bytes, "rows": done.rows, "via": done.via}
+    if json_mode():
+        click.echo(json.dumps(info))
+    else:
+        click.echo(f"wrote {done.path} ({done.rows:,} rows, {done.bytes:,} bytes, from {done.via})")
 
 
 _SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}

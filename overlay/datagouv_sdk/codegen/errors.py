@@ -1,47 +1,27 @@
-"""Errors of the spec pipeline. Each message names the API, URL, file or pointer that was wrong."""
+"""Errors of spec reading, conversion and generation. Each message names the API, URL, file or pointer
+that was wrong. The maintainer pipeline (tools/specpipeline) adds its own below `SpecError`."""
 
 from __future__ import annotations
 
-from datagouv_sdk.errors import DataGouvError, UsageError
+from datagouv_sdk.errors import DataGouvError
 
-__all__ = [
-    "GenerationError",
-    "PatchApplyError",
-    "PatchFileError",
-    "SourcesError",
-    "SpecError",
-    "SpecFetchError",
-    "SpecInvalidError",
-    "SpecLockMismatchError",
-]
+__all__ = ["GenerationError", "SpecError", "SpecFetchError", "SpecInvalidError"]
 
 
 class SpecError(DataGouvError):
-    """Root of the spec pipeline errors."""
-
-
-class SourcesError(SpecError, UsageError):
-    """specs/sources.json is malformed, or names an API that is not in it."""
+    """Root of the spec errors."""
 
 
 class SpecFetchError(SpecError):
     """A spec document could not be obtained (unreachable URL, HTTP error, missing mirror file)."""
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status that refused it, if one did
+
 
 class SpecInvalidError(SpecError):
     """A spec document was obtained but cannot be parsed or is not a valid OpenAPI/Swagger document."""
-
-
-class SpecLockMismatchError(SpecError):
-    """The fetched upstream document is not the one recorded in specs/lock.json."""
-
-
-class PatchFileError(SpecError, UsageError):
-    """A patch file is malformed (unknown op, missing reason, wrong api name...)."""
-
-
-class PatchApplyError(SpecError):
-    """A patch does not apply to the document (missing pointer, failed test op)."""
 
 
 class GenerationError(SpecError):

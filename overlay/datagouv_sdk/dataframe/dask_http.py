@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fsspec.implementations.http import HTTPFileSystem  # type: ignore[import-untyped]
+from fsspec.implementations.http import HTTPFileSystem
 
 __all__ = ["RangeHTTPFileSystem", "http_filesystem"]
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -34,10 +34,11 @@ import attrs
 from datagouv_sdk.dataframe._optional import require
 from datagouv_sdk.dataframe.types import arrow_type, canonical_json, result_columns
 from datagouv_sdk.errors import UsageError
-from datagouv_sdk.query.builder import Filter, Query
+from datagouv_sdk.query.builder import AllOf, AnyOf, Condition, Filter, Query
+from datagouv_sdk.query.operators import like_pattern
 from datagouv_sdk.query.schema import ResourceSchema
 
-__all__ = ["ParquetPrecisionWarning", "ParquetQuery", "decode_list", "typed_value"]
+__all__ = ["ParquetPrecisionWarning", "ParquetQuery", "typed_value"]
 
 ROW_ID = "__id"
 BATCH_ROWS = 16_384  # rows decoded at a time: bounds memory whatever the writer's row groups
@@ -45,29 +46,6 @@ BATCH_ROWS = 16_384  # rows decoded at a time: bounds memory whatever the writer
 
 class ParquetPrecisionWarning(UserWarning):
     """A column of hydra's Parquet holds less than the API (datetime columns stored as dates)."""
-
-
-def decode_list(encoded: str) -> list[str]:
-    """The items of an encoded ``in``/``notin`` value (``"a","b \\"c\\""``, see `operators.encode_list`)."""
-    items: list[str] = []
-    i, n = 0, len(encoded)
-    while i < n:
-        if encoded[i] != '"':
-            end = encoded.find(",", i)
-            end = n if end < 0 else end
-            items.append(encoded[i:end])
-            i = end + 1
-            continue
-        i += 1
-        chars: list[str] = []
-        while i < n and encoded[i] != '"':
-            if encoded[i] == "\\" and i + 1 < n:
-                i += 1
-            chars.append(encoded[i])
-            i += 1
-        items.append("".join(chars))
-        i += 2  # closing quote and comma
-    return items
 
 
 def typed_value(python_type: str, text: str, *, what: str) -> Any:
@@ -100,9 +78,14 @@ def typed_value(python_type: str, text: str, *, what: str) -> Any:
     return text
 
 
-def _like_pattern(encoded: str) -> str:
-    # PostgREST turns `*` into `%`; the SDK already escaped %, _ and \ (see operators.encode_contains).
-    return "%" + encoded.replace("*", "%") + "%"
+def _like_pattern(text: str) -> str:
+    # api_tabular sends ``ilike.*{pattern}*`` and PostgREST turns every ``*`` into ``%``.
+    return "%" + like_pattern(text).replace("*", "%") + "%"
+
+
+def _filters(conditions: Iterable[Condition]) -> Iterator[Filter]:
+    for condition in conditions:
+        yield from condition.walk()
 
 
 @attrs.frozen
@@ -113,7 +96,7 @@ class LossyColumns:
 
     def touched_by(self, query: Query) -> list[str]:
         """The lossy columns `query` filters, sorts or aggregates on (the answer would differ)."""
-        used = {f.column for f in query.filters} | {a.column for a in query.aggregates}
+        used = {f.column for f in _filters(query.filters)} | {a.column for a in query.aggregates}
         if query.sorting is not None:
             used.add(query.sorting.column)
         return sorted(used & set(self.columns))
@@ -183,7 +166,7 @@ class ParquetQuery:
     def check(self) -> None:
         """UsageError when the file cannot answer like the API (filters/sorts on lossy columns), or
         a filter value does not fit its column (the API would answer 400)."""
-        for f in self.query.filters:
+        for f in _filters(self.query.filters):
             self._values(f)
         touched = self.lossy.touched_by(self.query)
         if touched:
@@ -200,7 +183,7 @@ class ParquetQuery:
             names += [a.column for a in q.aggregates]
         else:
             names += [name for name, _ in self.columns]
-        names += [f.column for f in q.filters]
+        names += [f.column for f in _filters(q.filters)]
         if q.sorting is not None:
             names.append(q.sorting.column)
         return list(dict.fromkeys(names))
@@ -211,14 +194,25 @@ class ParquetQuery:
 
     def _values(self, f: Filter) -> list[Any]:
         """The filter's value(s) as Python values of the column's type (none for isnull/isnotnull)."""
-        if f.value is None or f.operator in ("contains", "notcontains"):
+        if f.operator in ("contains", "notcontains"):
             return []
         python_type = "int" if f.column == ROW_ID else self.types.get(f.column, "string")
-        texts = decode_list(f.value) if f.operator in ("in", "notin") else [f.value]
-        return [typed_value(python_type, text, what=f.key) for text in texts]
+        return [typed_value(python_type, text, what=f.key) for text in f.items]
 
-    def mask(self, f: Filter, table: Any) -> Any:
-        """A boolean array: the rows of `table` that `f` keeps (NULL where SQL gives NULL)."""
+    def mask(self, condition: Condition, table: Any) -> Any:
+        """A boolean array: the rows of `table` that `condition` keeps, NULL where SQL's three-valued
+        logic gives NULL (OR: true if any is true; AND: false if any is false)."""
+        pc = self.pc
+        if isinstance(condition, AnyOf | AllOf):
+            combine = pc.or_kleene if isinstance(condition, AnyOf) else pc.and_kleene
+            masks = [self.mask(c, table) for c in condition.conditions]
+            result = masks[0]
+            for other in masks[1:]:
+                result = combine(result, other)
+            return result
+        return self._filter_mask(condition, table)
+
+    def _filter_mask(self, f: Filter, table: Any) -> Any:
         pc, pa = self.pc, self.pa
         column = table.column(f.column)
         op = f.operator
@@ -227,8 +221,7 @@ class ParquetQuery:
         if op == "isnotnull":
             return pc.is_valid(column)
         if op in ("contains", "notcontains"):
-            assert f.value is not None
-            match = pc.match_like(column, _like_pattern(f.value), ignore_case=True)
+            match = pc.match_like(column, _like_pattern(f.items[0]), ignore_case=True)
             return match if op == "contains" else pc.invert(match)
         values = self._values(f)
         held = self._held(f.column)
@@ -249,8 +242,16 @@ class ParquetQuery:
             raise UsageError(f"operator {op!r} cannot be run on Parquet")
         return kernels[op](column, value)
 
+    def group_may_match(self, condition: Condition, statistics: Callable[[str], Any]) -> bool:
+        """False only when a row group's statistics (`statistics(column)`) prove no row can pass."""
+        if isinstance(condition, AnyOf):
+            return any(self.group_may_match(c, statistics) for c in condition.conditions)
+        if isinstance(condition, AllOf):
+            return all(self.group_may_match(c, statistics) for c in condition.conditions)
+        return self.may_match(condition, statistics(condition.column))
+
     def may_match(self, f: Filter, statistics: Any) -> bool:
-        """False only when a row group's statistics prove that no row can pass `f`."""
+        """False only when `statistics` (one column chunk's) prove that no row can pass `f`."""
         if statistics is None:
             return True
         op = f.operator
@@ -286,13 +287,14 @@ class ParquetQuery:
         out, offset = [], 0
         for index in range(metadata.num_row_groups):
             group = metadata.row_group(index)
-            keep = True
-            for f in self.query.filters:
-                if f.column == ROW_ID:
-                    keep = keep and self.may_match(f, _IdRange(offset + 1, offset + group.num_rows))
-                elif f.column in positions:
-                    keep = keep and self.may_match(f, group.column(positions[f.column]).statistics)
-            if keep:
+
+            def statistics(column: str, group: Any = group, offset: int = offset) -> Any:
+                if column == ROW_ID:
+                    return _IdRange(offset + 1, offset + group.num_rows)
+                position = positions.get(column)
+                return None if position is None else group.column(position).statistics
+
+            if all(self.group_may_match(c, statistics) for c in self.query.filters):
                 out.append((index, offset))
             offset += group.num_rows
         return out

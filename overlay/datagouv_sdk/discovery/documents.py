@@ -25,7 +25,14 @@ import yaml
 
 from datagouv_sdk.discovery.errors import DocumentError, NotOpenAPIError, UnsafeYAMLError
 
-__all__ = ["MAX_YAML_NODES", "OpenAPIDocument", "load_document", "openapi_version", "parse_bytes"]
+__all__ = [
+    "MAX_YAML_NODES",
+    "OpenAPIDocument",
+    "load_document",
+    "load_yaml",
+    "openapi_version",
+    "parse_bytes",
+]
 
 # Nodes a YAML document may expand to once aliases are followed. A 10 MB OpenAPI document has well
 # under a million; a billion-laughs bomb has 10**9 and more.
@@ -33,8 +40,19 @@ MAX_YAML_NODES = 2_000_000
 # Collections nested in collections; real OpenAPI documents stay well under 50.
 MAX_DEPTH = 256
 
-_YAMLLoader: Any = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
-_YAMLLoader = _YAMLLoader or yaml.SafeLoader
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+_SafeLoader = _SafeLoader or yaml.SafeLoader
+
+
+class _YAMLLoader(_SafeLoader):  # type: ignore[misc]  # a base chosen at runtime (libyaml or not)
+    """Dates and times stay the strings they were written as, as in JSON: a spec's hash must not
+    depend on how PyYAML renders a datetime."""
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's class-level registry, a dict by contract
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+    }
+
 
 _OPENAPI3 = re.compile(r"^3\.\d+(\.\d+)?(-.+)?$")
 
@@ -145,6 +163,12 @@ def openapi_version(data: Any, *, url: str | None = None) -> str:
 
 
 def _load_yaml(text: str, *, url: str | None, max_nodes: int) -> Any:
+    return _jsonable(load_yaml(text, url=url, max_nodes=max_nodes))
+
+
+def load_yaml(text: str, *, url: str | None = None, max_nodes: int = MAX_YAML_NODES) -> Any:
+    """The SDK's one YAML loader (discovery, spec diff, the spec pipeline): safe, with the depth and
+    alias-expansion limits above. Data as YAML typed it (`200:` is an int key); dates stay strings."""
     try:
         _check_depth(text, url)
     except yaml.YAMLError as exc:
@@ -162,7 +186,7 @@ def _load_yaml(text: str, *, url: str | None, max_nodes: int) -> Any:
         raise DocumentError("the YAML document is nested too deeply", url=url) from exc
     finally:
         loader.dispose()
-    return _jsonable(data)
+    return data
 
 
 def _check_depth(text: str, url: str | None) -> None:

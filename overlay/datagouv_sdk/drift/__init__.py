@@ -4,10 +4,9 @@
 - `compare`     `diff_documents(old, new)`: the semantic diff, every change breaking or not
 - `changes`     `Change`, `ApiDiff`, `Severity`, `Direction`
 - `report`      text and the stable JSON report (`dgv specs diff --json`; schema documented there)
-- `check`       `dgv specs check`: fetch, compare with specs/lock.json, exit 0/1/2; writes nothing
-- `update`      `dgv specs update`: accept upstream (specs/upstream, lock, CHANGELOG.md entry)
-- `changelog`   CHANGELOG.md entries from the diff
 - `live_check`  opt-in: warn once when a live API serves another spec than a generated package's
 
+Checking the repository's specs against its lock and accepting upstream changes (with a CHANGELOG
+entry) are maintainer tools of the source checkout: tools/specpipeline (check, update, changelog).
 Modules are imported on use (nothing here), so `dgv` starts fast.
 """

@@ -22,9 +22,10 @@ import attrs
 import httpx
 
 from datagouv_sdk.codegen.errors import SpecError
-from datagouv_sdk.codegen.fetch import MAX_DOCUMENT_BYTES, parse_document, spec_client
 from datagouv_sdk.codegen.normalise import normalise, sha256_hex
+from datagouv_sdk.drift.documents import get_document, parse_document, spec_client
 from datagouv_sdk.errors import UsageError
+from datagouv_sdk.retry import RetryPolicy
 
 __all__ = ["DEFAULT_TIMEOUT", "LiveSpecStatus", "SpecDriftWarning", "check_live_spec", "reset_live_checks"]
 
@@ -87,7 +88,8 @@ def check_live_spec(
             SpecDriftWarning(
                 f"{status.package} was generated from spec version {status.generated_version} "
                 f"(sha256:{sha[:12]}); {url} now serves version {status.live_version} "
-                f"(sha256:{(status.live_sha256 or '')[:12]}): review `dgv specs check`, then `make update-specs`"
+                f"(sha256:{(status.live_sha256 or '')[:12]}): regenerate "
+                "(in a checkout: make check-specs, then make update-specs)"
             ),
             stacklevel=2,
         )
@@ -105,16 +107,10 @@ def _fetch_status(
 ) -> LiveSpecStatus:
     status = LiveSpecStatus(package, url, version, sha)
     own = client is None
-    http = client or spec_client("spec check", timeout=DEFAULT_TIMEOUT)
+    # One attempt: this runs at the caller's start-up, and a drift check must not slow it down.
+    http = client or spec_client("spec check", timeout=DEFAULT_TIMEOUT, retry=RetryPolicy.none())
     try:
-        response = http.get(url)
-        if response.status_code >= 400:
-            return attrs.evolve(status, error=f"GET {url} answered HTTP {response.status_code}")
-        if len(response.content) > MAX_DOCUMENT_BYTES:
-            return attrs.evolve(status, error=f"GET {url}: body larger than {MAX_DOCUMENT_BYTES} bytes")
-        doc = normalise(parse_document(response.content, origin=url))
-    except httpx.HTTPError as exc:
-        return attrs.evolve(status, error=f"GET {url} failed: {type(exc).__name__}: {exc}")
+        doc = normalise(parse_document(get_document(url, client=http), origin=url))
     except SpecError as exc:
         return attrs.evolve(status, error=str(exc))
     finally:

@@ -1,21 +1,21 @@
 """Streaming exports to files: constant memory, ``<name>.part`` renamed only when complete.
 
-- `stream_to_file(http, url, dest, *, progress=None, count_rows=False, durable=False)`: GET `url`
-  (relative to the client's base URL) with the transport's streaming extension (the body is never
-  buffered), write it chunk by chunk to ``dest.part``, rename to `dest`. Any failure (HTTP error,
-  broken body, Ctrl-C) removes the ``.part``: an interrupted export never leaves a file that looks
-  finished. ``count_rows`` counts CSV records as bytes pass (quoted newlines counted right) to report
-  rows; ``durable`` fsyncs before the rename (survives a power cut, not only an interruption). Both
-  are off by default: at hundreds of MB each costs ~15-20 % of throughput (benchmarks/, row 3).
-- `iter_csv_rows(http, url)`: a lazy iterator of dicts over a CSV export (csv module over an
-  incremental UTF-8 decoder; memory bounded by one row).
-- `write_rows(dest, rows, fmt, ...)`: a CSV / JSON / JSON Lines file built from row dicts (the paging
-  fallback), with the same ``.part`` discipline.
+- `stream_to_file`: GET `url` (relative to the client's base URL) with the transport's streaming
+  extension (the body is never buffered), write it chunk by chunk to ``dest.part``, rename to
+  `dest`. Any failure (HTTP error, broken body, Ctrl-C) removes the ``.part``: an interrupted export
+  never leaves a file that looks finished. ``count_rows`` counts CSV records as bytes pass (quoted
+  newlines counted right) to report rows; ``durable`` fsyncs before the rename (survives a power
+  cut, not only an interruption). Both are off by default: at hundreds of MB each costs ~15-20 % of
+  throughput (benchmarks/, row 3).
+- `iter_csv_rows`: a lazy iterator of dicts over a CSV export (csv module over an incremental UTF-8
+  decoder; memory bounded by one row).
+- `write_rows`: a CSV / JSON / JSON Lines file built from row dicts (the paging fallback), with the
+  same ``.part`` discipline.
 - `astream_to_file`, `aiter_csv_rows`, `awrite_rows`: the async twins (httpx.AsyncClient).
 - `ExportTooLargeError`: the server's export cap (api_tabular's BATCH_SIZE, 50 000 rows in production)
   was hit: a 403 "Output is too long"; the message says how to page instead.
 
-`progress(bytes_written, rows_written_or_None)` is called after each chunk / batch of rows.
+`ExportProgress` is called with (bytes written, rows written or None) after each chunk or batch.
 """
 
 from __future__ import annotations
@@ -177,6 +177,19 @@ class _RecordCounter:
 _QUOTE_OR_NEWLINE = re.compile(rb'["\n]')
 
 
+class IncompleteExportError(errors.ResponseDecodeError):
+    """An export wrote fewer (or more) rows than the server said match: no file was written (an older
+    file at the destination is kept)."""
+
+
+def check_row_count(written: int, expected: int | None, where: str) -> None:
+    if expected is not None and written != expected:
+        raise IncompleteExportError(
+            f"the export from {where} has {written} rows where the server counts {expected} "
+            "(meta.total): not written; an older file at the destination is kept"
+        )
+
+
 class _StreamSink:
     """Chunks of a streamed export into ``dest.part``: bytes, CSV records, the last bytes (to check the
     end), progress; `finish` checks the end and renames."""
@@ -207,7 +220,7 @@ class _StreamSink:
         if self.progress is not None:
             self.progress(self.written, rows)
 
-    def finish(self) -> ExportResult:
+    def finish(self, expected_rows: int | None = None) -> ExportResult:
         # A body without Content-Length that the connection cut looks complete to HTTP. api_tabular
         # ends every CSV and JSON export with a newline (JSON: after the closing bracket).
         kind = self.response.headers.get("content-type", "")
@@ -219,8 +232,10 @@ class _StreamSink:
                 "(connection cut?)",
                 response=self.response,
             )
-        self.out.commit()
         rows = self.counter.data_rows() if self.counter is not None else None
+        if rows is not None:
+            check_row_count(rows, expected_rows, str(self.response.request.url))
+        self.out.commit()
         return ExportResult(self.out.dest, self.written, rows, "stream")
 
 
@@ -233,8 +248,10 @@ def stream_to_file(
     count_rows: bool = False,
     durable: bool = False,
     chunk_size: int | None = None,
+    expected_rows: int | None = None,
 ) -> ExportResult:
-    """Stream GET `url` into `dest` (see the module docstring). Returns bytes and rows written."""
+    """Stream GET `url` into `dest` (see the module docstring). Returns bytes and rows written; with
+    `expected_rows` and `count_rows`, a different count is an `IncompleteExportError` (nothing written)."""
     with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
         with _export_errors():
             errors.raise_for_status(response)
@@ -242,7 +259,7 @@ def stream_to_file(
         with sink.out:
             for chunk in response.iter_bytes(chunk_size):
                 sink.write(chunk)
-            return sink.finish()
+            return sink.finish(expected_rows)
 
 
 async def astream_to_file(
@@ -254,6 +271,7 @@ async def astream_to_file(
     count_rows: bool = False,
     durable: bool = False,
     chunk_size: int | None = None,
+    expected_rows: int | None = None,
 ) -> ExportResult:
     """The async twin of `stream_to_file` (file writes stay blocking: they are local and short)."""
     async with http.stream("GET", url, extensions={STREAM_EXTENSION: True}) as response:
@@ -263,7 +281,7 @@ async def astream_to_file(
         with sink.out:
             async for chunk in response.aiter_bytes(chunk_size):
                 sink.write(chunk)
-            return sink.finish()
+            return sink.finish(expected_rows)
 
 
 def iter_csv_rows(http: httpx.Client, url: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[dict[str, str]]:

@@ -1,18 +1,23 @@
 """`Query`: filters, sort, columns and aggregations for the Metrics and Tabular APIs, as an
-immutable value that renders the query string api_tabular parses.
+immutable value; `wire` renders it as the query string api_tabular parses.
 
-    from datagouv_sdk.query import Query, col
+    from datagouv_sdk.query import Query, all_of, any_of, col
 
     q = Query().filter(price__greater=3, city="Saint-Étienne")          # keyword form
     q = Query().filter(col("price") >= 3, col("city").isin(["Paris", "Lyon, 2e"]))
+    q = Query().filter((col("city") == "Paris") | (col("price") < 3))  # OR (api_tabular >= 0.3.2)
+    q = Query().filter(any_of(col("a") == 1, all_of(col("b") > 2, col("c").isnull())))
     q = q.sort("-price").columns("city", "price")
     agg = Query().groupby("category").aggregate(col("amount").sum(), col("amount").count())
     q.query_string(page=2, page_size=50)        # "price__greater=3&…&page=2&page_size=50"
 
-Every method returns a new Query. Values are encoded when the filter is made (see `operators`), so a
-value the server cannot receive fails at once with UsageError. ``raw(key, value)`` adds a parameter as
-is (an operator this SDK does not know yet). Column names are validated against a resource's profile
-by `schema.ResourceSchema.validate`, not here.
+Every method returns a new Query. The conditions form a tree anyone can walk: `Query.filters` holds
+`Filter` (one ``column__operator[=value]``), `AnyOf` (OR) and `AllOf` (AND) nodes, AND-ed together;
+a `Filter`'s value is the text sent (see `operators.encode_scalar`), a tuple of texts for in/notin.
+``|`` and ``&`` combine conditions (parenthesise comparisons: ``(col("a") == 1) | (col("b") == 2)``);
+Python's ``and``/``or`` cannot be overloaded and raise UsageError. ``raw(key, value)`` adds a parameter
+as is (an operator this SDK does not know yet). Column names are validated against a resource's
+profile by `schema.ResourceSchema.validate`, not here; any name can be sent (`wire`).
 
 Python operators map to the API's: ``==`` exact, ``!=`` differs, ``<=`` less, ``>=`` greater (both
 inclusive), ``<`` strictly_less, ``>`` strictly_greater; ``== None`` / ``!= None`` are isnull / isnotnull.
@@ -21,9 +26,8 @@ inclusive), ``<`` strictly_less, ``>`` strictly_greater; ``== None`` / ``!= None
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -32,18 +36,25 @@ from datagouv_sdk.query.operators import (
     AGGREGATES,
     FILTER_OPERATORS,
     NO_VALUE_OPERATORS,
-    encode_contains,
-    encode_list,
+    encode_items,
     encode_scalar,
     encode_sort,
 )
 
+if TYPE_CHECKING:
+    from datagouv_sdk.query.wire import Dialect
+
 __all__ = [
     "Aggregate",
+    "AllOf",
+    "AnyOf",
     "Col",
+    "Condition",
     "Filter",
     "Query",
     "Sort",
+    "all_of",
+    "any_of",
     "col",
     "parse_filter_expression",
     "parse_filter_key",
@@ -53,17 +64,35 @@ __all__ = [
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or not name:
         raise UsageError(f"a column name must be a non-empty string, got {name!r}")
-    encode_scalar(name, what=f"column name {name!r}")  # same characters cannot travel in a key
     return name
 
 
+class _Combinable:
+    """``|`` / ``&`` on conditions; Python's ``and``/``or``/``not`` would silently test truthiness."""
+
+    __slots__ = ()
+
+    def __or__(self, other: object) -> AnyOf:
+        return any_of(self, other)  # type: ignore[arg-type]
+
+    def __and__(self, other: object) -> AllOf:
+        return all_of(self, other)  # type: ignore[arg-type]
+
+    def __bool__(self) -> bool:
+        raise UsageError(
+            "conditions combine with | (or) and & (and), each comparison in parentheses: "
+            "(col('a') == 1) | (col('b') == 2); Python's `and`, `or`, `not` cannot build them"
+        )
+
+
 @attrs.frozen
-class Filter:
-    """One ``column__operator[=value]`` condition; `value` is already encoded (None: a bare key)."""
+class Filter(_Combinable):
+    """One ``column__operator[=value]`` condition. `value`: the text sent (`encode_scalar`), a tuple
+    of texts for in/notin, None for isnull/isnotnull."""
 
     column: str
     operator: str
-    value: str | None
+    value: str | tuple[str, ...] | None
 
     @classmethod
     def make(cls, column: str, operator: str, value: Any = None) -> Filter:
@@ -79,14 +108,75 @@ class Filter:
                 raise UsageError(f"{what} takes no value (got {value!r})")
             return cls(column, op, None)
         if op in ("in", "notin"):
-            return cls(column, op, encode_list(value, what=what))
-        if op in ("contains", "notcontains"):
-            return cls(column, op, encode_contains(value, what=what))
+            return cls(column, op, encode_items(value, what=what))
         return cls(column, op, encode_scalar(value, what=what))
 
     @property
     def key(self) -> str:
         return f"{self.column}__{self.operator}"
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """The value as a tuple: the in/notin items, one text, or () for isnull/isnotnull."""
+        if self.value is None:
+            return ()
+        return self.value if isinstance(self.value, tuple) else (self.value,)
+
+    def walk(self) -> Iterator[Filter]:
+        yield self
+
+
+@attrs.frozen
+class AnyOf(_Combinable):
+    """OR of conditions (api_tabular's ``or=(…)`` / ``or(…)``)."""
+
+    conditions: tuple[Condition, ...]
+
+    def walk(self) -> Iterator[Filter]:
+        """Every `Filter` in the tree, depth first."""
+        for condition in self.conditions:
+            yield from condition.walk()
+
+
+@attrs.frozen
+class AllOf(_Combinable):
+    """AND of conditions (api_tabular's ``and(…)`` inside an OR; top-level filters are AND-ed)."""
+
+    conditions: tuple[Condition, ...]
+
+    def walk(self) -> Iterator[Filter]:
+        for condition in self.conditions:
+            yield from condition.walk()
+
+
+Condition = Filter | AnyOf | AllOf
+
+
+def _combine(kind: type[AnyOf] | type[AllOf], conditions: Iterable[object]) -> tuple[Condition, ...]:
+    flat: list[Condition] = []
+    for condition in conditions:
+        if isinstance(condition, kind):
+            flat += condition.conditions  # (a | b) | c is one OR of three
+        elif isinstance(condition, Filter | AnyOf | AllOf):
+            flat.append(condition)
+        else:
+            raise UsageError(
+                f"{'any_of' if kind is AnyOf else 'all_of'}() takes conditions like col('x') >= 1, "
+                f"got {condition!r}"
+            )
+    if not flat:
+        raise UsageError(f"{'any_of' if kind is AnyOf else 'all_of'}() needs at least one condition")
+    return tuple(flat)
+
+
+def any_of(*conditions: Condition) -> AnyOf:
+    """Rows matching at least one condition (OR)."""
+    return AnyOf(_combine(AnyOf, conditions))
+
+
+def all_of(*conditions: Condition) -> AllOf:
+    """Rows matching every condition (AND), e.g. inside an `any_of`."""
+    return AllOf(_combine(AllOf, conditions))
 
 
 @attrs.frozen
@@ -218,9 +308,15 @@ def parse_filter_key(key: str, value: Any) -> Filter:
     return Filter.make(key, "exact", value)
 
 
-def parse_filter_expression(text: str) -> Filter:
+def parse_filter_expression(text: str) -> Condition:
     """A filter written as text, as on the command line: ``price__greater=3``, ``name__isnull``,
-    ``city__in=Paris,"Lyon, 2e"`` (CSV quoting for items holding commas), ``name=Alpha`` (exact)."""
+    ``city__in=Paris,"Lyon, 2e"`` (CSV quoting for items holding commas), ``name=Alpha`` (exact), or
+    the API's own boolean syntax ``or=(a__exact.1,and(b__greater.2,"c.d"__isnull))`` (`wire`)."""
+    stripped = text.strip()
+    if stripped.startswith(("or=(", "and=(")):
+        from datagouv_sdk.query.wire import parse_logic
+
+        return parse_logic(stripped)
     key, sep, value = text.partition("=")
     key = key.strip()
     if not key:
@@ -241,22 +337,26 @@ def parse_filter_expression(text: str) -> Filter:
 
 @attrs.frozen
 class Query:
-    """Filters (AND-ed), one sort, selected columns, aggregations and raw parameters."""
+    """Conditions (AND-ed; each a `Filter`, `AnyOf` or `AllOf`), one sort, selected columns,
+    aggregations and raw parameters."""
 
-    filters: tuple[Filter, ...] = ()
+    filters: tuple[Condition, ...] = ()
     sorting: Sort | None = None
     selected: tuple[str, ...] = ()
     aggregates: tuple[Aggregate, ...] = ()
     raw_params: tuple[tuple[str, str | None], ...] = ()
 
-    def filter(self, *conditions: Filter, **keywords: Any) -> Query:
-        """Add conditions: `Filter` objects (``col("x") >= 1``) and/or ``column__operator=value``."""
-        added = list(conditions)
-        for condition in added:
-            if not isinstance(condition, Filter):
+    def filter(self, *conditions: Condition, **keywords: Any) -> Query:
+        """Add conditions: ``col("x") >= 1``, ``(col("a") == 1) | (col("b") == 2)``, `any_of`/`all_of`
+        trees, and/or ``column__operator=value`` keywords. All of them must hold (AND)."""
+        added: list[Condition] = []
+        for condition in conditions:
+            if not isinstance(condition, Filter | AnyOf | AllOf):
                 raise UsageError(
                     f"filter() takes conditions like col('x') >= 1 or x__greater=1, got {condition!r}"
                 )
+            # a top-level AND is the query's own AND
+            added += condition.conditions if isinstance(condition, AllOf) else [condition]
         added += [parse_filter_key(k, v) for k, v in keywords.items()]
         return attrs.evolve(self, filters=self.filters + tuple(added))
 
@@ -300,6 +400,16 @@ class Query:
                 q = q.filter(parse_filter_key(key, value))
         return q
 
+    @property
+    def has_nested_filters(self) -> bool:
+        """True when an OR (or an AND inside one) is among the conditions: api_tabular >= 0.3.2."""
+        return any(not isinstance(f, Filter) for f in self.filters)
+
+    def walk_filters(self) -> Iterator[Filter]:
+        """Every `Filter` of the condition tree."""
+        for condition in self.filters:
+            yield from condition.walk()
+
     def check_shape(self) -> None:
         """What the server refuses whatever the resource: columns with aggregations."""
         if self.selected and self.aggregates:
@@ -308,27 +418,18 @@ class Query:
                 "are the ones returned"
             )
 
-    def pairs(self) -> list[tuple[str, str | None]]:
-        """(key, value) pairs in request order; value None for bare keys."""
-        self.check_shape()
-        out: list[tuple[str, str | None]] = [(f.key, f.value) for f in self.filters]
-        if self.sorting is not None:
-            out.append((f"{self.sorting.column}__sort", self.sorting.direction))
-        if self.selected:
-            # Quoted so names with spaces or commas stay one name (PostgREST's select syntax).
-            out.append(("columns", ",".join('"' + n.replace('"', '\\"') + '"' for n in self.selected)))
-        out += [(f"{a.column}__{a.function}", None) for a in self.aggregates]
-        out += list(self.raw_params)
-        return out
+    def pairs(self, dialect: Dialect | None = None) -> list[tuple[str, str | None]]:
+        """(key, value) pairs as api_tabular reads them once it has decoded the URL (value None for
+        bare keys); `dialect`: the server's (default: the newest api_tabular)."""
+        from datagouv_sdk.query.wire import render_pairs
 
-    def query_string(self, *, page: int | None = None, page_size: int | None = None) -> str:
+        return render_pairs(self, dialect)
+
+    def query_string(
+        self, *, page: int | None = None, page_size: int | None = None, dialect: Dialect | None = None
+    ) -> str:
         """The encoded query string (without "?"). Bare keys have no "=" (api_tabular reads
         ``col__groupby=`` as a malformed filter)."""
-        pairs = self.pairs()
-        if page is not None:
-            pairs.append(("page", str(page)))
-        if page_size is not None:
-            pairs.append(("page_size", str(page_size)))
-        return "&".join(
-            quote(k, safe="") if v is None else f"{quote(k, safe='')}={quote(v, safe=',')}" for k, v in pairs
-        )
+        from datagouv_sdk.query.wire import query_string
+
+        return query_string(self, page=page, page_size=page_size, dialect=dialect)

@@ -7,11 +7,12 @@ PostgREST filter. Where the API surprises:
 - ``less`` / ``greater`` are inclusive (<=, >=); ``strictly_less`` / ``strictly_greater`` are < and >.
 - ``contains`` / ``notcontains`` are case-insensitive (SQL ILIKE ``%value%``).
 - ``differs`` is ``IS DISTINCT FROM``: rows where the column is NULL match it too.
-- Filters combine with AND; there is no OR.
+- Filters combine with AND; since api_tabular 0.3.2, ``or=(…)`` with nested ``and(…)``/``or(…)``
+  (`builder.any_of` / `builder.all_of`, ``|`` / ``&``) — `wire` renders them around upstream's parser.
 - Sorting descending puts NULLs first (PostgreSQL's default); without a sort, rows come in ``__id`` order.
 - ``isnull`` / ``isnotnull`` and the aggregations are bare keys (no ``=value``).
 
-What api_tabular 0.3.1 offers per csv_detective type (its ``TYPE_POSSIBILITIES``) is mirrored in
+What api_tabular (0.3.1 and 0.4.1 alike) offers per csv_detective type (its ``TYPE_POSSIBILITIES``) is mirrored in
 `TABULAR_OPERATORS`, with one correction found against the real stack: ``contains`` on ``date`` and
 ``datetime`` columns is advertised by the per-resource swagger but PostgreSQL refuses it (``operator
 does not exist: date ~~* unknown``), so it is not offered here.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final
@@ -35,10 +35,10 @@ __all__ = [
     "METRICS_OPERATORS",
     "NO_VALUE_OPERATORS",
     "TABULAR_OPERATORS",
-    "encode_contains",
-    "encode_list",
+    "encode_items",
     "encode_scalar",
     "encode_sort",
+    "like_pattern",
 ]
 
 COMPARISONS: Final = ("less", "greater", "strictly_less", "strictly_greater")
@@ -75,15 +75,11 @@ TABULAR_OPERATORS: Final[dict[str, tuple[tuple[str, ...], bool, tuple[str, ...]]
 # What the Metrics spec documents (the server shares Tabular's parser, but only these are promised).
 METRICS_OPERATORS: Final = ("exact", "contains", "less", "greater")
 
-# Characters api_tabular cannot carry inside a value: it decodes the query string, then splits it on
-# "&" and "=" itself, and re-sends the value unencoded to PostgREST, where "+" reads as a space, "#"
-# starts a fragment and "%XX" is decoded a second time.
-_UNSENDABLE = re.compile(r"[&=+#]|%[0-9A-Fa-f]{2}")
-
 
 def encode_scalar(value: object, *, what: str) -> str:
-    """One filter value as the server expects it: booleans ``true``/``false``, ISO dates and
-    datetimes, numbers as written. Raises UsageError for what cannot be sent."""
+    """One filter value as text, as the server expects it: booleans ``true``/``false``, ISO dates and
+    datetimes, numbers as written. Any character can be sent (`wire` encodes it for the trip through
+    api_tabular); raises UsageError for what is not a value (None, NaN, other types)."""
     if value is None:
         raise UsageError(f"{what}: None is not a value; use isnull/isnotnull (col(...).isnull())")
     if isinstance(value, bool):
@@ -103,32 +99,24 @@ def encode_scalar(value: object, *, what: str) -> str:
         raise UsageError(
             f"{what}: cannot send a {type(value).__name__}; use str, int, float, Decimal, bool, date or datetime"
         )
-    bad = _UNSENDABLE.search(text)
-    if bad is not None:
-        raise UsageError(
-            f"{what}: the value {text!r} contains {bad.group(0)!r}, which api_tabular cannot pass through "
-            "(it splits the query on '&' and '=', and re-sends values unencoded: '+' becomes a space, "
-            "'#' cuts the URL, '%XX' is decoded twice); filter on a shorter value (contains) instead"
-        )
     return text
 
 
-def encode_contains(value: object, *, what: str) -> str:
-    """A ``contains`` value: LIKE's ``%``, ``_`` and ``\\`` escaped so they match literally.
-    ``*`` stays a wildcard (PostgREST turns it into ``%``; it cannot be escaped)."""
-    text = encode_scalar(value, what=what)
+def like_pattern(text: str) -> str:
+    """A ``contains`` value as the LIKE pattern api_tabular wraps in ``*…*``: ``%``, ``_`` and ``\\``
+    escaped so they match literally. ``*`` stays a wildcard (PostgREST turns every ``*`` into ``%``;
+    it cannot be escaped)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def encode_list(values: Iterable[object], *, what: str) -> str:
-    """An ``in`` / ``notin`` list: each item double-quoted (PostgREST's syntax), so commas,
-    parentheses and quotes inside an item are data, not separators."""
+def encode_items(values: Iterable[object], *, what: str) -> tuple[str, ...]:
+    """The items of an ``in`` / ``notin`` list, each as `encode_scalar` text."""
     if isinstance(values, str | bytes):
         raise UsageError(f"{what}: expected a list of values, got a single string {values!r}")
-    items = [encode_scalar(v, what=what) for v in values]
+    items = tuple(encode_scalar(v, what=what) for v in values)
     if not items:
         raise UsageError(f"{what}: an empty list matches nothing; drop the filter or give values")
-    return ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return items
 
 
 def encode_sort(direction: str, *, what: str) -> str:

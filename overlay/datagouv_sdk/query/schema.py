@@ -26,6 +26,7 @@ import yaml
 from datagouv_sdk.errors import ResponseDecodeError, UsageError
 from datagouv_sdk.query.builder import Query
 from datagouv_sdk.query.operators import METRICS_OPERATORS, TABULAR_OPERATORS
+from datagouv_sdk.query.wire import name_reaches_index_check
 
 __all__ = [
     "AggregationPolicy",
@@ -151,7 +152,7 @@ class ResourceSchema:
     def validate(self, query: Query) -> None:
         """UsageError if the server would refuse or misread `query` on this resource."""
         query.check_shape()
-        for f in query.filters:
+        for f in query.walk_filters():
             info = self._info(f.column, f"filter {f.key!r}")
             if f.operator not in info.operators:
                 allowed = ", ".join(info.operators) or "none"
@@ -172,6 +173,12 @@ class ResourceSchema:
             )
         for agg in query.aggregates:
             info = self._info(agg.column, f"aggregation {agg.column}__{agg.function}")
+            if self.indexes is not None and not name_reaches_index_check(agg.column):
+                raise UsageError(
+                    f"aggregation on {agg.column!r} cannot be expressed on resource {self.resource_id}: "
+                    "api_tabular compares aggregated columns with the resource's indexes on the name as it "
+                    "reads it from the URL, and this name cannot reach it unchanged (it would answer 403)"
+                )
             if agg.function not in info.aggregates:
                 if self.indexes is not None and agg.column not in self.indexes:
                     raise UsageError(
@@ -246,7 +253,7 @@ class MetricsSchema:
 
     def validate(self, query: Query) -> None:
         query.check_shape()
-        for f in query.filters:
+        for f in query.walk_filters():
             self._check_column(f.column, f"filter {f.key!r}")
             if f.operator not in METRICS_OPERATORS:
                 raise UsageError(

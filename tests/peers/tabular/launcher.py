@@ -1,10 +1,13 @@
 """Start and stop the Tabular/Metrics peer: PostgreSQL 15 → gateway → the two real api_tabular apps.
 
-Stdlib only (it runs in the project venv); the gateway and the apps run in `.peers/tabular/`
-(`make peers`). Everything lives in one temporary folder removed by `stop()`; every wait is
-bounded and a failure reports the stuck process's log. Run it by hand to poke at the peer:
+Stdlib only (it runs in the project venv); the gateway and the apps run in `.peers/<peer>/`
+(`make peers`: `tabular` is api_tabular 0.4.1, `tabular_0_3_1` the older release). Each app gets its
+own config.toml (CSVAPI_SETTINGS), as production configures them. Everything lives in one temporary
+folder removed by `stop()`; every wait is bounded and a failure reports the stuck process's log.
+Run it by hand to poke at the peer:
 
-    .venv/bin/python -m tests.peers.tabular.launcher [--max-seconds N]   # prints the URLs; Ctrl-C stops
+    .venv/bin/python -m tests.peers.tabular.launcher [--peer tabular_0_3_1] [--max-seconds N]
+    # prints the URLs; Ctrl-C stops
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,16 +32,69 @@ from tests.peers.tabular import seed
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-PEER_PYTHON = ROOT / ".peers" / "tabular" / "bin" / "python"
 START_TIMEOUT = 60.0
 # Low on purpose, so a test can cross it: api_tabular's BATCH_SIZE, the most rows a CSV/JSON export
 # may hold before it answers 403 (production uses 50 000).
 DEFAULT_CSV_EXPORT_CAP = 500
-# What each app loads from its working directory at start-up, and our spec that stands for it.
+# Each app loads its swagger YAML from its working directory at start-up (0.3.1 and 0.4.1 differ on
+# the Tabular file's name): the file names, and our spec that stands for them.
 SWAGGER_FILES = {
-    "tabular": ("ressource_app_swagger.yaml", "tabular"),
-    "metrics": ("metrics_swagger.yaml", "metrics"),
+    "tabular": (("tabular_swagger.yaml", "ressource_app_swagger.yaml"), "tabular"),
+    "metrics": (("metrics_swagger.yaml",), "metrics"),
 }
+# PAGE_SIZE_MAX per app as production configures it (one config file per app): Tabular answers up
+# to 200 rows a page, Metrics keeps api_tabular's default of 50. `None`: the package's own default.
+PRODUCTION_PAGE_SIZE_MAX = {"tabular": 200, "metrics": 50}
+# Every setting api_tabular reads from the environment (its config_default.toml keys): the
+# launcher's own environment must not leak into the apps' configuration.
+CONFIG_KEYS = {
+    "PGREST_ENDPOINT",
+    "SERVER_NAME",
+    "SCHEME",
+    "SENTRY_DSN",
+    "SENTRY_SAMPLE_RATE",
+    "PAGE_SIZE_DEFAULT",
+    "PAGE_SIZE_MAX",
+    "BATCH_SIZE",
+    "DOC_PATH",
+    "ALLOW_AGGREGATION",
+    "ALLOW_AGGREGATION_EXCEPTIONS",
+    "CSVAPI_SETTINGS",
+    "PYTHONPATH",
+}
+
+
+def peer_version(peer: str) -> str:
+    """The api_tabular release a peer venv pins (tests/peers/<peer>/requirements.txt)."""
+    text = (HERE.parent / peer / "requirements.txt").read_text()
+    match = re.search(r"^udata-hydra-csvapi==(\S+)", text, re.MULTILINE)
+    if match is None:
+        raise PeerStartError(f"tests/peers/{peer}/requirements.txt pins no udata-hydra-csvapi")
+    return match.group(1)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))  # a TOML basic string
+
+
+def app_config(version: str, *, pgrest: str, export_cap: int, page_size_max: int | None) -> str:
+    """The app's config.toml (CSVAPI_SETTINGS). 0.3.2 renamed the aggregation list to
+    ALLOW_AGGREGATION_EXCEPTIONS and made ALLOW_AGGREGATION a global switch."""
+    settings: dict[str, object] = {"PGREST_ENDPOINT": pgrest, "BATCH_SIZE": export_cap, "SENTRY_DSN": ""}
+    if page_size_max is not None:
+        settings["PAGE_SIZE_MAX"] = page_size_max
+    allowed = list(seed.AGGREGATION_ALLOWED)
+    if tuple(int(x) for x in version.split(".")[:3]) >= (0, 3, 2):
+        settings.update(ALLOW_AGGREGATION=False, ALLOW_AGGREGATION_EXCEPTIONS=allowed)
+    else:
+        settings["ALLOW_AGGREGATION"] = allowed
+    return "".join(f"{key} = {_toml_value(value)}\n" for key, value in settings.items())
 
 
 class PeerStartError(RuntimeError):
@@ -105,12 +162,23 @@ class _Process:
 class TabularStack:
     """One PostgreSQL + gateway, shared by the Tabular and Metrics apps started on top of it."""
 
+    peer: str = "tabular"  # the venv under .peers/ (and folder under tests/peers/): tabular, tabular_0_3_1
     csv_export_cap: int = DEFAULT_CSV_EXPORT_CAP
+    # app -> PAGE_SIZE_MAX; an app missing here runs with the package's default (50)
+    page_size_max: dict[str, int] = field(default_factory=lambda: dict(PRODUCTION_PAGE_SIZE_MAX))
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="dgv-tabular-peer-")))
     processes: list[_Process] = field(default_factory=list)
     pg_port: int = 0
     gateway_ports: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def peer_python(self) -> Path:
+        return ROOT / ".peers" / self.peer / "bin" / "python"
+
+    @property
+    def version(self) -> str:
+        return peer_version(self.peer)
 
     # ---- plumbing
     def _spawn(
@@ -155,10 +223,10 @@ class TabularStack:
         """PostgreSQL (initdb + start + seed) and the gateway in front of it."""
         started = time.monotonic()
         pg_bin = find_pg_bin()
-        if not PEER_PYTHON.is_file():
+        if not self.peer_python.is_file():
             raise PeerStartError(
-                f"{PEER_PYTHON} missing: run `make peers` (installs tests/peers/tabular/"
-                "requirements.txt into .peers/tabular/)"
+                f"{self.peer_python} missing: run `make peers` (installs tests/peers/{self.peer}/"
+                f"requirements.txt into .peers/{self.peer}/)"
             )
         os.chmod(self.workdir, 0o755)  # the postgres user must reach its data folder inside
         data, sockets = self.workdir / "pgdata", self.workdir / "pgsock"
@@ -239,29 +307,7 @@ class TabularStack:
                 self.processes.remove(postgres)
         seed_file = self.workdir / "seed.sql"
         seed_file.write_text(seed.seed_sql())
-        seeded = subprocess.run(
-            [
-                str(pg_bin / "psql"),
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.pg_port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-f",
-                str(seed_file),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-            check=False,
-        )
+        seeded = self._psql("-f", str(seed_file))
         if seeded.returncode != 0:
             raise PeerStartError(f"seeding failed:\n{seeded.stderr[-3000:]}")
         self.timings["postgres"] = time.monotonic() - started
@@ -271,7 +317,7 @@ class TabularStack:
         gateway = self._spawn(
             "gateway",
             [
-                str(PEER_PYTHON),
+                str(self.peer_python),
                 str(HERE / "postgrest_gateway.py"),
                 "--dsn",
                 f"host=127.0.0.1 port={self.pg_port} user=postgres dbname=postgres",
@@ -291,32 +337,49 @@ class TabularStack:
         self.gateway_ports = json.loads(ready_file.read_text())
         self.timings["gateway"] = time.monotonic() - started
 
+    def _psql(self, *args: str) -> subprocess.CompletedProcess[str]:
+        argv = [str(find_pg_bin() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"]
+        argv += ["-p", str(self.pg_port), "-U", "postgres", "-d", "postgres", *args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=START_TIMEOUT, check=False)
+
+    def sql(self, query: str) -> list[list[str]]:
+        """Rows of a read-only SQL query on the peer's database (psql's CSV; NULL as an empty cell):
+        the oracle tests compare the API's answers with."""
+        done = self._psql("--csv", "-t", "-c", query)
+        if done.returncode != 0:
+            raise RuntimeError(f"psql failed on {query!r}: {done.stderr}")
+        import csv
+        import io
+
+        return list(csv.reader(io.StringIO(done.stdout)))
+
     def gateway_url(self, schema: str) -> str:
         return f"http://127.0.0.1:{self.gateway_ports[schema]}"
 
     def start_app(self, app: str) -> str:
         """Start api_tabular's `tabular` or `metrics` app; returns its base URL once /health/ is 200."""
         started = time.monotonic()
-        swagger_name, api = SWAGGER_FILES[app]
+        swagger_names, api = SWAGGER_FILES[app]
         cwd = self.workdir / f"app-{app}"
         cwd.mkdir()
-        shutil.copyfile(find_spec(api), cwd / swagger_name)
+        for swagger_name in swagger_names:
+            shutil.copyfile(find_spec(api), cwd / swagger_name)
         schema = seed.TABULAR_SCHEMA if app == "tabular" else seed.METRICS_SCHEMA
-        env = {k: v for k, v in os.environ.items() if k not in ("CSVAPI_SETTINGS", "PYTHONPATH")}
-        env.update(
-            {
-                "PGREST_ENDPOINT": self.gateway_url(schema),
-                "BATCH_SIZE": str(self.csv_export_cap),
-                "ALLOW_AGGREGATION": ",".join(seed.AGGREGATION_ALLOWED),
-                "SENTRY_DSN": "",
-                "CSVAPI_SETTINGS": str(cwd / "config.toml"),  # absent: defaults + the variables above
-            }
+        (cwd / "config.toml").write_text(
+            app_config(
+                self.version,
+                pgrest=self.gateway_url(schema),
+                export_cap=self.csv_export_cap,
+                page_size_max=self.page_size_max.get(app),
+            )
         )
+        env = {k: v for k, v in os.environ.items() if k not in CONFIG_KEYS}
+        env["CSVAPI_SETTINGS"] = str(cwd / "config.toml")
         port_file = cwd / "port"
         process = self._spawn(
             f"api_tabular-{app}",
             [
-                str(PEER_PYTHON),
+                str(self.peer_python),
                 str(HERE / "run_app.py"),
                 app,
                 "--port-file",
@@ -378,8 +441,9 @@ def main() -> int:
     max_seconds = (
         float(sys.argv[sys.argv.index("--max-seconds") + 1]) if "--max-seconds" in sys.argv else 3600.0
     )
+    peer = sys.argv[sys.argv.index("--peer") + 1] if "--peer" in sys.argv else "tabular"
     signal.signal(signal.SIGTERM, _interrupt)
-    stack = TabularStack()
+    stack = TabularStack(peer=peer)
     try:
         stack.start_database()
         urls = {app: stack.start_app(app) for app in ("tabular", "metrics")}

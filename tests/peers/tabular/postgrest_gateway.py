@@ -1,4 +1,4 @@
-"""A minimal PostgREST-compatible gateway: exactly the subset api_tabular 0.3.1 sends.
+"""A minimal PostgREST-compatible gateway: the subset api_tabular (0.3.1 and 0.4.1) sends.
 
 PostgREST itself cannot be installed here, so this is the one stand-in piece of the Tabular/Metrics
 peer; everything above it (the two api_tabular apps) and below it (PostgreSQL 15) is real.
@@ -9,7 +9,9 @@ Supported, with current PostgREST's (v12/v13) observable behaviour:
   `col.avg()/.count()/.max()/.min()/.sum()` and `count()` (plain columns then become GROUP BY);
 - `order=col.asc|desc[.nullsfirst|.nullslast],…`, `limit`, `offset`;
 - filters `col=[not.]op.value` with op in eq neq gt gte lt lte like ilike (`*` = `%`) in.(…) is.(null|
-  not_null|true|false|unknown) isdistinct;
+  not_null|true|false|unknown) isdistinct, and boolean trees `or=(…)`, `and=(…)`, `not.or=(…)` with
+  nested `and(…)`/`or(…)`/`not.…`, parsed by PostgREST's own grammar (`Grammar`: quoted names and values,
+  backslash escapes, and the leniency real PostgREST shows: text after a complete rule is ignored);
 - `Prefer: count=exact` → `Content-Range: a-b/total`, 206 for a partial range, 416 past the end;
 - `Accept: text/csv` → PostgREST's CSV (header line, then each record's text form: booleans `t`/`f`,
   NULL empty, no final newline); anything else JSON (`json_agg`, so dates/JSON are PostgreSQL's);
@@ -46,10 +48,20 @@ COMPARISONS = {
     "lte": "<=",
     "like": "LIKE",
     "ilike": "ILIKE",
+    "isdistinct": "IS DISTINCT FROM",
 }
 IS_VALUES = {"null": "NULL", "not_null": "NOT NULL", "true": "TRUE", "false": "FALSE", "unknown": "UNKNOWN"}
-# Characters that end a bare (unquoted) name in select/order/filter keys.
-_NAME_END = set('.,:()"')
+ORDER_MODIFIERS = {"asc": "ASC", "desc": "DESC", "nullsfirst": "NULLS FIRST", "nullslast": "NULLS LAST"}
+# Keys PostgREST reserves; a key whose last dotted part is one of LOGIC is a boolean tree.
+RESERVED = {"select", "columns", "on_conflict", "order", "limit", "offset"}
+LOGIC = {"and", "or"}
+
+
+def ident(*names: str) -> sql.Composable:
+    """A quoted identifier for a query run with parameters: psycopg quotes the name but leaves its
+    '%' to be read as a placeholder, so they are doubled (every query here is run with a list of
+    parameters, possibly empty, so '%%' always reads as '%')."""
+    return sql.SQL(sql.Identifier(*names).as_string(None).replace("%", "%%"))
 
 
 class GatewayError(Exception):
@@ -67,48 +79,242 @@ def parse_error(message: str, details: str | None = None) -> GatewayError:
     return GatewayError(400, "PGRST100", message, details)
 
 
-class _Cursor:
-    """Reads PostgREST's small grammars (select/order lists, in-lists) one token at a time."""
+class _Fail(Exception):
+    """A grammar rule did not match at `pos` (callers backtrack, like Parsec's `try`)."""
+
+    def __init__(self, pos: int, expected: str) -> None:
+        super().__init__(expected)
+        self.pos = pos
+        self.expected = expected
+
+
+class Grammar:
+    """PostgREST's query-parameter grammar (its QueryParams parsers), one rule per method.
+
+    Like PostgREST (Parsec's `parse` without `eof`), a rule that succeeds ignores what follows it:
+    ``in.((a,b))`` reads the list ``["(a", "b"]`` and drops the last ``)``, and a logic tree ignores
+    text after its closing parenthesis. Names: a "quoted" name (backslash escapes any character) or
+    words of letters, digits, ``_``, `` ``, ``$`` joined by ``-``; anything else must be quoted.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
 
-    def done(self) -> bool:
-        return self.pos >= len(self.text)
-
+    # ---- primitives
     def peek(self, n: int = 1) -> str:
         return self.text[self.pos : self.pos + n]
 
-    def take(self, expected: str) -> None:
-        if not self.text.startswith(expected, self.pos):
-            raise parse_error(
-                f'"failed to parse" at position {self.pos} of {self.text!r}', f"expected {expected!r}"
-            )
-        self.pos += len(expected)
+    def at_end(self) -> bool:
+        return self.pos >= len(self.text)
 
-    def name(self) -> str:
-        if self.peek() == '"':
+    def expect(self, literal: str) -> str:
+        if not self.text.startswith(literal, self.pos):
+            raise _Fail(self.pos, repr(literal))
+        self.pos += len(literal)
+        return literal
+
+    def spaces(self) -> None:
+        while self.peek() in (" ", "\t") and not self.at_end():
             self.pos += 1
-            out = []
-            while not self.done():
-                ch = self.text[self.pos]
-                if ch == "\\" and self.peek(2) in ('\\"', "\\\\"):
-                    out.append(self.text[self.pos + 1])
-                    self.pos += 2
-                    continue
-                if ch == '"':
-                    self.pos += 1
-                    return "".join(out)
-                out.append(ch)
+
+    def attempt(self, rule: Any, *args: Any) -> Any:
+        """Parsec's `try`: run `rule`, or restore the position and return None."""
+        saved = self.pos
+        try:
+            return rule(*args)
+        except _Fail:
+            self.pos = saved
+            return None
+
+    # ---- names and values
+    def quoted(self) -> str:
+        self.expect('"')
+        out = []
+        while not self.at_end():
+            ch = self.text[self.pos]
+            if ch == "\\" and self.pos + 1 < len(self.text):
+                out.append(self.text[self.pos + 1])
+                self.pos += 2
+                continue
+            if ch == '"':
                 self.pos += 1
-            raise parse_error(f"unterminated quoted name in {self.text!r}")
+                return "".join(out)
+            out.append(ch)
+            self.pos += 1
+        raise _Fail(self.pos, "closing '\"'")
+
+    def identifier(self) -> str:
         start = self.pos
-        while not self.done() and self.text[self.pos] not in _NAME_END:
+        while not self.at_end() and (self.text[self.pos].isalnum() or self.text[self.pos] in "_ $"):
             self.pos += 1
         if start == self.pos:
-            raise parse_error(f"expected a name at position {start} of {self.text!r}")
+            raise _Fail(self.pos, "field name (* or [a..z0..9_$])")
         return self.text[start : self.pos].strip()
+
+    def field_name(self) -> str:
+        if self.peek() == '"':
+            return self.quoted()
+        words = [self.identifier()]
+        while self.peek() == "-" and self.peek(2) != "->":
+            self.pos += 1
+            words.append(self.identifier())
+        return "-".join(words)
+
+    def field(self) -> str:
+        """A (lexeme) field name; JSON paths (`->`) are not supported by this stand-in."""
+        self.spaces()
+        name = self.field_name()
+        if self.peek(2) == "->":
+            raise _Fail(self.pos, "no JSON paths in this stand-in")
+        self.spaces()
+        return name
+
+    def quoted_value_then(self, enders: str) -> str:
+        """A quoted value, only if the next character ends the value (or the text ends)."""
+        value = self.quoted()
+        if not self.at_end() and self.peek() not in enders:
+            raise _Fail(self.pos, "end of quoted value")
+        return value
+
+    def run_until(self, enders: str) -> str:
+        start = self.pos
+        while not self.at_end() and self.text[self.pos] not in enders:
+            self.pos += 1
+        return self.text[start : self.pos]
+
+    def list_value(self) -> list[str]:
+        self.spaces()
+        self.expect("(")
+        self.spaces()
+        items = [self.list_element()]
+        while self.peek() == ",":
+            self.pos += 1
+            items.append(self.list_element())
+        self.spaces()
+        self.expect(")")
+        self.spaces()
+        return items
+
+    def list_element(self) -> str:
+        value = self.attempt(self.quoted_value_then, ",)")
+        return value if value is not None else self.run_until(",)")
+
+    def logic_single_value(self) -> str:
+        value = self.attempt(self.quoted_value_then, ",)")
+        if value is not None:
+            return str(value)
+        if self.peek() == "{":
+            saved = self.pos
+            body = self.run_until("}")
+            if self.peek() == "}":
+                self.pos += 1
+                return body + "}"
+            self.pos = saved
+        return self.run_until(",)")
+
+    # ---- operator expressions: [not.](in.(…) | is.x | op.value)
+    def op_expr(self, column: str, single_value: Any) -> Condition:
+        negate = self.attempt(self.expect, "not.") is not None
+        if self.attempt(self.expect, "in.") is not None:
+            return Condition(column, "in", self.list_value(), negate)
+        if self.attempt(self.expect, "is.") is not None:
+            rest = self.text[self.pos :].lower()
+            for word in sorted(IS_VALUES, key=len, reverse=True):
+                if rest.startswith(word):
+                    self.pos += len(word)
+                    return Condition(column, "is", word, negate)
+            raise _Fail(self.pos, "null or trilean value (unknown, true, false)")
+        dot = self.text.find(".", self.pos)
+        if dot < 0:
+            raise _Fail(self.pos, "delimiter (.)")
+        operator = self.text[self.pos : dot]
+        if operator not in COMPARISONS:
+            raise _Fail(self.pos, f"unknown single value operator {operator}")
+        self.pos = dot + 1
+        return Condition(column, operator, single_value(), negate)
+
+    def logic_tree(self) -> Node:
+        saved = self.pos
+        try:
+            column = self.field()
+            self.expect(".")
+            return self.op_expr(column, self.logic_single_value)
+        except _Fail:
+            self.pos = saved
+        negate = self.attempt(self.expect, "not.") is not None
+        if self.attempt(self.expect, "and") is not None:
+            junction = "and"
+        else:
+            try:
+                self.expect("or")
+            except _Fail:
+                raise _Fail(self.pos, "logic operator (and, or)") from None
+            junction = "or"
+        self.spaces()
+        self.expect("(")
+        self.spaces()
+        children = [self.logic_tree()]
+        while True:
+            self.spaces()
+            if self.peek() != ",":
+                break
+            self.pos += 1
+            self.spaces()
+            children.append(self.logic_tree())
+        self.expect(")")
+        self.spaces()
+        return Junction(junction, children, negate)
+
+
+@dataclass
+class Condition:
+    column: str
+    operator: str  # a COMPARISONS key, "in" or "is"
+    value: Any  # str; list[str] for "in"; an IS_VALUES key for "is"
+    negate: bool = False
+
+    def to_sql(self, params: list[Any]) -> sql.Composable:
+        column = ident(self.column)
+        clause: sql.Composable
+        if self.operator == "in":
+            params.extend(self.value)
+            clause = sql.SQL("{} IN ({})").format(
+                column, sql.SQL(", ").join([sql.SQL("%s")] * len(self.value))
+            )
+        elif self.operator == "is":
+            clause = sql.SQL("{} IS {}").format(column, sql.SQL(IS_VALUES[self.value]))
+        else:
+            value = self.value
+            if self.operator in ("like", "ilike"):
+                value = value.replace("*", "%")
+            params.append(value)
+            clause = sql.SQL("{} {} %s").format(column, sql.SQL(COMPARISONS[self.operator]))
+        return sql.SQL("NOT ({})").format(clause) if self.negate else clause
+
+
+@dataclass
+class Junction:
+    junction: str  # "and" | "or"
+    children: list[Node]
+    negate: bool = False
+
+    def to_sql(self, params: list[Any]) -> sql.Composable:
+        joined = sql.SQL(f" {self.junction.upper()} ").join(child.to_sql(params) for child in self.children)
+        return sql.SQL("NOT ({})" if self.negate else "({})").format(joined)
+
+
+Node = Condition | Junction
+
+
+def _parse(rule: str, text: str, run: Any) -> Any:
+    grammar = Grammar(text)
+    try:
+        return run(grammar)
+    except _Fail as e:
+        raise parse_error(
+            f'"failed to parse {rule} ({text})" (line 1, column {e.pos + 1})', f"expecting {e.expected}"
+        ) from None
 
 
 @dataclass
@@ -119,131 +325,135 @@ class SelectItem:
     aggregate: str | None = None
 
     def to_sql(self) -> sql.Composable:
-        target: sql.Composable = sql.SQL("*") if self.column is None else sql.Identifier(self.column)
+        target: sql.Composable = sql.SQL("*") if self.column is None else ident(self.column)
         if self.aggregate:
             target = sql.SQL("{}({})").format(sql.SQL(self.aggregate), target)
         if self.cast:
-            target = sql.SQL("CAST({} AS {})").format(target, sql.Identifier(self.cast))
+            target = sql.SQL("CAST({} AS {})").format(target, ident(self.cast))
         name = self.alias or self.aggregate or (self.column if self.cast else None)
         if name:
-            target = sql.SQL("{} AS {}").format(target, sql.Identifier(name))
+            target = sql.SQL("{} AS {}").format(target, ident(name))
         return target
 
 
+def _select_item(g: Grammar) -> SelectItem:
+    g.spaces()
+    if g.peek() == "*":
+        g.pos += 1
+        return SelectItem(None)
+    first = g.field()
+    alias = None
+    if g.peek() == ":" and g.peek(2) != "::":
+        g.pos += 1
+        alias, first = first, g.field()
+    item = SelectItem(first, alias)
+    if g.peek(2) == "()":  # `count()` with no column
+        g.pos += 2
+        if first not in AGGREGATES:
+            raise _Fail(g.pos, f"an aggregate, not {first!r}")
+        item.column, item.aggregate = None, first
+    if g.peek(2) == "::":
+        g.pos += 2
+        item.cast = g.identifier()
+    if g.peek() == ".":
+        g.pos += 1
+        function = g.identifier()
+        g.expect("()")
+        if function not in AGGREGATES:
+            raise _Fail(g.pos, f"one of {sorted(AGGREGATES)}")
+        item.aggregate = function
+    if g.peek(2) == "::":
+        g.pos += 2
+        item.cast = g.identifier()
+    g.spaces()
+    return item
+
+
 def parse_select(text: str) -> list[SelectItem]:
-    items: list[SelectItem] = []
-    cur = _Cursor(text)
-    while not cur.done():
-        if cur.peek() == "*":
-            cur.pos += 1
-            items.append(SelectItem(None))
-        else:
-            first = cur.name()
-            alias = None
-            if cur.peek() == ":" and cur.peek(2) != "::":
-                cur.pos += 1
-                alias, first = first, cur.name()
-            item = SelectItem(first, alias)
-            if cur.peek() == "(":  # `count()` with no column
-                cur.take("()")
-                if first not in AGGREGATES:
-                    raise parse_error(f"unknown function {first!r}")
-                item.column, item.aggregate = None, first
-            if cur.peek(2) == "::":
-                cur.pos += 2
-                item.cast = cur.name()
-            if cur.peek() == ".":
-                cur.pos += 1
-                function = cur.name()
-                cur.take("()")
-                if function not in AGGREGATES:
-                    raise parse_error(f"unknown aggregate {function!r}", f"supported: {sorted(AGGREGATES)}")
-                item.aggregate = function
-            if cur.peek(2) == "::":
-                cur.pos += 2
-                item.cast = cur.name()
-            items.append(item)
-        if not cur.done():
-            cur.take(",")
-    return items
+    def run(g: Grammar) -> list[SelectItem]:
+        items = [_select_item(g)]
+        while g.peek() == ",":
+            g.pos += 1
+            items.append(_select_item(g))
+        if not g.at_end():
+            raise _Fail(g.pos, '",", ")" or end of input')
+        return items
+
+    return list(_parse("select parameter", text, run))
 
 
 def parse_order(text: str) -> list[sql.Composable]:
-    terms: list[sql.Composable] = []
-    cur = _Cursor(text)
-    while not cur.done():
-        column = cur.name()
-        modifiers = []
-        while cur.peek() == ".":
-            cur.pos += 1
-            modifiers.append(cur.name())
-        parts: list[sql.Composable] = [sql.Identifier(column)]
-        for modifier in modifiers:
-            keyword = {
-                "asc": "ASC",
-                "desc": "DESC",
-                "nullsfirst": "NULLS FIRST",
-                "nullslast": "NULLS LAST",
-            }.get(modifier)
-            if keyword is None:
-                raise parse_error(f"unknown order modifier {modifier!r} in {text!r}")
-            parts.append(sql.SQL(keyword))
-        terms.append(sql.SQL(" ").join(parts))
-        if not cur.done():
-            cur.take(",")
-    return terms
+    def term(g: Grammar) -> sql.Composable:
+        parts: list[sql.Composable] = [ident(g.field())]
+        for allowed in (("asc", "desc"), ("nullsfirst", "nullslast")):
+            for word in allowed:
+                if g.attempt(g.expect, f".{word}") is not None:
+                    parts.append(sql.SQL(ORDER_MODIFIERS[word]))
+                    break
+        if not (g.at_end() or g.peek() == ","):
+            raise _Fail(g.pos, '"asc", "desc", "nullsfirst", "nullslast", "," or end of input')
+        return sql.SQL(" ").join(parts)
+
+    def run(g: Grammar) -> list[sql.Composable]:
+        terms = [term(g)]
+        while g.peek() == ",":
+            g.pos += 1
+            terms.append(term(g))
+        return terms
+
+    return list(_parse("order", text, run))
 
 
-def parse_in_list(text: str) -> list[str]:
-    if not (text.startswith("(") and text.endswith(")")):
-        raise parse_error(f"in. expects a parenthesised list, got {text!r}")
-    values: list[str] = []
-    cur = _Cursor(text[1:-1])
-    while not cur.done():
-        if cur.peek() == '"':
-            values.append(cur.name())
-        else:
-            start = cur.pos
-            while not cur.done() and cur.peek() != ",":
-                cur.pos += 1
-            values.append(cur.text[start : cur.pos])
-        if not cur.done():
-            cur.take(",")
-    return values
+def parse_filter(key: str, value: str) -> Condition:
+    def path(g: Grammar) -> str:
+        names = [g.field_name()]
+        while g.peek() == ".":
+            g.pos += 1
+            names.append(g.field_name())
+        if g.peek(2) == "->":
+            raise _Fail(g.pos, "no JSON paths in this stand-in")
+        if len(names) > 1:
+            raise GatewayError(
+                400,
+                "PGRST108",
+                f"'{names[0]}' is not an embedded resource in this request",
+                hint=f"Verify that '{names[0]}' is included in the 'select' query parameter.",
+            )
+        return names[0]
+
+    column = _parse("tree path", key, path)
+
+    def rest(g: Grammar) -> str:  # a top-level value is everything after the operator
+        text, g.pos = g.text[g.pos :], len(g.text)
+        return text
+
+    condition: Condition = _parse("filter", value, lambda g: g.op_expr(column, lambda: rest(g)))
+    return condition
 
 
-def parse_filter(key: str, value: str, params: list[Any]) -> sql.Composable:
-    column = sql.Identifier(_Cursor(key).name())
-    negate = value.startswith("not.")
-    if negate:
-        value = value[4:]
-    operator, dot, operand = value.partition(".")
-    if not dot:
-        raise parse_error(f'"failed to parse filter ({value})"', f"on column {key!r}")
-    clause: sql.Composable
-    if operator in COMPARISONS:
-        if operator in ("like", "ilike"):
-            operand = operand.replace("*", "%")
-        params.append(operand)
-        clause = sql.SQL("{} {} %s").format(column, sql.SQL(COMPARISONS[operator]))
-    elif operator == "in":
-        items = parse_in_list(operand)
-        params.extend(items)
-        if items:
-            clause = sql.SQL("{} IN ({})").format(column, sql.SQL(", ").join([sql.SQL("%s")] * len(items)))
-        else:
-            clause = sql.SQL("FALSE")
-    elif operator == "is":
-        keyword = IS_VALUES.get(operand.lower())
-        if keyword is None:
-            raise parse_error(f'"failed to parse filter (is.{operand})"')
-        clause = sql.SQL("{} IS {}").format(column, sql.SQL(keyword))
-    elif operator == "isdistinct":
-        params.append(operand)
-        clause = sql.SQL("{} IS DISTINCT FROM %s").format(column)
-    else:
-        raise parse_error(f'"failed to parse filter ({value})"', f"unsupported operator {operator!r}")
-    return sql.SQL("NOT ({})").format(clause) if negate else clause
+def parse_logic(key: str, value: str) -> Node:
+    """`or=(…)`, `and=(…)`, `not.or=(…)`: PostgREST parses key and value as one tree."""
+    negate = key.startswith("not.")
+    junction = key.removeprefix("not.")
+    node: Node = _parse("logic tree", value, lambda g: _logic_root(g, junction, negate))
+    return node
+
+
+def _logic_root(g: Grammar, junction: str, negate: bool) -> Node:
+    g.text = junction + g.text
+    tree = g.logic_tree()
+    if not isinstance(tree, Junction):
+        raise _Fail(0, "a logic operator")
+    tree.negate = negate
+    return tree
+
+
+def has_operator(value: str) -> bool:
+    """PostgREST's test for "this parameter is a filter" (else it is an RPC argument, ignored here)."""
+    parts = value.split(".")
+    if parts[0] == "not" and len(parts) > 2:
+        return True
+    return parts[0] in ("is", "in") or parts[0] in COMPARISONS
 
 
 @dataclass
@@ -259,7 +469,8 @@ class ReadRequest:
 
 def parse_request(table: str, query_string: str) -> ReadRequest:
     read = ReadRequest(table)
-    # keep_blank_values drops the empty pairs api_tabular leaves (`…&limit=1&`) but keeps `col=`.
+    # PostgREST's parseQueryReplacePlus: '+' is a space, %XX decoded once. keep_blank_values drops
+    # the empty pairs api_tabular leaves (`…&limit=1&`) but keeps `col=`.
     for key, value in parse_qsl(query_string, keep_blank_values=True):
         if key == "select":
             read.select = parse_select(value)
@@ -272,21 +483,25 @@ def parse_request(table: str, query_string: str) -> ReadRequest:
                 read.limit = int(value)
             else:
                 read.offset = int(value)
-        else:
-            read.where.append(parse_filter(key, value, read.params))
+        elif key.removeprefix("not.") in LOGIC:
+            read.where.append(parse_logic(key, value).to_sql(read.params))
+        elif key in RESERVED or not value:
+            continue
+        elif "." in key or has_operator(value):
+            read.where.append(parse_filter(key, value).to_sql(read.params))
     return read
 
 
 def build_queries(schema: str, read: ReadRequest) -> tuple[sql.Composable, sql.Composable]:
     """(count of matching rows, page query) — PostgREST counts the filtered table, not the groups."""
-    table = sql.Identifier(schema, read.table)
+    table = ident(schema, read.table)
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(read.where) if read.where else sql.SQL("")
     count = sql.SQL("SELECT count(*) FROM {}{}").format(table, where)
     items = read.select or [SelectItem(None)]
     columns = sql.SQL(", ").join(item.to_sql() for item in items)
     page = sql.SQL("SELECT {} FROM {}{}").format(columns, table, where)
     if any(item.aggregate for item in items):
-        grouped = [sql.Identifier(i.column) for i in items if not i.aggregate and i.column is not None]
+        grouped = [ident(i.column) for i in items if not i.aggregate and i.column is not None]
         if grouped:
             page += sql.SQL(" GROUP BY ") + sql.SQL(", ").join(grouped)
     if read.order:
@@ -353,7 +568,8 @@ class Gateway:
     async def handle(self, request: web.Request) -> web.Response:
         table = request.match_info["table"]
         try:
-            read = parse_request(table, request.query_string)
+            # The raw query: aiohttp's `query_string` is already decoded once, PostgREST decodes exactly once.
+            read = parse_request(table, request.rel_url.raw_query_string)
             wants_csv = "text/csv" in request.headers.get("Accept", "")
             exact = "count=exact" in request.headers.get("Prefer", "")
             status, headers, body = await self.run(read, wants_csv, exact)
@@ -429,9 +645,9 @@ async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str |
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None and getattr(server, "sockets", None)
-        bound[schema] = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sockets = getattr(site._server, "sockets", None)  # an asyncio.Server, typed as AbstractServer
+        assert sockets
+        bound[schema] = sockets[0].getsockname()[1]
         runners.append(runner)
     if ready_file:
         _write_atomically(ready_file, json.dumps(bound))

@@ -27,9 +27,11 @@ RESOURCES = {
     "indexed": "aaaaaaaa-5555-4bbb-8222-cccccccccccc",  # has table_indexes in resources_exceptions
     "deleted": "aaaaaaaa-6666-4bbb-8222-cccccccccccc",  # deleted_at set: 410
     "missing": "aaaaaaaa-7777-4bbb-8222-cccccccccccc",  # not in tables_index: 404
+    "odd": "aaaaaaaa-8888-4bbb-8222-cccccccccccc",  # column names as real CSVs have them; aggregatable
+    "large": "aaaaaaaa-9999-4bbb-8222-cccccccccccc",  # 10 000 rows (the pages-export benchmark)
 }
 DELETED_DATASET_ID = "5d0b7a5e8b4c41597a1b2c3d"
-AGGREGATION_ALLOWED = [RESOURCES["aggregatable"]]
+AGGREGATION_ALLOWED = [RESOURCES["aggregatable"], RESOURCES["odd"]]
 INDEXES = {"indexed": {"code": "index", "label": "index"}}
 
 PG_TYPES = {
@@ -49,6 +51,73 @@ class Table:
     parsing_table: str
     columns: dict[str, str]  # column -> csv_detective python_type
     rows: list[tuple[Any, ...]]
+
+
+# Column names real CSVs have (the data.gouv.fr tracker's "Corrections des erreurs API tabular"):
+# a leading "#" (a URL fragment), spaces, accents, dots, an apostrophe, double quotes, parentheses, a
+# comma, "&", "=", "+", "%", a trailing "_" and a "__" (api_tabular's operator separator), a backslash.
+ODD_COLUMNS = {
+    "#Code_commune_INSEE": "string",
+    "Libellé accentué": "string",
+    "prix.ttc": "float",
+    "l'apostrophe": "string",
+    'nom "court"': "string",
+    "nom (officiel)": "string",
+    "lat,lon": "string",
+    "R&D": "int",
+    "x=y": "int",
+    "a+b": "int",
+    "taux %": "float",
+    "fin_": "int",
+    "a__b": "int",
+    "back\\slash": "string",
+    "valeur": "string",
+}
+# Values as awkward as the names: the separators of api_tabular's and PostgREST's grammars.
+ODD_VALUES = [
+    "a.b",
+    "a,b",
+    'say "hi"',
+    "(x)",
+    "x)",
+    "R&D",
+    "k=v",
+    "1+1",
+    "#tag",
+    "50%",
+    "%41",
+    "star*",
+    "back\\slash",
+    "l'été",
+    "plain",
+    None,
+]
+
+
+def _odd_rows() -> list[tuple[Any, ...]]:
+    rows = []
+    for i in range(48):
+        value = ODD_VALUES[i % len(ODD_VALUES)]
+        rows.append(
+            (
+                None if i % 11 == 5 else f"{1000 + 37 * i % 900:05d}",
+                None if i % 13 == 7 else ["Étoile", "Île-de-France", "Noël", "Zoé"][i % 4],
+                None if i % 9 == 4 else round(i * 1.5 + 0.25, 2),
+                ["l'eau", "d'or", "plain"][i % 3],
+                None if i % 7 == 3 else ODD_VALUES[(i * 5) % len(ODD_VALUES)],
+                f"nom {i % 6}.{i % 4}",
+                f"{48 + i % 3}.{i % 10},{2 + i % 5}.{i % 7}",
+                i % 8,
+                (i * 3) % 10,
+                None if i % 10 == 9 else i % 5,
+                round((i % 12) * 8.5, 1),
+                i % 4,
+                (i * 7) % 9,
+                ODD_VALUES[(i * 3) % len(ODD_VALUES)],
+                value,
+            )
+        )
+    return rows
 
 
 def _typed_rows() -> list[tuple[Any, ...]]:
@@ -115,6 +184,13 @@ TABLES = [
         "t_agg_0004",
         {"category": "string", "amount": "int", "ratio": "float"},
         [(["fruit", "vegetable", "grain"][n % 3], n, n / 10) for n in range(1, 31)],
+    ),
+    Table("odd", "t_odd_0007", ODD_COLUMNS, _odd_rows()),
+    Table(
+        "large",
+        "t_large_0008",
+        {"n": "int", "label": "string", "half": "float"},
+        [(n, f"large row {n}", n / 2) for n in range(1, 10_001)],
     ),
     Table(
         "indexed",

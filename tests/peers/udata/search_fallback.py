@@ -124,7 +124,7 @@ def install() -> None:
     def get_order_by(self: Any, keys: Any) -> Any:
         return original_order_by(self, [k for k in keys if k not in ("$text_score", "-$text_score")])
 
-    mongomock.filtering._Filterer.apply = apply  # type: ignore[method-assign]
-    mongomock.collection.Collection._iter_documents = iter_documents  # type: ignore[method-assign]
-    BaseQuerySet.search_text = search_text  # type: ignore[method-assign]
-    BaseQuerySet._get_order_by = get_order_by  # type: ignore[method-assign]
+    mongomock.filtering._Filterer.apply = apply
+    mongomock.collection.Collection._iter_documents = iter_documents
+    BaseQuerySet.search_text = search_text
+    BaseQuerySet._get_order_by = get_order_by

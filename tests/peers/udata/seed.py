@@ -294,6 +294,8 @@ TABULAR_RESOURCES = {
     "big": "aaaaaaaa-3333-4bbb-8222-cccccccccccc",
     "aggregatable": "aaaaaaaa-4444-4bbb-8222-cccccccccccc",
     "indexed": "aaaaaaaa-5555-4bbb-8222-cccccccccccc",
+    "odd": "aaaaaaaa-8888-4bbb-8222-cccccccccccc",
+    "large": "aaaaaaaa-9999-4bbb-8222-cccccccccccc",
 }
 
 

@@ -9,8 +9,8 @@ from typing import Any, Literal, cast
 
 import attrs
 
-from datagouv_sdk.codegen.errors import SourcesError
-from datagouv_sdk.codegen.layout import RepoLayout, default_layout
+from tools.specpipeline.errors import SourcesError
+from tools.specpipeline.layout import RepoLayout, default_layout
 
 __all__ = ["FORMATS", "Source", "SpecFormat", "load_sources", "select_sources"]
 

@@ -1,28 +1,30 @@
-"""`dgv specs check` (exit 0/1/2, writes nothing) and `dgv specs update` (upstream + lock + CHANGELOG)."""
+"""The maintainer's `check` (exit 0/1/2, writes nothing) and `update` (upstream + lock + CHANGELOG):
+`python -m tools.specpipeline check|update`, run by `make check-specs|update-specs`."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import io
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from datagouv_sdk.cli import cli
 from datagouv_sdk.codegen.errors import SpecFetchError
-from datagouv_sdk.codegen.layout import RepoLayout
-from datagouv_sdk.codegen.lock import load_lock
-from datagouv_sdk.drift.changelog import prepend_entry
-from datagouv_sdk.drift.check import check_specs, exit_code
-from datagouv_sdk.drift.update import update_specs
 
-from tests.drift.conftest import ROOT
 from tests.drift.spec_server import running_spec_server
+from tests.specpipeline.fixtures import REPO as ROOT
+from tools.specpipeline.changelog import prepend_entry
+from tools.specpipeline.check import check_specs, exit_code
+from tools.specpipeline.commands import check_main, update_main
+from tools.specpipeline.layout import RepoLayout
+from tools.specpipeline.lock import load_lock
+from tools.specpipeline.update import update_specs
 
 SPEC_FILES = ("main.json", "main-v2.json", "metrics.yaml", "tabular.yaml")
 
@@ -38,12 +40,12 @@ def _snapshot(folder: Path) -> dict[str, str]:
     }
 
 
-def _mirror(tmp_path: Path, spec_mirror: Path, **replace: Path | bytes) -> Path:
+def _mirror(tmp_path: Path, specs_mirror: Path, **replace: Path | bytes) -> Path:
     """A copy of the mirror with some files replaced (by another file, or by raw bytes)."""
     folder = tmp_path / "mirror"
     folder.mkdir()
     for name in SPEC_FILES:
-        shutil.copyfile(spec_mirror / name, folder / name)
+        shutil.copyfile(specs_mirror / name, folder / name)
     for key, value in replace.items():
         target = folder / key.replace("_", ".")
         if isinstance(value, bytes):
@@ -72,25 +74,34 @@ def specs_unchanged() -> Iterator[None]:
     assert not changed, f"specs/ was modified: {changed}"
 
 
+def _run(main: Callable[..., int], *args: str) -> tuple[int, str]:
+    """Exit code and output (stdout, then stderr, as a terminal shows them) of a command."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(list(args), out=out)
+    return code, out.getvalue() + err.getvalue()
+
+
 def _check(*args: str) -> tuple[int, str]:
-    run = CliRunner().invoke(cli, ["specs", "check", *args])
-    return run.exit_code, run.output
+    return _run(check_main, *args)
 
 
 # ---- check against the repository's own specs/ ----------------------------------------------
 
 
-def test_check_exits_0_on_the_real_mirror(spec_mirror: Path, specs_unchanged: None) -> None:
-    code, output = _check("--mirror", str(spec_mirror))
+def test_check_exits_0_on_the_real_mirror(specs_mirror: Path, specs_unchanged: None) -> None:
+    code, output = _check("--mirror", str(specs_mirror))
     assert code == 0, output
     assert [line.split(":")[0] for line in output.splitlines()] == ["main", "main-v2", "metrics", "tabular"]
     assert all(": unchanged" in line for line in output.splitlines())
 
 
 def test_check_exits_1_when_tabular_went_back_a_release(
-    tmp_path: Path, spec_mirror: Path, specs_unchanged: None
+    tmp_path: Path, specs_mirror: Path, specs_unchanged: None
 ) -> None:
-    mirror = _mirror(tmp_path, spec_mirror, tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml")
+    mirror = _mirror(
+        tmp_path, specs_mirror, tabular_yaml=specs_mirror / "history" / "tabular-2026-02-03.yaml"
+    )
     code, output = _check("--mirror", str(mirror), "--json")
     assert code == 1, output
     apis = {a["api"]: a for a in json.loads(output)["apis"]}
@@ -104,26 +115,26 @@ def test_check_exits_1_when_tabular_went_back_a_release(
 
 
 def test_check_exits_2_on_an_invalid_document(
-    tmp_path: Path, spec_mirror: Path, specs_unchanged: None
+    tmp_path: Path, specs_mirror: Path, specs_unchanged: None
 ) -> None:
-    mirror = _mirror(tmp_path, spec_mirror, metrics_yaml=b"openapi: 3.0.3\ninfo: {title: x}\npaths: 7\n")
+    mirror = _mirror(tmp_path, specs_mirror, metrics_yaml=b"openapi: 3.0.3\ninfo: {title: x}\npaths: 7\n")
     code, output = _check("--mirror", str(mirror))
     assert code == 2, output
     assert "metrics: error" in output and "invalid" in output
 
 
 def test_check_exits_2_when_a_mirror_file_is_missing(
-    tmp_path: Path, spec_mirror: Path, specs_unchanged: None
+    tmp_path: Path, specs_mirror: Path, specs_unchanged: None
 ) -> None:
-    mirror = _mirror(tmp_path, spec_mirror)
+    mirror = _mirror(tmp_path, specs_mirror)
     (mirror / "main-v2.json").unlink()
     code, output = _check("--mirror", str(mirror))
     assert code == 2
     assert "main-v2: error" in output and "main-v2.json" in output
 
 
-def test_make_check_specs_runs_the_check(spec_mirror: Path, specs_unchanged: None) -> None:
-    env = {"PATH": "/usr/bin:/bin", "DATAGOUV_SPECS_MIRROR": str(spec_mirror)}
+def test_make_check_specs_runs_the_check(specs_mirror: Path, specs_unchanged: None) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATAGOUV_SPECS_MIRROR": str(specs_mirror)}
     done = subprocess.run(
         ["make", "-s", "check-specs"],
         cwd=ROOT,
@@ -151,10 +162,12 @@ def repo(tmp_path: Path) -> RepoLayout:
 
 
 def test_check_diffs_against_the_previously_fetched_document(
-    repo: RepoLayout, tmp_path: Path, spec_mirror: Path
+    repo: RepoLayout, tmp_path: Path, specs_mirror: Path
 ) -> None:
-    update_specs(repo, spec_mirror)  # writes specs/upstream/*.json, the locked documents
-    mirror = _mirror(tmp_path, spec_mirror, metrics_yaml=spec_mirror / "history" / "metrics-2026-02-03.yaml")
+    update_specs(repo, specs_mirror)  # writes specs/upstream/*.json, the locked documents
+    mirror = _mirror(
+        tmp_path, specs_mirror, metrics_yaml=specs_mirror / "history" / "metrics-2026-02-03.yaml"
+    )
     before = _snapshot(repo.root)
     reports = {r.api: r for r in check_specs(repo, mirror)}
     assert exit_code(list(reports.values())) == 1
@@ -169,9 +182,11 @@ def test_check_diffs_against_the_previously_fetched_document(
 
 
 def test_check_without_previous_document_reports_hash_version_counts(
-    repo: RepoLayout, tmp_path: Path, spec_mirror: Path
+    repo: RepoLayout, tmp_path: Path, specs_mirror: Path
 ) -> None:
-    mirror = _mirror(tmp_path, spec_mirror, metrics_yaml=spec_mirror / "history" / "metrics-2026-02-03.yaml")
+    mirror = _mirror(
+        tmp_path, specs_mirror, metrics_yaml=specs_mirror / "history" / "metrics-2026-02-03.yaml"
+    )
     code, output = _check("--root", str(repo.root), "--mirror", str(mirror))
     assert code == 1
     lock = load_lock(repo)
@@ -181,19 +196,21 @@ def test_check_without_previous_document_reports_hash_version_counts(
 
 
 def test_update_accepts_changes_and_writes_a_changelog_entry(
-    repo: RepoLayout, tmp_path: Path, spec_mirror: Path
+    repo: RepoLayout, tmp_path: Path, specs_mirror: Path
 ) -> None:
-    first = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    first = update_specs(repo, specs_mirror, now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
     assert first.changelog_entry == "" and not (repo.root / "CHANGELOG.md").exists()
     assert set(first.written) == {
         f"specs/upstream/{n}.json" for n in ("main", "main-v2", "metrics", "tabular")
     }
     locked = load_lock(repo)
 
-    history = _mirror(tmp_path, spec_mirror, tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml")
-    run = CliRunner().invoke(cli, ["specs", "update", "--root", str(repo.root), "--mirror", str(history)])
-    assert run.exit_code == 0, run.output
-    assert "wrote specs/upstream/tabular.json" in run.output and "wrote CHANGELOG.md" in run.output
+    history = _mirror(
+        tmp_path, specs_mirror, tabular_yaml=specs_mirror / "history" / "tabular-2026-02-03.yaml"
+    )
+    code, output = _run(update_main, "--root", str(repo.root), "--mirror", str(history))
+    assert code == 0, output
+    assert "wrote specs/upstream/tabular.json" in output and "wrote CHANGELOG.md" in output
 
     lock = load_lock(repo)
     for name, entry in lock.items():  # coherent: each lock hash is the sha256 of the written document
@@ -218,29 +235,31 @@ def test_update_accepts_changes_and_writes_a_changelog_entry(
     assert "metrics" not in changelog
 
     # Back to the current specs: a second entry, above the first; the check is then clean.
-    again = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
+    again = update_specs(repo, specs_mirror, now=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
     assert again.changelog_entry.startswith("## 2026-11-22")
     text = (repo.root / "CHANGELOG.md").read_text()
     assert text.index("## 2026-11-22") < text.index("uptime_since: property removed")
     assert text.count("### tabular") == 2
-    assert exit_code(check_specs(repo, spec_mirror)) == 0
+    assert exit_code(check_specs(repo, specs_mirror)) == 0
     assert load_lock(repo)["tabular"].sha256 == locked["tabular"].sha256
 
 
-def test_update_writes_nothing_when_a_spec_fails(repo: RepoLayout, tmp_path: Path, spec_mirror: Path) -> None:
-    update_specs(repo, spec_mirror)
+def test_update_writes_nothing_when_a_spec_fails(
+    repo: RepoLayout, tmp_path: Path, specs_mirror: Path
+) -> None:
+    update_specs(repo, specs_mirror)
     before = _snapshot(repo.root)
     broken = _mirror(
         tmp_path,
-        spec_mirror,
-        tabular_yaml=spec_mirror / "history" / "tabular-2026-02-03.yaml",
+        specs_mirror,
+        tabular_yaml=specs_mirror / "history" / "tabular-2026-02-03.yaml",
         main_json=b'{"swagger": "2.0", "paths": ',
     )
     with pytest.raises(SpecFetchError, match=r"nothing updated.*main"):
         update_specs(repo, broken)
     assert _snapshot(repo.root) == before
-    run = CliRunner().invoke(cli, ["specs", "update", "--root", str(repo.root), "--mirror", str(broken)])
-    assert run.exit_code == 2
+    code, output = _run(update_main, "--root", str(repo.root), "--mirror", str(broken))
+    assert code == 2 and output.startswith("error: nothing updated")
     assert _snapshot(repo.root) == before
 
 
@@ -262,12 +281,12 @@ def test_changelog_entries_go_above_the_newest_below_the_preamble(tmp_path: Path
 
 
 def test_a_hash_change_without_semantic_change_says_so(
-    repo: RepoLayout, tmp_path: Path, spec_mirror: Path
+    repo: RepoLayout, tmp_path: Path, specs_mirror: Path
 ) -> None:
-    update_specs(repo, spec_mirror)
-    doc = yaml.safe_load((spec_mirror / "tabular.yaml").read_text())
+    update_specs(repo, specs_mirror)
+    doc = yaml.safe_load((specs_mirror / "tabular.yaml").read_text())
     doc["info"]["description"] = "Reworded upstream."
-    mirror = _mirror(tmp_path, spec_mirror, tabular_yaml=yaml.safe_dump(doc).encode())
+    mirror = _mirror(tmp_path, specs_mirror, tabular_yaml=yaml.safe_dump(doc).encode())
     reports = {r.api: r for r in check_specs(repo, mirror)}
     tabular = reports["tabular"]
     assert exit_code(list(reports.values())) == 1
@@ -275,21 +294,21 @@ def test_a_hash_change_without_semantic_change_says_so(
     assert tabular.note == "the hash moved but nothing a client can observe changed"
 
 
-def test_first_update_without_a_lock_records_every_api(repo: RepoLayout, spec_mirror: Path) -> None:
+def test_first_update_without_a_lock_records_every_api(repo: RepoLayout, specs_mirror: Path) -> None:
     repo.lock_path.unlink()
-    assert exit_code(check_specs(repo, spec_mirror)) == 1
-    result = update_specs(repo, spec_mirror, now=dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC))
+    assert exit_code(check_specs(repo, specs_mirror)) == 1
+    result = update_specs(repo, specs_mirror, now=dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC))
     lock = load_lock(repo)
     assert sorted(lock) == ["main", "main-v2", "metrics", "tabular"]
     assert {e.fetched_at for e in lock.values()} == {"2026-11-21T12:00:00Z"}
     assert lock["main"].counts.operations == 247
     assert result.changelog_entry.count("not locked before →") == 4
     assert "No semantic diff: no entry in specs/lock.json yet." in result.changelog_entry
-    assert exit_code(check_specs(repo, spec_mirror)) == 0
+    assert exit_code(check_specs(repo, specs_mirror)) == 0
 
 
 def test_live_check_and_update_against_a_local_server(
-    repo: RepoLayout, spec_mirror: Path, monkeypatch: pytest.MonkeyPatch
+    repo: RepoLayout, specs_mirror: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DATAGOUV_SPECS_MIRROR", raising=False)  # live: the URLs of sources.json
     with running_spec_server() as server:
@@ -303,7 +322,7 @@ def test_live_check_and_update_against_a_local_server(
         sources = [
             {
                 "name": name,
-                "url": publish(name, spec_mirror / f"{name}.yaml"),
+                "url": publish(name, specs_mirror / f"{name}.yaml"),
                 "format": "openapi-3.0",
                 "mirror": f"{name}.yaml",
                 "package": f"datagouv_{name}",
@@ -316,7 +335,7 @@ def test_live_check_and_update_against_a_local_server(
         assert sorted(load_lock(repo)) == ["metrics", "tabular"]
         assert exit_code(check_specs(repo)) == 0
 
-        publish("tabular", spec_mirror / "history" / "tabular-2026-02-03.yaml")
+        publish("tabular", specs_mirror / "history" / "tabular-2026-02-03.yaml")
         reports = {r.api: r for r in check_specs(repo)}
         assert reports["tabular"].status.value == "changed"
         assert reports["tabular"].diff is not None and len(reports["tabular"].diff.breaking) == 1

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datagouv_sdk.codegen.errors import SpecInvalidError
-from datagouv_sdk.codegen.layout import RepoLayout, default_layout
 from datagouv_sdk.codegen.normalise import normalise
-from datagouv_sdk.codegen.patches import PatchSet, apply_patches, load_patches
-from datagouv_sdk.codegen.validate import detect_format
+
+from tools.specpipeline.errors import SpecInvalidError
+from tools.specpipeline.layout import RepoLayout, default_layout
+from tools.specpipeline.patches import PatchSet, apply_patches, load_patches
+from tools.specpipeline.validate import detect_format
 
 __all__ = ["load_upstream", "prepare"]
 

@@ -11,12 +11,12 @@ import json
 from typing import Any
 
 import attrs
-
-from datagouv_sdk.codegen.errors import SpecInvalidError, SpecLockMismatchError
 from datagouv_sdk.codegen.inventory import Counts, count_document
-from datagouv_sdk.codegen.layout import RepoLayout, atomic_write_bytes, default_layout
 from datagouv_sdk.codegen.normalise import canonical_bytes, sha256_hex
-from datagouv_sdk.codegen.sources import Source
+
+from tools.specpipeline.errors import SpecInvalidError, SpecLockMismatchError
+from tools.specpipeline.layout import RepoLayout, atomic_write_bytes, default_layout
+from tools.specpipeline.sources import Source
 
 __all__ = [
     "ACCEPT_HINT",

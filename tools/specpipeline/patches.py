@@ -16,8 +16,8 @@ from typing import Any, Literal, cast
 
 import attrs
 
-from datagouv_sdk.codegen.errors import PatchApplyError, PatchFileError
-from datagouv_sdk.codegen.layout import RepoLayout, default_layout
+from tools.specpipeline.errors import PatchApplyError, PatchFileError
+from tools.specpipeline.layout import RepoLayout, default_layout
 
 __all__ = [
     "OPS",

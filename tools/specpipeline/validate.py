@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from datagouv_sdk.codegen.normalise import normalise
 from jsonschema_path import SchemaPath
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator
 from openapi_spec_validator.validation import keywords
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from datagouv_sdk.codegen.errors import SpecInvalidError
-from datagouv_sdk.codegen.normalise import normalise
-from datagouv_sdk.codegen.sources import SpecFormat
+from tools.specpipeline.errors import SpecInvalidError
+from tools.specpipeline.sources import SpecFormat
 
 __all__ = ["detect_format", "validate_document"]
 

@@ -1,5 +1,10 @@
-"""The two pipeline commands behind `make specs` (scripts/fetch_specs.py) and `make generate`
-(scripts/generate.py). The scripts only call `fetch_specs_main` / `generate_main`."""
+"""The maintainer commands: `python -m tools.specpipeline fetch|generate|check|update` (`main`), behind
+`make specs`, `make generate`, `make check-specs` and `make update-specs`. scripts/fetch_specs.py and
+scripts/generate.py call `fetch_specs_main` / `generate_main`.
+
+Exit codes: 0 done (check: unchanged); 1 check: upstream changed, fetch/generate: an API failed;
+2 bad usage, or check/update could not fetch or read a spec.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,21 @@ from pathlib import Path
 from typing import TextIO
 
 import attrs
-
-from datagouv_sdk.codegen.errors import SpecError
-from datagouv_sdk.codegen.fetch import MIRROR_ENV, fetch_document, resolve_mirror
 from datagouv_sdk.codegen.generate import (
     GenerationResult,
     document_stamp,
     generate_client,
     load_config,
 )
-from datagouv_sdk.codegen.layout import RepoLayout, atomic_write_bytes, default_layout
-from datagouv_sdk.codegen.lock import (
+from datagouv_sdk.codegen.normalise import canonical_bytes, normalise
+from datagouv_sdk.drift.report import ApiReport, render_json, render_text
+from datagouv_sdk.errors import DataGouvError
+
+from tools.specpipeline.check import EXIT_FAILED, check_specs, exit_code
+from tools.specpipeline.errors import SpecError
+from tools.specpipeline.fetch import MIRROR_ENV, fetch_document, resolve_mirror
+from tools.specpipeline.layout import RepoLayout, atomic_write_bytes, default_layout
+from tools.specpipeline.lock import (
     ACCEPT_HINT,
     LockEntry,
     check_against_lock,
@@ -30,12 +39,21 @@ from datagouv_sdk.codegen.lock import (
     make_entry,
     write_lock,
 )
-from datagouv_sdk.codegen.normalise import canonical_bytes, normalise
-from datagouv_sdk.codegen.pipeline import load_upstream, prepare
-from datagouv_sdk.codegen.sources import Source, select_sources
-from datagouv_sdk.codegen.validate import validate_document
+from tools.specpipeline.pipeline import load_upstream, prepare
+from tools.specpipeline.sources import Source, select_sources
+from tools.specpipeline.update import update_specs
+from tools.specpipeline.validate import validate_document
 
-__all__ = ["FetchOutcome", "fetch_specs", "fetch_specs_main", "generate_all", "generate_main"]
+__all__ = [
+    "FetchOutcome",
+    "check_main",
+    "fetch_specs",
+    "fetch_specs_main",
+    "generate_all",
+    "generate_main",
+    "main",
+    "update_main",
+]
 
 
 @attrs.frozen
@@ -221,3 +239,75 @@ def generate_main(argv: Sequence[str] | None = None, *, out: TextIO | None = Non
         file=out,
     )
     return 1 if failed else 0
+
+
+def check_main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Fetch every spec and compare with specs/lock.json; writes nothing. Exit 0 unchanged, 1 upstream
+    changed (the semantic diff is printed), 2 a fetch failed or a document is invalid."""
+    args = _drift_parser("check", check_main.__doc__).parse_args(argv)
+    try:
+        reports = check_specs(_layout(args.root), args.mirror)
+    except DataGouvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_reports(reports, args.json, out or sys.stdout)
+    return exit_code(reports)
+
+
+def update_main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Accept upstream: write specs/upstream/*.json and specs/lock.json, prepend a CHANGELOG.md entry.
+    Nothing is written unless every spec was fetched and is valid (else exit 2)."""
+    out = out or sys.stdout
+    args = _drift_parser("update", update_main.__doc__).parse_args(argv)
+    try:
+        result = update_specs(_layout(args.root), args.mirror)
+    except DataGouvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_reports(list(result.reports), args.json, out)
+    if not args.json:
+        for path in result.written:
+            print(f"wrote {path}", file=out)
+        if not result.written:
+            print("nothing to write: specs/ already matches upstream", file=out)
+    return 0
+
+
+_COMMANDS = {"fetch": fetch_specs_main, "generate": generate_main, "check": check_main, "update": update_main}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in _COMMANDS:
+        print(
+            f"usage: python -m tools.specpipeline {{{','.join(_COMMANDS)}}} [--help | ARGS]",
+            file=sys.stderr,
+        )
+        return 0 if args[:1] in (["-h"], ["--help"]) else 2
+    return _COMMANDS[args[0]](args[1:])
+
+
+def _drift_parser(command: str, doc: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m tools.specpipeline {command}", description=doc)
+    parser.add_argument(
+        "--mirror",
+        metavar="DIR",
+        type=Path,
+        help=f"offline folder of spec files (default: ${MIRROR_ENV}, else the live URLs)",
+    )
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        type=Path,
+        help="repository root holding specs/ (default: this checkout, or $DATAGOUV_SDK_ROOT)",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable report (see drift.report)")
+    return parser
+
+
+def _layout(root: Path | None) -> RepoLayout:
+    return RepoLayout(root.resolve()) if root is not None else default_layout()
+
+
+def _print_reports(reports: list[ApiReport], as_json: bool, out: TextIO) -> None:
+    out.write(render_json(reports) if as_json else render_text(reports))

@@ -13,14 +13,14 @@ import os
 
 import attrs
 import httpx
-
-from datagouv_sdk.codegen.errors import SpecFetchError
-from datagouv_sdk.codegen.layout import RepoLayout, atomic_write_bytes
-from datagouv_sdk.codegen.lock import load_lock, make_entry, write_lock
 from datagouv_sdk.codegen.normalise import canonical_bytes
-from datagouv_sdk.drift.changelog import prepend_entry, render_entry
-from datagouv_sdk.drift.check import collect
 from datagouv_sdk.drift.report import ApiReport, Status
+
+from tools.specpipeline.changelog import prepend_entry, render_entry
+from tools.specpipeline.check import collect
+from tools.specpipeline.errors import SpecFetchError
+from tools.specpipeline.layout import RepoLayout, atomic_write_bytes
+from tools.specpipeline.lock import load_lock, make_entry, write_lock
 
 __all__ = ["UpdateResult", "update_specs"]
 

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from datagouv_sdk.codegen.layout import atomic_write_bytes
 from datagouv_sdk.drift.report import ApiReport, Status, change_line
+
+from tools.specpipeline.layout import atomic_write_bytes
 
 __all__ = ["TITLE", "prepend_entry", "render_entry"]
 

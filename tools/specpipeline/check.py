@@ -13,17 +13,17 @@ from pathlib import Path
 
 import attrs
 import httpx
-
-from datagouv_sdk.codegen.errors import SpecError
-from datagouv_sdk.codegen.fetch import fetch_document, parse_document, resolve_mirror
 from datagouv_sdk.codegen.inventory import count_document
-from datagouv_sdk.codegen.layout import RepoLayout
-from datagouv_sdk.codegen.lock import LockEntry, load_lock
-from datagouv_sdk.codegen.sources import Source, load_sources
 from datagouv_sdk.codegen.swagger2 import SwaggerConversionError
-from datagouv_sdk.codegen.validate import validate_document
-from datagouv_sdk.drift.documents import SpecDocument, diff_specs, prepare
+from datagouv_sdk.drift.documents import SpecDocument, diff_specs, parse_document, prepare
 from datagouv_sdk.drift.report import ApiReport, Side, Status
+
+from tools.specpipeline.errors import SpecError
+from tools.specpipeline.fetch import fetch_document, resolve_mirror
+from tools.specpipeline.layout import RepoLayout
+from tools.specpipeline.lock import LockEntry, load_lock
+from tools.specpipeline.sources import Source, load_sources
+from tools.specpipeline.validate import validate_document
 
 __all__ = ["EXIT_CHANGED", "EXIT_FAILED", "EXIT_UNCHANGED", "Fetched", "check_specs", "collect", "exit_code"]
 

@@ -58,11 +58,11 @@ class RepoLayout:
 
 
 def default_layout() -> RepoLayout:
-    """The checkout this package runs from (overlay/datagouv_sdk/codegen → repo root), or DATAGOUV_SDK_ROOT."""
+    """The checkout these tools live in (tools/specpipeline → repository root), or DATAGOUV_SDK_ROOT."""
     override = os.environ.get("DATAGOUV_SDK_ROOT")
     if override:
         return RepoLayout(Path(override).resolve())
-    return RepoLayout(Path(__file__).resolve().parents[3])
+    return RepoLayout(Path(__file__).resolve().parents[2])
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
