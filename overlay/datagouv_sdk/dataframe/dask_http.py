@@ -21,14 +21,24 @@ which the `dask` extra installs.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from fsspec.implementations.http import HTTPFileSystem
+from datagouv_sdk.errors import UsageError
 
 __all__ = ["RangeHTTPFileSystem", "http_filesystem"]
 
+# Importable without the extra (the package's modules all are); the class needs fsspec's at
+# definition time, module-level so that Dask's workers can unpickle it.
+_base: Any
+try:
+    _base = importlib.import_module("fsspec.implementations.http").HTTPFileSystem
+    _missing: ImportError | None = None
+except ImportError as exc:  # fsspec, or aiohttp, which its HTTP filesystem needs
+    _base, _missing = object, exc
 
-class RangeHTTPFileSystem(HTTPFileSystem):  # type: ignore[misc]
+
+class RangeHTTPFileSystem(_base):  # type: ignore[misc]
     async def _isdir(self, path: str) -> bool:
         # fsspec answers by GETting the whole URL and looking for HTML links in it; dask asks for every
         # path (it tries each as a folder first), which downloads every Parquet file in full. A
@@ -52,4 +62,9 @@ class RangeHTTPFileSystem(HTTPFileSystem):  # type: ignore[misc]
 
 def http_filesystem(**storage_options: Any) -> RangeHTTPFileSystem:
     """An instance for ``dd.read_parquet(urls, filesystem=...)`` (options as fsspec's HTTPFileSystem)."""
+    if _missing is not None:
+        raise UsageError(
+            f"reading http:// URLs with Dask needs fsspec's HTTP filesystem ({_missing}): "
+            "pip install 'datagouv-sdk[dask]'"
+        )
     return RangeHTTPFileSystem(**storage_options)
