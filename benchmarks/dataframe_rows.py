@@ -5,7 +5,7 @@ Set-up (once per bench run, ~1-2 min): the Tabular peer's PostgreSQL gets one mo
 `tables_index` profile; hydra's own `db_to_parquet` (.peers/hydra) converts it as production does
 (one row group per 50,000 rows, zstd); `tests/peers/range_server.py` serves the file (Range, bytes
 counted); the real api_tabular app serves the table. The Main API lookup of the resource's extras
-is answered by a one-route stub (the udata peer is not needed to measure the data path).
+is answered by a one-route loopback stub (the udata peer is not needed to measure the data path).
 
 Rows:
 - bytes transferred by a column-pruned (2 of 8 columns), filtered (10,000 rows) Parquet read, as a
@@ -24,12 +24,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from harness import ROOT, VENV_PY, Row, child_peak_rss_mib, median_seconds
 
@@ -74,40 +73,24 @@ VALUES ('{TABLE}', '{json.dumps(profile)}', '{RID}', 'https://static.data.gouv.f
 """
 
 
-class _MainStub(BaseHTTPRequestHandler):
-    """``GET /api/2/datasets/resources/{RID}/``: the resource with hydra's extras."""
+def _main_stub(parquet_url: str, parquet_size: int) -> Any:
+    """A loopback server answering ``GET /api/2/datasets/resources/{RID}/``: the resource with
+    hydra's extras (all the SDK asks the Main API for)."""
+    from tests._http_server import LoopbackHandler, LoopbackServer, Received
 
-    protocol_version = "HTTP/1.1"
-    parquet_url = ""
-    parquet_size = 0
-
-    def do_GET(self) -> None:
-        if self.path.rstrip("/") != f"/api/2/datasets/resources/{RID}":
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        body = json.dumps(
-            {
-                "resource": {
-                    "id": RID,
-                    "format": "csv",
-                    "extras": {
-                        "analysis:parsing:parquet_url": self.parquet_url,
-                        "analysis:parsing:parquet_size": self.parquet_size,
-                    },
-                },
-                "dataset_id": "5d0b7a5e8b4c41597a1b2c99",
+    class MainStub(LoopbackHandler):
+        def respond(self, request: Received) -> None:
+            if request.route.rstrip("/") != f"/api/2/datasets/resources/{RID}":
+                self.send_json({"message": "Not Found"}, status=404)
+                return
+            extras = {
+                "analysis:parsing:parquet_url": parquet_url,
+                "analysis:parsing:parquet_size": parquet_size,
             }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            resource = {"id": RID, "format": "csv", "extras": extras}
+            self.send_json({"resource": resource, "dataset_id": "5d0b7a5e8b4c41597a1b2c99"})
 
-    def log_message(self, *args: object) -> None:
-        pass
+    return LoopbackServer(MainStub, max_lifetime=3600)
 
 
 @contextmanager
@@ -134,15 +117,8 @@ def _million() -> Iterator[tuple[str, str, Path, object]]:
         tabular_url = stack.start_app("tabular")
         with RangeServer(folder) as files:
             parquet = folder / index[RID]["parquet"]
-            _MainStub.parquet_url = files.url_for(parquet.name)
-            _MainStub.parquet_size = parquet.stat().st_size
-            stub = ThreadingHTTPServer(("127.0.0.1", 0), _MainStub)
-            threading.Thread(target=stub.serve_forever, daemon=True).start()
-            try:
-                yield f"http://127.0.0.1:{stub.server_address[1]}", tabular_url, parquet, files
-            finally:
-                stub.shutdown()
-                stub.server_close()
+            with _main_stub(files.url_for(parquet.name), parquet.stat().st_size) as stub:
+                yield stub.origin, tabular_url, parquet, files
     finally:
         stack.stop()
         for item in folder.iterdir():

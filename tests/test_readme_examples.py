@@ -237,27 +237,14 @@ def analysis_env(fresh_exports: Any, tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_data_analysis_example(block: Block, analysis_env: dict[str, str], tmp_path: Path) -> None:
     if block.lang == "sh":
         env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **analysis_env}
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", block.code],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
-        assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
-        assert "error:" not in done.stderr
+        run_shell(block, env)
         assert (tmp_path / "big.parquet").is_file() and (tmp_path / "catalog" / "catalog.duckdb").is_file()
         manifest = (tmp_path / "files.jsonl").read_text().splitlines()
         assert len(manifest) >= 4 and all('"format": "parquet"' in line for line in manifest)
         dataset_lines = (tmp_path / "dataset.jsonl").read_text().splitlines()
         assert len(dataset_lines) == len(fresh_exports_resources(analysis_env))
         return
-    out = io.StringIO()
-    code = compile("\n" * (block.line) + block.code, str(README), "exec")
-    with contextlib.redirect_stdout(out):
-        exec(code, {"__name__": "__readme__"})
-    printed = out.getvalue()
+    printed = run_python(block)
     assert printed.strip(), f"{block.id} printed nothing"
     if "frame.attrs" in block.code:
         assert printed.startswith("19 parquet "), printed

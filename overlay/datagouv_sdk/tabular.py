@@ -69,6 +69,7 @@ from datagouv_sdk.server_facts import DEFAULT_MAX, ServerFacts, facts_for
 if TYPE_CHECKING:
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
     from datagouv_sdk.codegen.generate import GenerationResult
+    from datagouv_sdk.dataframe.sources import DtypeBackend, ReadKeywords, Source
 
 __all__ = [
     "PAGE_SIZE_MAX",
@@ -544,10 +545,6 @@ class _Async(_Source):
 
 # --- the public handles ----------------------------------------------------------------------------
 
-# Where `to_arrow` and friends read rows: the Tabular API, hydra's Parquet copy, or the latter when
-# it exists (see datagouv_sdk.dataframe.sources).
-DataSource = Literal["auto", "api", "parquet"]
-
 
 class TabularResource(_TabularCore, _Sync):
     """One resource of the Tabular API (see the module docstring)."""
@@ -598,48 +595,31 @@ class TabularResource(_TabularCore, _Sync):
         return self._iter_csv(query, typed, validate)
 
     # --- DataFrames and SQL (the `dataframe` extra; see datagouv_sdk.dataframe) -----------------
-    def to_arrow(
-        self,
-        query: Query | None = None,
-        *,
-        source: DataSource = "auto",
-        limit: int | None = None,
-        validate: bool = True,
-    ) -> Any:
+    def to_arrow(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
         """The matching rows as a ``pyarrow.Table`` typed after the profile, from the API or from
-        hydra's Parquet copy with the same query pushed down (`dataframe.sources`)."""
+        hydra's Parquet copy with the same query pushed down (`dataframe.sources`: ``source``,
+        ``limit``, ``validate``)."""
         from datagouv_sdk.dataframe.sources import to_arrow
 
-        return to_arrow(self, query, source=source, limit=limit, validate=validate)
+        return to_arrow(self, query, **read)
 
     def to_pandas(
         self,
         query: Query | None = None,
         *,
-        source: DataSource = "auto",
-        limit: int | None = None,
-        validate: bool = True,
-        dtype_backend: Literal["numpy_nullable", "pyarrow"] = "numpy_nullable",
+        dtype_backend: DtypeBackend = "numpy_nullable",
+        **read: Unpack[ReadKeywords],
     ) -> Any:
         """`to_arrow` as a pandas DataFrame (nullable dtypes, or Arrow-backed ones)."""
         from datagouv_sdk.dataframe.sources import to_pandas
 
-        return to_pandas(
-            self, query, source=source, limit=limit, validate=validate, dtype_backend=dtype_backend
-        )
+        return to_pandas(self, query, dtype_backend=dtype_backend, **read)
 
-    def to_polars(
-        self,
-        query: Query | None = None,
-        *,
-        source: DataSource = "auto",
-        limit: int | None = None,
-        validate: bool = True,
-    ) -> Any:
+    def to_polars(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
         """`to_arrow` as a Polars DataFrame."""
         from datagouv_sdk.dataframe.sources import to_polars
 
-        return to_polars(self, query, source=source, limit=limit, validate=validate)
+        return to_polars(self, query, **read)
 
     def to_duckdb(
         self,
@@ -659,7 +639,7 @@ class TabularResource(_TabularCore, _Sync):
         dest: str | os.PathLike[str],
         query: Query | None = None,
         *,
-        source: DataSource = "auto",
+        source: Source = "auto",
         validate: bool = True,
     ) -> Any:
         """The matching rows to a Parquet file, streamed, ``.part`` renamed when complete
@@ -766,45 +746,27 @@ class AsyncTabularResource(_TabularCore, _Async):
     ) -> AsyncIterator[Row]:
         return self._iter_csv(query, typed, validate)
 
-    async def to_arrow(
-        self,
-        query: Query | None = None,
-        *,
-        source: DataSource = "auto",
-        limit: int | None = None,
-        validate: bool = True,
-    ) -> Any:
+    async def to_arrow(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
         """`TabularResource.to_arrow`, run in a worker thread (pyarrow reads synchronously)."""
         from datagouv_sdk.dataframe.sources import ato_arrow
 
-        return await ato_arrow(self, query, source=source, limit=limit, validate=validate)
+        return await ato_arrow(self, query, **read)
 
     async def to_pandas(
         self,
         query: Query | None = None,
         *,
-        source: DataSource = "auto",
-        limit: int | None = None,
-        validate: bool = True,
-        dtype_backend: Literal["numpy_nullable", "pyarrow"] = "numpy_nullable",
+        dtype_backend: DtypeBackend = "numpy_nullable",
+        **read: Unpack[ReadKeywords],
     ) -> Any:
         from datagouv_sdk.dataframe.sources import ato_pandas
 
-        return await ato_pandas(
-            self, query, source=source, limit=limit, validate=validate, dtype_backend=dtype_backend
-        )
+        return await ato_pandas(self, query, dtype_backend=dtype_backend, **read)
 
-    async def to_polars(
-        self,
-        query: Query | None = None,
-        *,
-        source: DataSource = "auto",
-        limit: int | None = None,
-        validate: bool = True,
-    ) -> Any:
+    async def to_polars(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
         from datagouv_sdk.dataframe.sources import ato_polars
 
-        return await ato_polars(self, query, source=source, limit=limit, validate=validate)
+        return await ato_polars(self, query, **read)
 
 
 class AsyncMetricsModel(_MetricsCore, _Async):

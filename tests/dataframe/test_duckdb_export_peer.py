@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,6 @@ from datagouv_sdk.tabular import TabularResource
 from tests.peers.tabular import seed
 
 pytestmark = pytest.mark.peer
-
-
-@pytest.fixture(scope="module")
-def dg(analysis_peer: Any) -> Iterator[DataGouv]:
-    with analysis_peer.client() as client:
-        yield client
-
-
-def _env(analysis_peer: Any) -> dict[str, str]:
-    return {
-        "DATAGOUV_BASE_URL": analysis_peer.main_url,
-        "DATAGOUV_TABULAR_URL": analysis_peer.tabular_url,
-        "DATAGOUV_API_KEY": "",
-    }
 
 
 def test_duckdb_reads_hydras_parquet_in_place(dg: DataGouv, analysis_peer: Any) -> None:
@@ -68,11 +53,11 @@ def test_duckdb_auto_uses_httpfs_only_when_it_loads(dg: DataGouv) -> None:
     assert view.connection.execute('SELECT max("Code INSEE") FROM p').fetchone() == ("75137",)
 
 
-def test_cli_sql_prints_and_writes(analysis_peer: Any, tmp_path: Path) -> None:
+def test_cli_sql_prints_and_writes(cli_env: dict[str, str], tmp_path: Path) -> None:
     runner = CliRunner()
     rid = seed.RESOURCES["aggregatable"]
     query = "SELECT category, sum(amount) AS total FROM resource GROUP BY category ORDER BY category"
-    shown = runner.invoke(cli, ["--json", "tabular", "sql", rid, query], env=_env(analysis_peer))
+    shown = runner.invoke(cli, ["--json", "tabular", "sql", rid, query], env=cli_env)
     assert shown.exit_code == 0, shown.output
     assert [json.loads(line) for line in shown.output.splitlines()] == [
         {"category": "fruit", "total": 165},
@@ -80,10 +65,10 @@ def test_cli_sql_prints_and_writes(analysis_peer: Any, tmp_path: Path) -> None:
         {"category": "vegetable", "total": 145},
     ]
     out = tmp_path / "totals.parquet"
-    written = runner.invoke(cli, ["tabular", "sql", rid, query, "-o", str(out)], env=_env(analysis_peer))
+    written = runner.invoke(cli, ["tabular", "sql", rid, query, "-o", str(out)], env=cli_env)
     assert written.exit_code == 0, written.output
     assert pq.read_table(out).to_pylist()[0] == {"category": "fruit", "total": 165}
-    bad = runner.invoke(cli, ["tabular", "sql", rid, "SELECT nope FROM resource"], env=_env(analysis_peer))
+    bad = runner.invoke(cli, ["tabular", "sql", rid, "SELECT nope FROM resource"], env=cli_env)
     assert bad.exit_code == 2 and "nope" in bad.output
 
 
@@ -112,13 +97,13 @@ def test_parquet_export_pages_above_the_export_cap(dg: DataGouv, tmp_path: Path)
     )
 
 
-def test_cli_export_parquet_by_suffix(analysis_peer: Any, tmp_path: Path) -> None:
+def test_cli_export_parquet_by_suffix(cli_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "typed.parquet"
     rid = seed.RESOURCES["typed"]
     result = CliRunner().invoke(
         cli,
         ["tabular", "export", rid, "-o", str(out), "--columns", "name,count", "--sort", "count:desc"],
-        env=_env(analysis_peer),
+        env=cli_env,
     )
     assert result.exit_code == 0, result.output
     assert "12 rows" in result.output and "from parquet" in result.output

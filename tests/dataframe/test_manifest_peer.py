@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,6 @@ from tests.peers.analysis_fixtures import run_export_job
 from tests.peers.tabular import seed
 
 pytestmark = pytest.mark.peer
-
-
-@pytest.fixture(scope="module")
-def dg(analysis_peer: Any) -> Iterator[DataGouv]:
-    with analysis_peer.client() as client:
-        yield client
-
-
-def _env(peer: Any) -> dict[str, str]:
-    return {
-        "DATAGOUV_BASE_URL": peer.main_url,
-        "DATAGOUV_TABULAR_URL": peer.tabular_url,
-        "DATAGOUV_API_KEY": "",
-    }
 
 
 def test_dataset_manifest_lists_parquet_twins_and_source_files(dg: DataGouv, analysis_peer: Any) -> None:
@@ -89,10 +74,10 @@ def test_the_recipes_filesystem_never_downloads_whole_files(analysis_peer: Any) 
 
 
 def test_cli_manifest_from_a_dataset_and_from_the_catalog(
-    analysis_peer: Any, udata_peer: Any, tmp_path: Path
+    analysis_peer: Any, udata_peer: Any, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    env = _env(analysis_peer)
+    env = cli_env
     out = tmp_path / "dataset.jsonl"
     done = runner.invoke(
         cli, ["tabular", "manifest", "--dataset", analysis_peer.dataset_id, "-o", str(out)], env=env

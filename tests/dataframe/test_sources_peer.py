@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,12 +188,6 @@ CASES = [
         ordered=False,
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def dg(analysis_peer: Any) -> Iterator[DataGouv]:
-    with analysis_peer.client() as client:
-        yield client
 
 
 def _rounded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

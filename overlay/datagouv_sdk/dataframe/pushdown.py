@@ -24,7 +24,6 @@ dates, with a `ParquetPrecisionWarning`; filtering, sorting or aggregating on th
 
 from __future__ import annotations
 
-import datetime as _dt
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -32,8 +31,8 @@ from typing import Any
 import attrs
 
 from datagouv_sdk.dataframe._optional import require
-from datagouv_sdk.dataframe.types import arrow_type, canonical_json, result_columns
-from datagouv_sdk.errors import UsageError
+from datagouv_sdk.dataframe.types import arrow_type, canonical_json, cell_value, result_columns
+from datagouv_sdk.errors import ResponseDecodeError, UsageError
 from datagouv_sdk.query.builder import AllOf, AnyOf, Condition, Filter, Query
 from datagouv_sdk.query.operators import like_pattern
 from datagouv_sdk.query.schema import ResourceSchema
@@ -49,33 +48,17 @@ class ParquetPrecisionWarning(UserWarning):
 
 
 def typed_value(python_type: str, text: str, *, what: str) -> Any:
-    """A filter value (as sent to the API) read as the column's type, as PostgreSQL casts it."""
+    """A filter value (as sent to the API) read as the column's type, as PostgreSQL casts it; a
+    value PostgreSQL would refuse (the API answers 400) is a UsageError."""
+    if python_type in ("string", "json"):
+        return text
     try:
-        if python_type == "int":
-            return int(text)
-        if python_type == "float":
-            return float(text)
-        if python_type == "bool":
-            lowered = text.strip().lower()
-            if lowered in ("t", "true", "1", "yes", "y", "on"):
-                return True
-            if lowered in ("f", "false", "0", "no", "n", "off"):
-                return False
-            raise ValueError(f"not a boolean: {text!r}")
-        if python_type == "date":
-            return (
-                _dt.datetime.fromisoformat(text).date()
-                if "T" in text or " " in text
-                else _dt.date.fromisoformat(text)
-            )
-        if python_type in ("datetime", "datetime_aware"):
-            value = _dt.datetime.fromisoformat(text)
-            if python_type == "datetime_aware" and value.tzinfo is None:
-                value = value.replace(tzinfo=_dt.UTC)
-            return value
-    except ValueError as exc:
+        value = cell_value(python_type, text, what)
+    except (ValueError, ResponseDecodeError) as exc:
         raise UsageError(f"{what}: {text!r} is not a valid {python_type} ({exc})") from exc
-    return text
+    if value is None:
+        raise UsageError(f"{what}: an empty value is not a valid {python_type}")
+    return value
 
 
 def _like_pattern(text: str) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import attrs
 
@@ -48,6 +48,7 @@ __all__ = [
     "PARQUET_URL_EXTRA",
     "DtypeBackend",
     "ParquetLocation",
+    "ReadKeywords",
     "Source",
     "ato_arrow",
     "ato_pandas",
@@ -210,17 +211,19 @@ def _read(
         return _read_api(resource, q, schema, limit, validate)
 
 
-def to_arrow(
-    resource: TabularResource,
-    query: Query | None = None,
-    *,
-    source: Source = "auto",
-    limit: int | None = None,
-    validate: bool = True,
-) -> Any:
+class ReadKeywords(TypedDict, total=False):
+    """What every read takes besides the query: where rows come from (`Source`), how many at most,
+    and whether to check the query against the resource's profile first."""
+
+    source: Source
+    limit: int | None
+    validate: bool
+
+
+def to_arrow(resource: TabularResource, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
     """The rows of `resource` matching `query` as a ``pyarrow.Table`` (see the module docstring)."""
     require("pyarrow", what="to_arrow()")
-    return _read(resource, query, source, limit, validate)
+    return _read(resource, query, read.get("source", "auto"), read.get("limit"), read.get("validate", True))
 
 
 def _pandas(table: Any, dtype_backend: DtypeBackend) -> Any:
@@ -248,41 +251,27 @@ def to_pandas(
     resource: TabularResource,
     query: Query | None = None,
     *,
-    source: Source = "auto",
-    limit: int | None = None,
-    validate: bool = True,
     dtype_backend: DtypeBackend = "numpy_nullable",
+    **read: Unpack[ReadKeywords],
 ) -> Any:
     """As `to_arrow`, as a pandas DataFrame: nullable integers, floats, booleans and strings
     (``dtype_backend="numpy_nullable"``) or ``pd.ArrowDtype`` columns (``"pyarrow"``); dates as
     ``datetime.date`` objects, datetimes as ``datetime64[us]``."""
     require("pandas", what="to_pandas()")
-    return _pandas(to_arrow(resource, query, source=source, limit=limit, validate=validate), dtype_backend)
+    return _pandas(to_arrow(resource, query, **read), dtype_backend)
 
 
-def to_polars(
-    resource: TabularResource,
-    query: Query | None = None,
-    *,
-    source: Source = "auto",
-    limit: int | None = None,
-    validate: bool = True,
-) -> Any:
+def to_polars(resource: TabularResource, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
     """As `to_arrow`, as a Polars DataFrame."""
     pl = require("polars", what="to_polars()")
-    return pl.from_arrow(to_arrow(resource, query, source=source, limit=limit, validate=validate))
+    return pl.from_arrow(to_arrow(resource, query, **read))
 
 
 # --- async twins: the same reads in a worker thread, over a sync client with the same config ----
 
 
 async def ato_arrow(
-    resource: AsyncTabularResource,
-    query: Query | None = None,
-    *,
-    source: Source = "auto",
-    limit: int | None = None,
-    validate: bool = True,
+    resource: AsyncTabularResource, query: Query | None = None, **read: Unpack[ReadKeywords]
 ) -> Any:
     """`to_arrow` for an `AsyncTabularResource`. pyarrow reads files synchronously, so the read runs
     in a worker thread on a sync client built from the async client's configuration (same URLs,
@@ -291,40 +280,26 @@ async def ato_arrow(
     from datagouv_sdk.client import DataGouv
     from datagouv_sdk.tabular import TabularResource
 
-    def read() -> Any:
+    def run() -> Any:
         with DataGouv(resource._dg.config) as dg:
-            return to_arrow(
-                TabularResource(dg, resource.resource_id),
-                query,
-                source=source,
-                limit=limit,
-                validate=validate,
-            )
+            return to_arrow(TabularResource(dg, resource.resource_id), query, **read)
 
-    return await asyncio.to_thread(read)
+    return await asyncio.to_thread(run)
 
 
 async def ato_pandas(
     resource: AsyncTabularResource,
     query: Query | None = None,
     *,
-    source: Source = "auto",
-    limit: int | None = None,
-    validate: bool = True,
     dtype_backend: DtypeBackend = "numpy_nullable",
+    **read: Unpack[ReadKeywords],
 ) -> Any:
     require("pandas", what="to_pandas()")
-    table = await ato_arrow(resource, query, source=source, limit=limit, validate=validate)
-    return _pandas(table, dtype_backend)
+    return _pandas(await ato_arrow(resource, query, **read), dtype_backend)
 
 
 async def ato_polars(
-    resource: AsyncTabularResource,
-    query: Query | None = None,
-    *,
-    source: Source = "auto",
-    limit: int | None = None,
-    validate: bool = True,
+    resource: AsyncTabularResource, query: Query | None = None, **read: Unpack[ReadKeywords]
 ) -> Any:
     pl = require("polars", what="to_polars()")
-    return pl.from_arrow(await ato_arrow(resource, query, source=source, limit=limit, validate=validate))
+    return pl.from_arrow(await ato_arrow(resource, query, **read))

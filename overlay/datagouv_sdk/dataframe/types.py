@@ -23,7 +23,7 @@ from datagouv_sdk.errors import ResponseDecodeError
 from datagouv_sdk.query.builder import Query
 from datagouv_sdk.query.schema import ResourceSchema, convert_value
 
-__all__ = ["arrow_type", "canonical_json", "result_columns", "rows_to_table"]
+__all__ = ["arrow_type", "canonical_json", "cell_value", "result_columns", "rows_to_table"]
 
 
 def arrow_type(python_type: str) -> Any:
@@ -86,7 +86,8 @@ def canonical_json(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _cell(python_type: str, value: Any, column: str) -> Any:
+def cell_value(python_type: str, value: Any, column: str) -> Any:
+    """One API value (JSON, or CSV text) as the Python value of its csv_detective type."""
     if python_type == "json":
         return canonical_json(value)
     if python_type == "float" and isinstance(value, int | str) and not isinstance(value, bool):
@@ -103,7 +104,7 @@ def rows_to_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str
     values: dict[str, list[Any]] = {name: [] for name, _ in columns}
     for row in rows:
         for name, python_type in columns:
-            values[name].append(_cell(python_type, row.get(name), name))
+            values[name].append(cell_value(python_type, row.get(name), name))
     arrays = []
     for name, python_type in columns:
         try:
