@@ -1,4 +1,4 @@
-"""`make bench` row 8: hydra's Parquet vs paging the Tabular API, on a 1,000,000-row resource.
+"""`make bench` row 9: hydra's Parquet vs paging the Tabular API, on a 1,000,000-row resource.
 
 Set-up (once per bench run, ~1-2 min): the Tabular peer's PostgreSQL gets one more resource table,
 `t_million` (8 columns: ints, text, floats, dates, booleans; generated in SQL), with its
@@ -170,7 +170,7 @@ def bench_parquet(runs: int) -> list[Row]:
     mib = size / 1024 / 1024
     return [
         Row(
-            f"8. 1M rows ({mib:.0f} MiB Parquet): bytes read, 2/8 cols, 10k rows (% file)",
+            f"9. 1M rows ({mib:.0f} MiB Parquet): bytes read, 2/8 cols, 10k rows (% file)",
             100.0 * sent / size,
             100.0,
             "%",
@@ -179,7 +179,7 @@ def bench_parquet(runs: int) -> list[Row]:
             note,
         ),
         Row(
-            "8. same rows: Parquet read vs paging the API, speed-up",
+            "9. same rows: Parquet read vs paging the API, speed-up",
             parquet_s,
             api_s,
             "s",
@@ -188,12 +188,12 @@ def bench_parquet(runs: int) -> list[Row]:
             note,
         ),
         Row(
-            f"8. export_parquet of all 1M rows from the Parquet: peak RSS ({export_s:.1f} s)",
+            f"9. export_parquet of all 1M rows from the Parquet: peak RSS ({export_s:.1f} s)",
             rss,
             150.0,
             "MiB",
             "abs_lt",
             150.0,
         ),
-        Row("8. set-up: 1M rows in PostgreSQL + hydra's conversion (wall)", setup, setup, "s", "info", 0.0),
+        Row("9. set-up: 1M rows in PostgreSQL + hydra's conversion (wall)", setup, setup, "s", "info", 0.0),
     ]

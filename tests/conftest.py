@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,13 @@ def specs_mirror() -> Path:
             f"offline spec mirror (with history/) not found at {SPECS_MIRROR} (DATAGOUV_SPECS_MIRROR)"
         )
     return SPECS_MIRROR
+
+
+# Hermetic credentials: `dgv auth login` keys live in the user's config dir, and `Config.from_env`
+# falls back to them. The suite (and every process it starts) looks in an empty temp dir instead, so
+# a developer's own stored key is never read, sent, or overwritten by a test.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="datagouv-sdk-tests-config-")
+os.environ.pop("DATAGOUV_CONFIG_DIR", None)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -71,8 +71,9 @@ def test_accessors_build_each_collection_once_with_its_class(dg: DataGouv) -> No
         (lambda dg: dg.datasets.create(), "needs a payload"),
         (lambda dg: dg.resources.create({"title": "no dataset"}), "takes 1 id(s) (dataset), got 0"),
         (lambda dg: dg.resources.list(), "takes 1 id(s) (dataset), got 0"),
-        (lambda dg: dg.organizations.delete("o"), "dg.organizations has no delete"),
-        (lambda dg: dg.reuses.update("r", {}), "dg.reuses has no update"),
+        (lambda dg: dg.me.delete(), "dg.me has no delete"),
+        (lambda dg: dg.users.search("olivia"), "dg.users has no search"),
+        (lambda dg: dg.resources.search(), "dg.resources has no search"),
     ],
 )
 def test_wrong_ids_or_missing_operations_are_usage_errors_before_any_request(

@@ -97,7 +97,7 @@ def test_dataset_and_resource_crud(dg: DataGouv, anon: DataGouv, udata_peer: Any
         )
         assert renamed["title"] == "renamed"
         assert dg.resources.get(ident, rid, raw=True)["title"] == "renamed"
-        assert dg.resources.delete(ident, rid) is None  # type: ignore[func-returns-value]  # the None promised
+        assert dg.resources.delete(ident, rid) is None  # the None promised
         with pytest.raises(errors.NotFoundError):
             dg.resources.get(ident, rid, raw=True)
     finally:

@@ -10,7 +10,7 @@ from datagouv_sdk.config import PRESETS, Config, host_key
 from datagouv_sdk.errors import UsageError
 from datagouv_sdk.retry import RetryPolicy
 
-KEY = "eyJhbGciOiJIUzUxMiJ9.s3cr3t-k3y"
+KEY = "udata_s3cr3t-k3y-eyJhbGciOiJIUzUxMiJ9"
 
 
 def test_defaults_are_prod() -> None:
@@ -177,18 +177,18 @@ def test_from_env_preset_name_in_variable() -> None:
 def test_from_env_explicit_arguments_win() -> None:
     env = {
         "DATAGOUV_BASE_URL": "demo",
-        "DATAGOUV_API_KEY": "from-env",
+        "DATAGOUV_API_KEY": "udata_from-env",
         "DATAGOUV_TABULAR_URL": "https://t.env",
     }
     assert Config.from_env("prod", environ=env).base_url == "https://www.data.gouv.fr"
     config = Config.from_env(
         environ=env,
         base_url="https://other.example.org",
-        api_key="explicit",
+        api_key="udata_explicit",
         tabular_url="https://t.explicit",
     )
     assert config.base_url == "https://other.example.org"
-    assert config.api_key == "explicit"
+    assert config.api_key == "udata_explicit"
     assert config.tabular_url == "https://t.explicit"
 
 

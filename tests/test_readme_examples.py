@@ -59,6 +59,14 @@ BIG_FILES_BLOCKS = section_blocks("Big files")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
 ANALYSIS_BLOCKS = section_blocks("Data analysis")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
+# Sections run against the udata peer with generic checks: each block runs, prints, and reports no error.
+PEER_SECTIONS = (
+    "Search, or list?",
+    "Field masks, extra parameters, response details",
+    "Every operation: `dg.call` and `dgv api`",
+    "API keys, login and tokens",
+)
+PEER_BLOCKS = [b for title in PEER_SECTIONS for b in section_blocks(title) if b.skip_reason is None]
 
 
 def test_the_quickstart_has_the_examples_it_promises() -> None:
@@ -267,5 +275,41 @@ def test_data_analysis_section_covers_the_issue() -> None:
         "dd.read_parquet(",
         "ray.data.read_parquet(",
         "spark",
+    ):
+        assert needle in joined, needle
+
+
+@pytest.mark.parametrize("block", PEER_BLOCKS, ids=lambda b: b.id)
+def test_peer_section_example(block: Block, peer_env: dict[str, str], tmp_path: Path) -> None:
+    if block.lang == "python":
+        test_python_example(block, peer_env)
+        return
+    assert block.lang == "sh"
+    env = {
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # `dgv auth login` stores its key here
+        **peer_env,
+    }
+    done = run_shell(block, env)
+    assert done.stdout.strip(), f"{block.id} printed nothing"
+
+
+def test_peer_sections_show_what_they_promise() -> None:
+    joined = "\n".join(b.code for b in PEER_BLOCKS)
+    for needle in (
+        "dg.me.tokens.create(",
+        "dgv auth login",
+        "dgv auth status",
+        "dgv auth logout",
+        "dgv api list_datasets",
+        "--paginate",
+        "dgv api GET ",
+        ".search(",
+        ".facets()",
+        "dgv datasets search",
+        "fields=",
+        "extra_query=",
+        "dg.with_response",
     ):
         assert needle in joined, needle

@@ -32,7 +32,7 @@ from datagouv_sdk.transport import (
     DataGouvTransport,
 )
 
-KEY = "k3y-7f3a9c-SECRET"
+KEY = "udata_k3y-7f3a9c-SECRET"  # shaped like a real token: the SDK refuses others
 MAIN = "https://www.data.gouv.fr/api/1/datasets/"
 NO_JITTER = RetryPolicy(jitter="none")
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import importlib
 import threading
 import typing
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from functools import cache
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
@@ -45,9 +45,10 @@ import attrs
 import httpx
 
 from datagouv_sdk import errors
-from datagouv_sdk._call import Call, acapture, capture, capturing, prepare
-from datagouv_sdk.catalog import AsyncResources, Resources, collection
+from datagouv_sdk._call import APIResponse, Call, acapture, capture, capturing, prepare
+from datagouv_sdk.catalog import AsyncMe, AsyncResources, Me, Resources, collection
 from datagouv_sdk.config import Config
+from datagouv_sdk.connections import AsyncConnections, Connections
 from datagouv_sdk.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -60,8 +61,17 @@ if TYPE_CHECKING:
     import datagouv_tabular
 
     from datagouv_sdk.catalog_exports import CatalogExports
+    from datagouv_sdk.masks import Fields
 
-__all__ = ["API_NAMES", "ApiName", "AsyncDataGouv", "DataGouv"]
+__all__ = [
+    "API_NAMES",
+    "APIResponse",
+    "ApiName",
+    "AsyncDataGouv",
+    "AsyncResponseView",
+    "DataGouv",
+    "ResponseView",
+]
 
 ApiName = Literal["main", "main_v2", "metrics", "tabular"]
 
@@ -157,6 +167,11 @@ class _DataGouvBase(Generic[_H, _P, _S]):
     organizations = collection()
     reuses = collection()
     dataservices = collection()
+    discussions = collection()
+    users = collection()
+    topics = collection()
+    posts = collection()
+    me = collection(Me, AsyncMe)
 
     def __init__(
         self,
@@ -182,12 +197,13 @@ class _DataGouvBase(Generic[_H, _P, _S]):
         )
         self._owns_connections = True
         self._closed = False
-        # The connection pool; httpx builds a TLS context for it (~50 ms), so only on first use.
+        # The connection pools, built on first use (`connections.py`: TLS only for https, one context).
         self._connections: _P | None = transport
         self._sleep = sleep
         self._http: dict[ApiName, _H] = {}
         self._generated: dict[ApiName, Any] = {}
         self._lock = threading.RLock()  # lazy creation from several threads (prefetch, user threads)
+        self._respond = False  # `with_response`: calls answer APIResponse objects
         # Slow-changing answers kept for this client's life (Tabular profiles, Metrics columns…).
         self._cache: dict[Hashable, Any] = {}
 
@@ -291,7 +307,14 @@ class _DataGouvBase(Generic[_H, _P, _S]):
         return fn
 
     def _prepare(
-        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], raw: bool
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        raw: bool,
+        fields: Fields | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Call:
         return prepare(
             fn,
@@ -300,7 +323,16 @@ class _DataGouvBase(Generic[_H, _P, _S]):
             raw=raw,
             is_async=self._is_async,
             generated_client=lambda f: self._generated_client(_api_of(f)),
+            fields=fields,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
         )
+
+    def _responding(self) -> Self:
+        """A copy over the same connections whose calls answer `APIResponse`s."""
+        copy = self.with_options()
+        copy._respond = True
+        return copy
 
 
 # --- the two clients: their I/O --------------------------------------------------------------------
@@ -326,18 +358,35 @@ class DataGouv(_DataGouvBase[httpx.Client, httpx.BaseTransport, Callable[[float]
         for opened in self._release():
             opened.close()
 
-    def call(self, fn: Callable[..., Any], /, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
+    def call(
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        raw: bool = False,
+        fields: Fields | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Run a generated ``sync_detailed`` function; map the status; return the parsed result."""
-        call = self._prepare(fn, args, kwargs, raw)
+        call = self._prepare(fn, args, kwargs, raw, fields, extra_query, extra_headers)
         with capturing(fn) as responses:
+            detailed = None
             if call.request is None:
                 detailed = fn(*call.args, **call.kwargs)
             else:
-                detailed = call.client.get_httpx_client().request(**call.request)
-        return call.finish(responses, detailed)
+                call.client.get_httpx_client().request(**call.request)
+            return call.respond(responses, detailed) if self._respond else call.finish(responses, detailed)
+
+    @property
+    def with_response(self) -> ResponseView:
+        """This client answering every call with an `APIResponse` (status, headers, URL, elapsed;
+        `parse()` on demand) instead of the parsed result; see `ResponseView`."""
+        return ResponseView(self._responding())
 
     def _new_connections(self) -> httpx.BaseTransport:
-        return httpx.HTTPTransport()
+        return Connections()
 
     def _new_http(self, base_url: str, pool: httpx.BaseTransport) -> httpx.Client:
         from datagouv_sdk.transport import DataGouvTransport  # on first use: import stays cheap
@@ -383,19 +432,33 @@ class AsyncDataGouv(
             await opened.aclose()
 
     async def call(
-        self, fn: Callable[..., Awaitable[Any]], /, *args: Any, raw: bool = False, **kwargs: Any
+        self,
+        fn: Callable[..., Awaitable[Any]],
+        /,
+        *args: Any,
+        raw: bool = False,
+        fields: Fields | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
     ) -> Any:
         """Run a generated ``asyncio_detailed`` function; map the status; return the parsed result."""
-        call = self._prepare(fn, args, kwargs, raw)
+        call = self._prepare(fn, args, kwargs, raw, fields, extra_query, extra_headers)
         with capturing(fn) as responses:
+            detailed = None
             if call.request is None:
                 detailed = await fn(*call.args, **call.kwargs)
             else:
-                detailed = await call.client.get_async_httpx_client().request(**call.request)
-        return call.finish(responses, detailed)
+                await call.client.get_async_httpx_client().request(**call.request)
+            return call.respond(responses, detailed) if self._respond else call.finish(responses, detailed)
+
+    @property
+    def with_response(self) -> AsyncResponseView:
+        """The async `DataGouv.with_response`."""
+        return AsyncResponseView(self._responding())
 
     def _new_connections(self) -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport()
+        return AsyncConnections()
 
     def _new_http(self, base_url: str, pool: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
         from datagouv_sdk.transport import AsyncDataGouvTransport
@@ -410,3 +473,38 @@ class AsyncDataGouv(
 
     def _bind(self, generated: Any, http: httpx.AsyncClient) -> Any:
         return generated.set_async_httpx_client(http)
+
+
+# --- the response form ------------------------------------------------------------------------------
+
+
+class ResponseView:
+    """``dg.with_response``: the client's names, each call answering an `APIResponse` (the status is
+    still mapped to the exception tree first). ``call``, and the collections' ``get``, ``create``,
+    ``update``, ``delete`` make one request each; listings (``list``, ``search``) make one too, for
+    the start page, whose `APIResponse` they return (``parse()`` gives the page). Shares the client's
+    connections; closing is the client's business."""
+
+    def __init__(self, dg: DataGouv) -> None:
+        self._dg = dg
+
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> APIResponse:
+        response: APIResponse = self._dg.call(fn, *args, **kwargs)
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dg, name)
+
+
+class AsyncResponseView:
+    """The async `ResponseView` (``await adg.with_response.datasets.get(...)``)."""
+
+    def __init__(self, dg: AsyncDataGouv) -> None:
+        self._dg = dg
+
+    async def call(self, fn: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> APIResponse:
+        response: APIResponse = await self._dg.call(fn, *args, **kwargs)
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dg, name)

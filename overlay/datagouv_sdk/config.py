@@ -2,9 +2,11 @@
 
 `Config.base_url` is the udata portal root: a value ending in /api/1 or /api/2 is stripped, a preset
 name ("prod", "demo") accepted. `metrics_url`/`tabular_url` None means this portal has no such API;
-`api_key` is redacted from repr/str; a number as `timeout` is the read/write/pool timeout, with a 5 s
+`api_key` is redacted from repr/str, and a value that cannot be a key is refused
+(`credentials.check_api_key`); a number as `timeout` is the read/write/pool timeout, with a 5 s
 connect. `Config.from_env` reads the DATAGOUV_* variables; explicit arguments win over them, and an
-override of None counts as "not given".
+override of None counts as "not given"; with no key from either, it takes the key `dgv auth login`
+stored for the portal (`use_stored_key=False`: none).
 
 When `metrics_url` / `tabular_url` are not given they follow the portal: the preset's URLs for a
 known portal (prod, demo), None for any other udata portal. The demo portal has no Metrics API; its
@@ -154,6 +156,13 @@ def _api_key(value: str | None) -> str | None:
     return value or None
 
 
+def _check_api_key(config: Config, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is not None:
+        from datagouv_sdk.credentials import check_api_key
+
+        check_api_key(value, base_url=config.base_url)
+
+
 def _preset_for(base_url: str) -> Preset | None:
     for preset in PRESETS.values():
         if preset.base_url == base_url:
@@ -168,7 +177,9 @@ class Config:
     base_url: str = attrs.field(default=PRESETS["prod"].base_url, converter=_portal_root)
     metrics_url: str | None = attrs.field(converter=_metrics_url)
     tabular_url: str | None = attrs.field(converter=_tabular_url)
-    api_key: str | None = attrs.field(default=None, converter=_api_key, repr=_redacted)
+    api_key: str | None = attrs.field(
+        default=None, converter=_api_key, validator=_check_api_key, repr=_redacted
+    )
     timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_timeout)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, converter=_retry)
     user_agent: str = DEFAULT_USER_AGENT
@@ -234,10 +245,13 @@ class Config:
         preset: str | None = None,
         *,
         environ: Mapping[str, str] | None = None,
+        use_stored_key: bool = True,
         **overrides: Any,
     ) -> Config:
         """A Config from `preset` (default: DATAGOUV_BASE_URL, else "prod"), the DATAGOUV_*
-        variables, then `overrides` (any Config field). Empty variables and None overrides are ignored."""
+        variables, then `overrides` (any Config field). Empty variables and None overrides are ignored.
+        Without a key from either, the key `dgv auth login` stored for this portal is used
+        (`use_stored_key=False`: none)."""
         unknown = set(overrides) - {f.name for f in attrs.fields(cls)}
         if unknown:
             raise UsageError(f"unknown Config option(s): {', '.join(sorted(unknown))}")
@@ -266,9 +280,16 @@ class Config:
                 values[field] = value
                 from_variable.pop(field, None)
         try:
-            return cls(**values)
+            config = cls(**values)
         except UsageError as exc:
             source = next((v for f, v in from_variable.items() if str(exc).startswith(f)), None)
             if source is None:
                 raise
             raise UsageError(f"{exc} (from the environment variable {source})") from exc
+        if config.api_key is None and use_stored_key:
+            from datagouv_sdk.credentials import credentials_path, stored_key
+
+            stored = stored_key(config.base_url, path=credentials_path(dict(env)))
+            if stored is not None:
+                config = attrs.evolve(config, api_key=stored.api_key)
+        return config

@@ -23,7 +23,6 @@ accept); the links are followed again once past the total (the listing grew).
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import math
 from collections import deque
@@ -358,6 +357,8 @@ class AsyncPager(_PagerCore[T, Callable[[PageInfo], Awaitable[Page[T]]]]):
             info = nxt.next_page_info()
 
     async def _prefetched(self, first: Page[T], numbers: Iterator[int]) -> AsyncIterator[Page[T]]:
+        import asyncio  # only async prefetch needs it: sync users do not pay its import
+
         pending: deque[asyncio.Task[Page[T] | None]] = deque()
         current: Page[T] = first
         try:

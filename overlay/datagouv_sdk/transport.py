@@ -29,7 +29,6 @@ Rules:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -318,7 +317,11 @@ class AsyncDataGouvTransport(_TransportCore, httpx.AsyncBaseTransport):
             retry=retry, api_key=api_key, auth_hosts=auth_hosts, user_agent=user_agent, clock=clock
         )
         self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
-        self._sleep = sleep if sleep is not None else asyncio.sleep
+        if sleep is None:
+            import asyncio  # here, not at module level: `import asyncio` is ~10 ms of a sync first call
+
+            sleep = asyncio.sleep
+        self._sleep = sleep
 
     @classmethod
     def from_config(

@@ -45,6 +45,7 @@ class UdataPeer:
     seed: dict[str, Any]  # ids/slugs of what was seeded (see tests/peers/udata/seed.py)
     server_name: str  # "127.0.0.1:PORT"
     editor_api_key: str = ""  # user `editor`, editor (not admin) of `org`
+    search_service_url: str = ""  # the Elasticsearch stand-in udata's v2 search talks to
     startup_seconds: float = 0.0  # launch to ready, measured by this process
     pid: int = 0
     stderr_path: str = field(default="", repr=False)
@@ -147,6 +148,7 @@ def start_udata_peer(timeout: float = START_TIMEOUT) -> Iterator[UdataPeer]:
             editor_api_key=keys["editor"],
             seed=seed,
             server_name=ready["server_name"],
+            search_service_url=ready.get("search_service", {}).get("url", ""),
             startup_seconds=round(time.monotonic() - started, 3),
             pid=process.pid,
             stderr_path=str(stderr_path),

@@ -13,12 +13,34 @@ from datagouv_sdk._version import __version__
 # command name -> ("module:attribute" of a click command or group, its one-line help). Each workflow
 # adds its line here; the help is shown by `dgv --help` without importing the module.
 _COMMANDS: dict[str, tuple[str, str]] = {
+    "api": (
+        "datagouv_sdk.cli.api:api",
+        "Call any operation of the four APIs, by operation id or METHOD PATH (JSON out).",
+    ),
+    "auth": (
+        "datagouv_sdk.cli.auth:auth",
+        "Log in with an API key, check it, log out; list, create and revoke your API tokens.",
+    ),
     "catalog": (
         "datagouv_sdk.cli.catalog_store:catalog",
         "The whole catalog as tables: daily exports synced into DuckDB, queried with SQL.",
     ),
-    "datasets": ("datagouv_sdk.cli.catalog:datasets", "List and show datasets."),
-    "organizations": ("datagouv_sdk.cli.catalog:organizations", "List and show organizations."),
+    "datasets": ("datagouv_sdk.cli.catalog:datasets", "List, show and search datasets."),
+    "discussions": (
+        "datagouv_sdk.cli.collections:discussions",
+        "List, show and search discussions on datasets, reuses and dataservices.",
+    ),
+    "organizations": ("datagouv_sdk.cli.catalog:organizations", "List, show and search organizations."),
+    "posts": ("datagouv_sdk.cli.collections:posts", "List, show and search the portal's news posts."),
+    "reuses": (
+        "datagouv_sdk.cli.collections:reuses",
+        "List, show and search reuses (applications, visualisations… built on the data).",
+    ),
+    "topics": (
+        "datagouv_sdk.cli.collections:topics",
+        "List, show and search topics (curated sets of datasets, reuses, dataservices).",
+    ),
+    "users": ("datagouv_sdk.cli.collections:users", "List (sysadmins) and show users."),
     "dataservices": (
         "datagouv_sdk.cli.dataservices:dataservices",
         "Find third-party APIs in the catalog, read their OpenAPI document, call them.",

@@ -1,4 +1,5 @@
-"""`dgv datasets`, `dgv organizations`, `dgv resources`: the catalog from the command line.
+"""`dgv datasets`, `dgv organizations`, `dgv resources`: the catalog from the command line (their
+`search` subcommands come from `cli/collections.py`, as the other collections' groups do).
 
 Listings and single objects are printed as the server sends them (the SDK's raw mode: no model
 parsing), as a table or, with `--json`, as JSON Lines / one JSON object. The SDK is imported inside
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from datagouv_sdk.cli.collections import search_command
 from datagouv_sdk.cli.output import (
     Column,
     client_from_ctx,
@@ -78,7 +80,7 @@ _LIMIT_HELP = "Print at most N items (0 = all)."
 
 @click.group()
 def datasets() -> None:
-    """List and show datasets."""
+    """List, show and search datasets."""
 
 
 @datasets.command("list")
@@ -126,7 +128,7 @@ def datasets_show(dataset: str) -> None:
 
 @click.group()
 def organizations() -> None:
-    """List and show organizations."""
+    """List, show and search organizations."""
 
 
 @organizations.command("list")
@@ -147,6 +149,10 @@ def organizations_show(organization: str) -> None:
     """Show an organization (id or slug)."""
     with client_from_ctx() as dg:
         print_item(dg.organizations.get(organization, raw=True), ORGANIZATION_FIELDS)
+
+
+datasets.add_command(search_command("datasets", DATASET_COLUMNS))
+organizations.add_command(search_command("organizations", ORGANIZATION_COLUMNS))
 
 
 @click.group()

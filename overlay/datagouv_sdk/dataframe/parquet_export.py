@@ -13,7 +13,7 @@ the source.
 
 Memory: while it runs, pyarrow's default allocator is jemalloc (or the system's) instead of mimalloc,
 which keeps the pages of every freed batch in its arenas: a 1,000,000-row export peaked at 176 MiB
-with mimalloc, 130 MiB without (`make bench`, row 8). The previous default comes back afterwards;
+with mimalloc, 130 MiB without (`make bench`, row 9). The previous default comes back afterwards;
 buffers allocated meanwhile stay valid (each remembers its pool).
 """
 

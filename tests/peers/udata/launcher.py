@@ -95,6 +95,10 @@ def main() -> int:
 
     # Sibling modules (this script's folder is on sys.path), imported once the env is set.
     import search_fallback
+    import search_service
+
+    search = search_service.start()  # the Elasticsearch stand-in, on a thread of this process
+    os.environ["UDATA_PEER_ELASTICSEARCH_URL"] = search.url
 
     search_fallback.install()
 
@@ -103,10 +107,16 @@ def main() -> int:
     app = standalone(create_app())
     app.instance_path = str(workdir)
 
+    from search_indexing import index_all, index_in_background, init_indices
     from seed import seed
 
     with app.app_context(), app.test_request_context(base_url=f"http://{server_name}"):
+        init_indices()
         seeded = seed()
+        indexing = time.monotonic()
+        indexed = index_all()
+        indexing = time.monotonic() - indexing
+        index_in_background()
 
     _add_job_hook(app)
 
@@ -126,6 +136,7 @@ def main() -> int:
         "workdir": str(workdir),
         "startup_seconds": round(time.monotonic() - started, 3),
         "seed": seeded,
+        "search_service": {"url": search.url, "indexed": indexed, "seconds": round(indexing, 3)},
     }
     sys.stdout.write(READY_PREFIX + json.dumps(ready) + "\n")
     sys.stdout.flush()

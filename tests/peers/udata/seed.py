@@ -206,6 +206,9 @@ def seed() -> dict[str, Any]:
         },
         "user_slugs": {"owner": owner.slug, "other": other.slug},
         "password": PASSWORD,
+        # A second token of `owner` that nothing uses: token listings then show a never-used token
+        # (`last_used_at` null), as every freshly created token is.
+        "spare_owner_key": _key(owner, "peer owner, spare"),
         "keys": {
             "owner": _key(owner, "peer owner"),
             "editor": _key(editor, "peer editor"),

@@ -30,7 +30,11 @@ CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = "cache+memory://"
 SEND_MAIL = False
 MAIL_SUPPRESS_SEND = True
-ELASTICSEARCH_URL = None  # search endpoints use udata's MongoDB fallback (see search_fallback.py)
+# The v2 /search/ endpoints go to the Elasticsearch stand-in the launcher starts (search_service.py);
+# without it (None) udata falls back to MongoDB text search (search_fallback.py). AUTO_INDEX is turned
+# on by the launcher once the seed is indexed (search_indexing.py).
+ELASTICSEARCH_URL = os.environ.get("UDATA_PEER_ELASTICSEARCH_URL") or None
+ELASTICSEARCH_INDEX_BASENAME = "udata"
 AUTO_INDEX = False
 SENTRY_DSN = None
 WTF_CSRF_ENABLED = False  # API clients authenticate with X-API-KEY, never with a session form
