@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -57,6 +58,7 @@ def section_blocks(title: str) -> list[Block]:
 BLOCKS = section_blocks("Quickstart")
 BIG_FILES_BLOCKS = section_blocks("Big files")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
+ANALYSIS_BLOCKS = section_blocks("Data analysis")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
 # Sections run against the udata peer with generic checks: each block runs, prints, and reports no error.
 PEER_SECTIONS = (
@@ -338,6 +340,74 @@ def test_discovery_example(
     assert "api_adresse: 2 operations generated" in done.stdout
     searches = [r.path for r in adresse.requests if r.route == "/search/"]
     assert "/search/?q=8%20bd%20du%20port&limit=3" in searches
+
+
+@pytest.fixture(scope="module")
+def fresh_exports(analysis_peer: Any, udata_peer: Any) -> Any:
+    """The day's catalog files rebuilt once the Parquet copies' extras are published."""
+    from tests.peers.analysis_fixtures import run_export_job
+
+    run_export_job(udata_peer)
+    return analysis_peer
+
+
+def fresh_exports_resources(env: dict[str, str]) -> list[str]:
+    return [str(rid) for rid in json.loads(env["ANALYSIS_RESOURCES"])]
+
+
+@pytest.fixture
+def analysis_env(fresh_exports: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    analysis_peer = fresh_exports
+    env = {
+        "ANALYSIS_RESOURCES": json.dumps(sorted(analysis_peer.resources.values())),
+        "DATAGOUV_BASE_URL": analysis_peer.main_url,
+        "DATAGOUV_TABULAR_URL": analysis_peer.tabular_url,
+        "RID": analysis_peer.resources["big"],
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("DATAGOUV_API_KEY", "DATAGOUV_METRICS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
+@pytest.mark.parametrize("block", [b for b in ANALYSIS_BLOCKS if b.skip_reason is None], ids=lambda b: b.id)
+def test_data_analysis_example(block: Block, analysis_env: dict[str, str], tmp_path: Path) -> None:
+    if block.lang == "sh":
+        env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **analysis_env}
+        run_shell(block, env)
+        assert (tmp_path / "big.parquet").is_file() and (tmp_path / "catalog" / "catalog.duckdb").is_file()
+        manifest = (tmp_path / "files.jsonl").read_text().splitlines()
+        assert len(manifest) >= 4 and all('"format": "parquet"' in line for line in manifest)
+        dataset_lines = (tmp_path / "dataset.jsonl").read_text().splitlines()
+        assert len(dataset_lines) == len(fresh_exports_resources(analysis_env))
+        return
+    printed = run_python(block)
+    assert printed.strip(), f"{block.id} printed nothing"
+    if "frame.attrs" in block.code:
+        assert printed.startswith("19 parquet "), printed
+
+
+def test_data_analysis_section_covers_the_issue() -> None:
+    runnable = [b for b in ANALYSIS_BLOCKS if b.skip_reason is None]
+    assert {b.lang for b in runnable} == {"python", "sh"} and len(runnable) >= 4
+    joined = "\n".join(b.code for b in ANALYSIS_BLOCKS)
+    for needle in (
+        "to_pandas(",
+        "to_polars(",
+        "to_arrow(",
+        "to_duckdb(",
+        "export_parquet(",
+        "dgv tabular sql",
+        "dgv catalog sync",
+        "dgv catalog sql",
+        "dgv tabular manifest",
+        "dd.read_parquet(",
+        "ray.data.read_parquet(",
+        "spark",
+    ):
+        assert needle in joined, needle
 
 
 @pytest.mark.parametrize("block", PEER_BLOCKS, ids=lambda b: b.id)

@@ -69,6 +69,7 @@ from datagouv_sdk.server_facts import DEFAULT_MAX, ServerFacts, facts_for
 if TYPE_CHECKING:
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
     from datagouv_sdk.codegen.generate import GenerationResult
+    from datagouv_sdk.dataframe.sources import DtypeBackend, ReadKeywords, Source
 
 __all__ = [
     "PAGE_SIZE_MAX",
@@ -593,6 +594,60 @@ class TabularResource(_TabularCore, _Sync):
         """Rows read lazily from the CSV export (one request; subject to the export cap)."""
         return self._iter_csv(query, typed, validate)
 
+    # --- DataFrames and SQL (the `dataframe` extra; see datagouv_sdk.dataframe) -----------------
+    def to_arrow(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
+        """The matching rows as a ``pyarrow.Table`` typed after the profile, from the API or from
+        hydra's Parquet copy with the same query pushed down (`dataframe.sources`: ``source``,
+        ``limit``, ``validate``)."""
+        from datagouv_sdk.dataframe.sources import to_arrow
+
+        return to_arrow(self, query, **read)
+
+    def to_pandas(
+        self,
+        query: Query | None = None,
+        *,
+        dtype_backend: DtypeBackend = "numpy_nullable",
+        **read: Unpack[ReadKeywords],
+    ) -> Any:
+        """`to_arrow` as a pandas DataFrame (nullable dtypes, or Arrow-backed ones)."""
+        from datagouv_sdk.dataframe.sources import to_pandas
+
+        return to_pandas(self, query, dtype_backend=dtype_backend, **read)
+
+    def to_polars(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
+        """`to_arrow` as a Polars DataFrame."""
+        from datagouv_sdk.dataframe.sources import to_polars
+
+        return to_polars(self, query, **read)
+
+    def to_duckdb(
+        self,
+        con: Any = None,
+        name: str = "resource",
+        *,
+        via: Literal["auto", "httpfs", "arrow", "api"] = "auto",
+    ) -> Any:
+        """Register the resource in DuckDB as view `name` (hydra's Parquet read in place, or the
+        API's rows) and return the connection (`dataframe.duck`)."""
+        from datagouv_sdk.dataframe.duck import register
+
+        return register(self, con, name, via=via).connection
+
+    def export_parquet(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        source: Source = "auto",
+        validate: bool = True,
+    ) -> Any:
+        """The matching rows to a Parquet file, streamed, ``.part`` renamed when complete
+        (`dataframe.parquet_export`)."""
+        from datagouv_sdk.dataframe.parquet_export import export_parquet
+
+        return export_parquet(self, dest, query, source=source, validate=validate)
+
     def generate_client(
         self, output_dir: str | os.PathLike[str], *, package: str | None = None
     ) -> GenerationResult:
@@ -690,6 +745,28 @@ class AsyncTabularResource(_TabularCore, _Async):
         self, query: Query | None = None, *, typed: bool = False, validate: bool = True
     ) -> AsyncIterator[Row]:
         return self._iter_csv(query, typed, validate)
+
+    async def to_arrow(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
+        """`TabularResource.to_arrow`, run in a worker thread (pyarrow reads synchronously)."""
+        from datagouv_sdk.dataframe.sources import ato_arrow
+
+        return await ato_arrow(self, query, **read)
+
+    async def to_pandas(
+        self,
+        query: Query | None = None,
+        *,
+        dtype_backend: DtypeBackend = "numpy_nullable",
+        **read: Unpack[ReadKeywords],
+    ) -> Any:
+        from datagouv_sdk.dataframe.sources import ato_pandas
+
+        return await ato_pandas(self, query, dtype_backend=dtype_backend, **read)
+
+    async def to_polars(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
+        from datagouv_sdk.dataframe.sources import ato_polars
+
+        return await ato_polars(self, query, **read)
 
 
 class AsyncMetricsModel(_MetricsCore, _Async):

@@ -32,8 +32,11 @@ def filter_options(command: F) -> F:
     return command
 
 
-def export_options(*, via_help: str, format_help: str | None = None) -> Callable[[F], F]:
-    """-o/--output, --format, --via and --quiet, as both export commands take them."""
+def export_options(
+    *, via_help: str, format_help: str | None = None, parquet: bool = False
+) -> Callable[[F], F]:
+    """-o/--output, --format, --via and --quiet, as both export commands take them. With `parquet`,
+    --format also offers parquet and defaults to None (the caller reads it from the file's suffix)."""
 
     def add(command: F) -> F:
         command = click.option("--quiet", is_flag=True, help="No progress on stderr.")(command)
@@ -47,9 +50,9 @@ def export_options(*, via_help: str, format_help: str | None = None) -> Callable
         command = click.option(
             "--format",
             "fmt",
-            type=click.Choice(["csv", "json", "jsonl"]),
-            default="csv",
-            show_default=True,
+            type=click.Choice(["csv", "json", "jsonl", *(["parquet"] if parquet else [])]),
+            default=None if parquet else "csv",
+            show_default=not parquet,
             help=format_help,
         )(command)
         return click.option(
