@@ -76,13 +76,14 @@ import mimetypes
 import os
 import time
 import uuid as _uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypedDict, Unpack
 
 import attrs
 import httpx
 
 from datagouv_sdk import errors
+from datagouv_sdk._steps import Driver
 from datagouv_sdk.retry import NEVER_SENT, RetryPolicy
 from datagouv_sdk.transport import LOGGER_NAME, RETRY_EXTENSION
 from datagouv_sdk.upload_body import READ_SIZE, PartBody, SourceChangedError
@@ -826,9 +827,9 @@ def _uploader(
     resume: bool = False,
     state_dir: str | os.PathLike[str] | None = None,
     on_event: Callable[[UploadEvent], None] | None = None,
-) -> _Driver:
+) -> Driver[_Command, dict[str, Any]]:
     """The core of one upload (its keywords: `UploadOptions`, checked here), ready to be driven."""
-    return _Driver(
+    return Driver(
         _Uploader(
             _plan(path, filename, chunk_size),
             dataset=dataset,
@@ -842,26 +843,6 @@ def _uploader(
             state_dir=state_dir,
         ).run()
     )
-
-
-class _Driver:
-    """The core's steps as an iterator of commands: the driver performs each and sets `outcome`
-    (None unless set); `result` is the core's answer once the iteration ends."""
-
-    def __init__(self, steps: _Steps) -> None:
-        self._steps = steps
-        self.outcome: Any = None
-        self.result: dict[str, Any] = {}
-
-    def __iter__(self) -> Iterator[_Command]:
-        while True:
-            outcome, self.outcome = self.outcome, None
-            try:
-                command = self._steps.send(outcome)
-            except StopIteration as finished:
-                self.result = finished.value
-                return
-            yield command
 
 
 def upload_resource(
