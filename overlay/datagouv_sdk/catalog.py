@@ -70,12 +70,11 @@ class Ops:
     delete: str | None = None
 
 
-def _standard(item: str, *, api: str = "", search: bool = True) -> Ops:
+def _standard(item: str, *, api: str | None = None, search: bool = True) -> Ops:
     """The row of a collection named by the usual convention: tag ``<item>s``, one path id ``<item>``,
     operations ``list_<item>s``, ``get_<item>``, ``create_<item>``, ``update_<item>``,
-    ``delete_<item>`` (`api`: the API prefix of all of them, "" for the Main API v1), and the v2
-    search ``search_<item>s``."""
-    tag = f"{api}{item}s"
+    ``delete_<item>`` (of `api`; None: the Main API v1), and the v2 search ``search_<item>s``."""
+    tag = f"{api}:{item}s" if api else f"{item}s"
     return Ops(
         (item,),
         list=f"{tag}.list_{item}s",
@@ -103,7 +102,7 @@ COLLECTIONS: dict[str, Ops] = {
     "discussions": _standard("discussion"),
     "users": _standard("user", search=False),  # no v2 search of users
     # topics live in the v2 API only, their listing under another name
-    "topics": attrs.evolve(_standard("topic", api="main_v2:"), list="main_v2:topics.get_topics_api"),
+    "topics": attrs.evolve(_standard("topic", api="main_v2"), list="main_v2:topics.get_topics_api"),
     "posts": _standard("post"),
     # The account the key belongs to: no id names it.
     "me": Ops((), get="me.get_me", update="me.update_me"),  # no delete: one typo from losing the account
