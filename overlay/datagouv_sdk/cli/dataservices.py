@@ -22,6 +22,7 @@ from datagouv_sdk.cli.output import (
     handle_errors,
     json_mode,
     limit_option,
+    output_option,
     print_item,
     print_items,
 )
@@ -218,14 +219,7 @@ def call_command(
 
 @dataservices.command("generate")
 @click.argument("ident", metavar="ID")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write the package into.",
-)
+@output_option("Folder to write the package into.", path=click.Path(file_okay=False, path_type=Path))
 @click.option("--package", help="Package name (default: from the dataservice's slug).")
 @_ALLOW_HTTP
 @_ALLOW_PRIVATE

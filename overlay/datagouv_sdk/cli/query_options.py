@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from datagouv_sdk.cli.output import json_mode, print_items
+from datagouv_sdk.cli.output import json_mode, output_option, print_items
 
 if TYPE_CHECKING:  # the SDK is imported inside the commands: `dgv --help` stays fast
     from datagouv_sdk.export.files import ExportResult
@@ -55,14 +55,7 @@ def export_options(
             show_default=not parquet,
             help=format_help,
         )(command)
-        return click.option(
-            "-o",
-            "--output",
-            "output",
-            required=True,
-            type=click.Path(dir_okay=False, writable=True),
-            help="Destination file.",
-        )(command)
+        return output_option("Destination file.", path=click.Path(dir_okay=False, writable=True))(command)
 
     return add
 

@@ -28,6 +28,7 @@ from datagouv_sdk.cli.output import (
     handle_errors,
     json_mode,
     limit_option,
+    output_option,
     print_item,
     print_items,
 )
@@ -202,13 +203,7 @@ def _format_from_suffix(path: str) -> str:
     help="How DuckDB reads the resource: hydra's Parquet in place (httpfs, or arrow: the SDK's range "
     "reads), or the API's rows.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the result (.csv, .parquet, .json).",
-)
+@output_option("Write the result (.csv, .parquet, .json).", required=False)
 @handle_errors
 def tabular_sql(rid: str, query: str, name: str, via: str, output: str | None) -> None:
     """Run QUERY (DuckDB SQL) on the resource, registered as a view named --name."""
@@ -264,9 +259,7 @@ def _write_result(con: Any, query: str, output: str) -> None:
     default=None,
     help="The catalog store for --query.",
 )
-@click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The JSON Lines file to write."
-)
+@output_option("The JSON Lines file to write.")
 @click.option("--no-columns", is_flag=True, help="Skip the Tabular profiles (one request per resource).")
 @handle_errors
 def tabular_manifest(
