@@ -14,7 +14,7 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 deps: $(PY)
-	$(PY) -m pip install -q -e '.[codegen,dev]'
+	$(PY) -m pip install -q -e '.[codegen,dev,dataframe,dask]'
 
 specs: deps ## fetch the four specs (live, or DATAGOUV_SPECS_MIRROR) into specs/upstream/
 	$(PY) scripts/fetch_specs.py

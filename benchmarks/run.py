@@ -16,6 +16,8 @@ Rows (target → how it is measured):
    hard-coded size, and Metrics' limit): data requests and seconds, alternated medians.
 8. a fresh process's first call (import, client, an 80-dataset listing) against the official
    datagouv-client, each in its own venv; bytes a field mask saves (see first_call.py).
+9. a 1,000,000-row resource: hydra's Parquet read (bytes fetched, speed vs paging the API) and the
+   peak memory of a Parquet export (benchmarks/dataframe_rows.py).
 
 Usage: .venv/bin/python benchmarks/run.py [--runs N] [--only 1,2,...] [--export-mb N] [--upload-mb N]
 """
@@ -41,6 +43,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataframe_rows import bench_parquet
 from first_call import bench_first_call
 from harness import (
     ROOT,
@@ -617,7 +620,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=9, help="repetitions per median (default 9)")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="comma-separated row numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="comma-separated row numbers")
     parser.add_argument("--export-mb", type=int, default=512, help="size of the export body (default 512)")
     parser.add_argument(
         "--upload-mb", type=int, default=1024, help="size of the uploaded file (default 1024)"
@@ -638,6 +641,7 @@ def main() -> int:
         6: lambda: bench_tabular_pages(max(3, args.runs // 3)),
         7: lambda: bench_upload(args.upload_mb, max(3, args.runs // 3)),
         8: lambda: bench_first_call(max(15, 2 * args.runs)),  # whole processes on a noisy machine
+        9: lambda: bench_parquet(max(5, args.runs // 2)),
     }
     for number in sorted(only):
         print(f"  running row {number}…", file=sys.stderr, flush=True)

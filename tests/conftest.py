@@ -24,6 +24,7 @@ import pytest
 pytest_plugins = [
     "tests.peers.udata_fixtures",
     "tests.peers.tabular_fixtures",
+    "tests.peers.analysis_fixtures",
     "tests.peers.clients",
     "tests.discovery.fixtures",
     "tests.specpipeline.fixtures",

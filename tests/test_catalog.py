@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from datagouv_sdk import AsyncDataGouv, DataGouv, RetryPolicy, errors
-from datagouv_sdk.catalog import COLLECTIONS, AsyncResources, Resources, _Accessor
+from datagouv_sdk.catalog import COLLECTIONS, AsyncResources, Ops, Resources, _Accessor
 from datagouv_sdk.client import _DataGouvBase
 
 DATASET = {"id": "d1", "title": "t", "resources": []}
@@ -53,6 +53,21 @@ def dg(recorder: Recorder) -> Iterator[DataGouv]:
 def test_every_row_has_one_accessor_on_both_clients() -> None:
     accessors = {name for name, value in vars(_DataGouvBase).items() if isinstance(value, _Accessor)}
     assert accessors == set(COLLECTIONS)
+
+
+def test_rows_named_by_convention_spell_out_the_generated_operations() -> None:
+    assert COLLECTIONS["reuses"] == Ops(
+        ("reuse",),
+        list="reuses.list_reuses",
+        search="main_v2:reuses.search_reuses",
+        get="reuses.get_reuse",
+        create="reuses.create_reuse",
+        update="reuses.update_reuse",
+        delete="reuses.delete_reuse",
+    )
+    assert COLLECTIONS["users"].search is None and COLLECTIONS["users"].get == "users.get_user"
+    topics = COLLECTIONS["topics"]  # v2 only, its listing under another name
+    assert (topics.list, topics.get) == ("main_v2:topics.get_topics_api", "main_v2:topics.get_topic")
 
 
 def test_accessors_build_each_collection_once_with_its_class(dg: DataGouv) -> None:

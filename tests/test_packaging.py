@@ -21,7 +21,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("datagouv_sdk", "datagouv_main", "datagouv_main_v2", "datagouv_metrics", "datagouv_tabular")
 # What discovery and TabularResource.generate_client need at runtime stays in the package.
-RUNTIME_CODEGEN = ("errors", "generate", "inventory", "normalise", "swagger2")
+RUNTIME_CODEGEN = (
+    "diagnose",
+    "errors",
+    "generate",
+    "inventory",
+    "normalise",
+    "parameters",
+    "repair",
+    "swagger2",
+)
 # The maintainer pipeline: tools/specpipeline, never in the wheel.
 MAINTAINER_MODULES = (
     "changelog",

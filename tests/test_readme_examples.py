@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,7 @@ def section_blocks(title: str) -> list[Block]:
 BLOCKS = section_blocks("Quickstart")
 BIG_FILES_BLOCKS = section_blocks("Big files")
 TABULAR_BLOCKS = section_blocks("Metrics and Tabular")
+ANALYSIS_BLOCKS = section_blocks("Data analysis")
 RUNNABLE = [b for b in BLOCKS if b.skip_reason is None]
 # Sections run against the udata peer with generic checks: each block runs, prints, and reports no error.
 PEER_SECTIONS = (
@@ -206,6 +209,204 @@ def test_metrics_and_tabular_example(
 def test_metrics_and_tabular_section_shows_query_validation_and_export() -> None:
     joined = "\n".join(b.code for b in TABULAR_BLOCKS)
     for needle in ("Query()", "col(", ".export(", "errors.UsageError", "MetricsModel("):
+        assert needle in joined, needle
+
+
+# -- "Dataservice discovery": API Adresse, its document and API on a local server ---------------------
+
+DISCOVERY_BLOCKS = section_blocks("Dataservice discovery")
+
+# Modelled on api-adresse.data.gouv.fr's own description (search and reverse, GeoJSON answers).
+ADRESSE_DOC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "API Adresse", "version": "1.0"},
+    "servers": [{"url": "/"}],  # relative: resolved against the document's URL
+    "paths": {
+        "/search/": {
+            "get": {
+                "operationId": "search",
+                "summary": "Géocodage",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    {
+                        "name": "type",
+                        "in": "query",
+                        "schema": {
+                            "type": "string",
+                            "enum": ["housenumber", "street", "locality", "municipality"],
+                        },
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "FeatureCollection",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Features"}}
+                        },
+                    }
+                },
+            }
+        },
+        "/reverse/": {
+            "get": {
+                "operationId": "reverse",
+                "summary": "Géocodage inverse",
+                "parameters": [
+                    {"name": "lon", "in": "query", "required": True, "schema": {"type": "number"}},
+                    {"name": "lat", "in": "query", "required": True, "schema": {"type": "number"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "FeatureCollection",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Features"}}
+                        },
+                    }
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Features": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "features": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        }
+    },
+}
+ADRESSE_ANSWER = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [-1.5528, 47.2144]},
+            "properties": {"label": "8 Boulevard du Port 44000 Nantes", "score": 0.92},
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def adresse(udata_peer: Any) -> Iterator[Any]:
+    from tests.discovery.servers import RecordingServer, running
+
+    with running("127.0.0.1") as server:
+        server.routes["/openapi.json"] = lambda h: h.send_json(ADRESSE_DOC)
+        server.routes["/search/"] = lambda h: h.send_json(ADRESSE_ANSWER)
+        server.routes["/reverse/"] = lambda h: h.send_json(ADRESSE_ANSWER)
+        with DataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as dg:
+            created = dg.http("main").post(
+                "dataservices/",
+                json={
+                    "title": "API Adresse",
+                    "description": "Géocodage d'adresses (local copy for the README test)",
+                    "base_api_url": server.url("/"),
+                    "machine_documentation_url": server.url("/openapi.json"),
+                    "organization": udata_peer.seed["organizations"][0],
+                    "access_type": "open",
+                },
+            )
+            assert created.status_code == 201, created.text
+            assert created.json()["slug"] == "api-adresse"
+        server_typed: RecordingServer = server
+        yield server_typed
+
+
+@pytest.mark.parametrize("block", DISCOVERY_BLOCKS, ids=lambda b: b.id)
+def test_discovery_example(
+    block: Block, adresse: Any, peer_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datagouv_sdk.discovery.explorer import ALLOW_PRIVATE_HOSTS_ENV
+
+    assert block.skip_reason is None
+    monkeypatch.setenv(ALLOW_PRIVATE_HOSTS_ENV, "1")  # the local copy of the API is on loopback
+    if block.lang == "python":
+        printed = run_python(block)
+        assert "API Adresse" in printed and "GET /search/ search" in printed
+        assert f"{adresse.url('/')} from servers" in printed  # "/" resolved against the document's URL
+        assert "200 8 Boulevard du Port 44000 Nantes" in printed
+        assert "api_adresse: 2 operations generated, 0 skipped" in printed
+        assert (Path("clients") / "api_adresse" / "api").is_dir()
+        return
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **peer_env}
+    env[ALLOW_PRIVATE_HOSTS_ENV] = "1"
+    done = run_shell(block, env)
+    assert "search" in done.stdout and "8 Boulevard du Port 44000 Nantes" in done.stdout
+    assert "api_adresse: 2 operations generated" in done.stdout
+    searches = [r.path for r in adresse.requests if r.route == "/search/"]
+    assert "/search/?q=8%20bd%20du%20port&limit=3" in searches
+
+
+@pytest.fixture(scope="module")
+def fresh_exports(analysis_peer: Any, udata_peer: Any) -> Any:
+    """The day's catalog files rebuilt once the Parquet copies' extras are published."""
+    from tests.peers.analysis_fixtures import run_export_job
+
+    run_export_job(udata_peer)
+    return analysis_peer
+
+
+def fresh_exports_resources(env: dict[str, str]) -> list[str]:
+    return [str(rid) for rid in json.loads(env["ANALYSIS_RESOURCES"])]
+
+
+@pytest.fixture
+def analysis_env(fresh_exports: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    analysis_peer = fresh_exports
+    env = {
+        "ANALYSIS_RESOURCES": json.dumps(sorted(analysis_peer.resources.values())),
+        "DATAGOUV_BASE_URL": analysis_peer.main_url,
+        "DATAGOUV_TABULAR_URL": analysis_peer.tabular_url,
+        "RID": analysis_peer.resources["big"],
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("DATAGOUV_API_KEY", "DATAGOUV_METRICS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
+@pytest.mark.parametrize("block", [b for b in ANALYSIS_BLOCKS if b.skip_reason is None], ids=lambda b: b.id)
+def test_data_analysis_example(block: Block, analysis_env: dict[str, str], tmp_path: Path) -> None:
+    if block.lang == "sh":
+        env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **analysis_env}
+        run_shell(block, env)
+        assert (tmp_path / "big.parquet").is_file() and (tmp_path / "catalog" / "catalog.duckdb").is_file()
+        manifest = (tmp_path / "files.jsonl").read_text().splitlines()
+        assert len(manifest) >= 4 and all('"format": "parquet"' in line for line in manifest)
+        dataset_lines = (tmp_path / "dataset.jsonl").read_text().splitlines()
+        assert len(dataset_lines) == len(fresh_exports_resources(analysis_env))
+        return
+    printed = run_python(block)
+    assert printed.strip(), f"{block.id} printed nothing"
+    if "frame.attrs" in block.code:
+        assert printed.startswith("19 parquet "), printed
+
+
+def test_data_analysis_section_covers_the_issue() -> None:
+    runnable = [b for b in ANALYSIS_BLOCKS if b.skip_reason is None]
+    assert {b.lang for b in runnable} == {"python", "sh"} and len(runnable) >= 4
+    joined = "\n".join(b.code for b in ANALYSIS_BLOCKS)
+    for needle in (
+        "to_pandas(",
+        "to_polars(",
+        "to_arrow(",
+        "to_duckdb(",
+        "export_parquet(",
+        "dgv tabular sql",
+        "dgv catalog sync",
+        "dgv catalog sql",
+        "dgv tabular manifest",
+        "dd.read_parquet(",
+        "ray.data.read_parquet(",
+        "spark",
+    ):
         assert needle in joined, needle
 
 

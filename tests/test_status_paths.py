@@ -23,7 +23,7 @@ from datagouv_sdk.tabular import AsyncMetricsModel, AsyncTabularResource, Metric
 from datagouv_sdk.uploads import aupload_resource, upload_resource
 
 RID = "aaaaaaaa-1111-4bbb-8222-cccccccccccc"
-DOC = "https://api.example.org/openapi.json"
+DOC = "https://api.gouv.fr/openapi.json"  # a public host (example.org is refused as a placeholder)
 
 
 def _throttled(request: httpx.Request) -> httpx.Response:

@@ -27,6 +27,7 @@ import attrs
 import httpx
 
 from datagouv_sdk import errors
+from datagouv_sdk.codegen.parameters import encode
 
 
 class JSONBody:
@@ -215,15 +216,19 @@ def _with_extras(
     request: dict[str, Any], extra_query: Mapping[str, Any] | None, extra_headers: Mapping[str, str] | None
 ) -> dict[str, Any]:
     if extra_query:
+        # The generated function writes its query string into the URL, styled as the spec says
+        # (codegen/templates): an extra parameter replaces the function's pairs of that name there.
+        url, _, query = str(request["url"]).partition("?")
+        pairs = [pair for pair in query.split("&") if pair]
         params = dict(request.get("params") or {})
         for name, value in extra_query.items():
-            if value is None:
-                params.pop(name, None)  # None removes a parameter the function would send
-            else:
+            pairs = [pair for pair in pairs if pair.partition("=")[0] != encode(name)]
+            params.pop(name, None)
+            if value is not None:  # None removes a parameter the function would send
                 params[name] = (
                     [_query_text(v) for v in value] if isinstance(value, list | tuple) else _query_text(value)
                 )
-        request = {**request, "params": params}
+        request = {**request, "url": url + ("?" + "&".join(pairs) if pairs else ""), "params": params}
     if extra_headers:
         headers = httpx.Headers(request.get("headers") or {})
         for name, value in extra_headers.items():

@@ -22,7 +22,8 @@ answers the `APIResponse` of its one request (``list``/``search``: the start pag
 The ids are checked against the row before any request (``dg.resources.get("only-one")`` is a
 `UsageError`), and an operation the row does not name is a `UsageError` too.
 
-Adding a collection: a row in `COLLECTIONS` and one line ``name = collection()`` in
+Adding a collection: a row in `COLLECTIONS` (``_standard(item)`` when its operations follow the
+usual names; the exceptions are written out) and one line ``name = collection()`` in
 `client._DataGouvBase` (a special class, like `Resources` with its ``upload``, goes in
 ``collection(SyncClass, AsyncClass)``). `uncovered()` lists the operations no row names.
 """
@@ -30,8 +31,8 @@ Adding a collection: a row in `COLLECTIONS` and one line ``name = collection()``
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack, cast, overload
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, Unpack, cast, overload
 
 import attrs
 
@@ -44,11 +45,14 @@ if TYPE_CHECKING:
 
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
     from datagouv_sdk.masks import Fields
-    from datagouv_sdk.uploads import UploadEvent, UploadProgress
+    from datagouv_sdk.uploads import UploadOptions
 
 __all__ = ["COLLECTIONS", "Ops", "collection", "uncovered"]
 
 OpName = str  # "list", "search", "get", "create", "update", "delete"
+L = TypeVar("L")  # the pager `list` answers
+R = TypeVar("R")  # the pager `search` answers
+V = TypeVar("V")  # what get/create/update/delete answer: the result, or an awaitable of it
 
 
 @attrs.frozen
@@ -66,16 +70,24 @@ class Ops:
     delete: str | None = None
 
 
+def _standard(item: str, *, api: str | None = None, search: bool = True) -> Ops:
+    """The row of a collection named by the usual convention: tag ``<item>s``, one path id ``<item>``,
+    operations ``list_<item>s``, ``get_<item>``, ``create_<item>``, ``update_<item>``,
+    ``delete_<item>`` (of `api`; None: the Main API v1), and the v2 search ``search_<item>s``."""
+    tag = f"{api}:{item}s" if api else f"{item}s"
+    return Ops(
+        (item,),
+        list=f"{tag}.list_{item}s",
+        search=f"main_v2:{item}s.search_{item}s" if search else None,
+        get=f"{tag}.get_{item}",
+        create=f"{tag}.create_{item}",
+        update=f"{tag}.update_{item}",
+        delete=f"{tag}.delete_{item}",
+    )
+
+
 COLLECTIONS: dict[str, Ops] = {
-    "datasets": Ops(
-        ("dataset",),
-        list="datasets.list_datasets",
-        search="main_v2:datasets.search_datasets",
-        get="datasets.get_dataset",
-        create="datasets.create_dataset",
-        update="datasets.update_dataset",
-        delete="datasets.delete_dataset",
-    ),
+    "datasets": _standard("dataset"),
     "resources": Ops(
         ("dataset", "resource"),
         list="main_v2:datasets.list_resources",  # v1 has no paginated resource listing
@@ -84,68 +96,14 @@ COLLECTIONS: dict[str, Ops] = {
         update="datasets.update_resource",
         delete="datasets.delete_resource",
     ),
-    "organizations": Ops(
-        ("organization",),
-        list="organizations.list_organizations",
-        search="main_v2:organizations.search_organizations",
-        get="organizations.get_organization",
-        create="organizations.create_organization",
-        update="organizations.update_organization",
-        delete="organizations.delete_organization",
-    ),
-    "reuses": Ops(
-        ("reuse",),
-        list="reuses.list_reuses",
-        search="main_v2:reuses.search_reuses",
-        get="reuses.get_reuse",
-        create="reuses.create_reuse",
-        update="reuses.update_reuse",
-        delete="reuses.delete_reuse",
-    ),
-    "dataservices": Ops(
-        ("dataservice",),
-        list="dataservices.list_dataservices",
-        search="main_v2:dataservices.search_dataservices",
-        get="dataservices.get_dataservice",
-        create="dataservices.create_dataservice",
-        update="dataservices.update_dataservice",
-        delete="dataservices.delete_dataservice",
-    ),
-    "discussions": Ops(
-        ("discussion",),
-        list="discussions.list_discussions",
-        search="main_v2:discussions.search_discussions",
-        get="discussions.get_discussion",
-        create="discussions.create_discussion",
-        update="discussions.update_discussion",
-        delete="discussions.delete_discussion",
-    ),
-    "users": Ops(
-        ("user",),
-        list="users.list_users",
-        get="users.get_user",
-        create="users.create_user",
-        update="users.update_user",
-        delete="users.delete_user",
-    ),
-    "topics": Ops(  # topics live in the v2 API only
-        ("topic",),
-        list="main_v2:topics.get_topics_api",
-        search="main_v2:topics.search_topics",
-        get="main_v2:topics.get_topic",
-        create="main_v2:topics.create_topic",
-        update="main_v2:topics.update_topic",
-        delete="main_v2:topics.delete_topic",
-    ),
-    "posts": Ops(
-        ("post",),
-        list="posts.list_posts",
-        search="main_v2:posts.search_posts",
-        get="posts.get_post",
-        create="posts.create_post",
-        update="posts.update_post",
-        delete="posts.delete_post",
-    ),
+    "organizations": _standard("organization"),
+    "reuses": _standard("reuse"),
+    "dataservices": _standard("dataservice"),
+    "discussions": _standard("discussion"),
+    "users": _standard("user", search=False),  # no v2 search of users
+    # topics live in the v2 API only, their listing under another name
+    "topics": attrs.evolve(_standard("topic", api="main_v2"), list="main_v2:topics.get_topics_api"),
+    "posts": _standard("post"),
     # The account the key belongs to: no id names it.
     "me": Ops((), get="me.get_me", update="me.update_me"),  # no delete: one typo from losing the account
 }
@@ -168,8 +126,13 @@ def uncovered() -> list[str]:
     return [op.ref for op in catalogue() if op.ref not in named]
 
 
-class _Collection:
-    """What the sync and async collections share: resolving an operation and checking its ids."""
+class _Collection(Generic[L, R, V]):
+    """What the sync and async collections share: resolving an operation, checking its ids, and the
+    methods themselves. A flavour says how one page is fetched (`_fetcher`) and which pagers it
+    answers (`_pagers`: the listing's `L`, the search's `R`); `V` is what a single call answers (the
+    result, or an awaitable of it)."""
+
+    _pagers: ClassVar[tuple[type[Any], type[Any]]]
 
     def __init__(self, dg: DataGouv | AsyncDataGouv, name: str, ops: Ops) -> None:
         self._dg = dg
@@ -228,6 +191,78 @@ class _Collection:
         extras = _options(options)
         return lambda number: self._dg.call(fn, *ids, raw=raw, page=number, **extras, **params)
 
+    @staticmethod
+    def _fetcher(call: Callable[[int], Any], parse: Callable[[Any], Page[Any]]) -> Callable[[PageInfo], Any]:
+        """``PageInfo -> page``, from ``number -> dg.call(...)`` (`_pages`) and the page parser."""
+        raise NotImplementedError
+
+    def _pager(
+        self,
+        which: int,
+        call: Callable[[int], Any],
+        parse: Callable[[Any], Page[Any]],
+        page: int,
+        limit: int | None,
+        prefetch: int,
+    ) -> Any:
+        """The listing's (`which` 0) or the search's (1) pager; with_response: the start page's
+        `APIResponse` (async: an awaitable of it)."""
+        if self._dg._respond:
+            return call(page)
+        fetch = self._fetcher(call, parse)
+        pager = self._pagers[which]
+        return pager(fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id)
+
+    def list(
+        self,
+        *ids: str,
+        page: int = 1,
+        page_size: int | None = None,
+        limit: int | None = None,
+        prefetch: int = 0,
+        raw: bool = False,
+        fields: Fields | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **filters: Any,
+    ) -> L:
+        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+        call = self._pages("list", ids, page, page_size, limit, raw, options, filters)
+        return cast(L, self._pager(0, call, NumberedPage.from_body, page, limit, prefetch))
+
+    def search(
+        self,
+        q: str | None = None,
+        *,
+        page: int = 1,
+        page_size: int | None = None,
+        limit: int | None = None,
+        prefetch: int = 0,
+        raw: bool = False,
+        fields: Fields | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **filters: Any,
+    ) -> R:
+        """The v2 search (ranked, facets, at most the first 10,000 results): see `datagouv_sdk.search`."""
+        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
+        call = self._pages("search", (), page, page_size, limit, raw, options, {"q": q, **filters})
+        return cast(R, self._pager(1, call, SearchPage.from_search_body, page, limit, prefetch))
+
+    def get(self, *ids: str, raw: bool = False, **options: Unpack[CallOptions]) -> V:
+        return cast(V, self._call("get", ids, raw, options))
+
+    def create(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> V:
+        return cast(V, self._call("create", ids_and_payload, raw, options, body=True))
+
+    def update(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> V:
+        """Fields absent from a mapping payload keep their value."""
+        return cast(V, self._call("update", ids_and_payload, raw, options, body=True))
+
+    def delete(self, *ids: str, **options: Unpack[CallOptions]) -> V:
+        """None; on ``dg.with_response``, the `APIResponse`."""
+        return cast(V, self._call("delete", ids, False, options))
+
 
 class CallOptions(TypedDict, total=False):
     """What every collection method takes besides its own arguments (see the module docstring)."""
@@ -250,143 +285,35 @@ def _item_id(item: Any) -> Hashable | None:
     return value if isinstance(value, str) else None
 
 
-class _SyncCollection(_Collection):
+class _SyncCollection(_Collection[SyncPager[Any], SearchPager[Any], Any]):
     """``dg.<collection>`` on `DataGouv` (see the module docstring)."""
 
     _dg: DataGouv
+    _pagers = (SyncPager, SearchPager)
 
-    def list(
-        self,
-        *ids: str,
-        page: int = 1,
-        page_size: int | None = None,
-        limit: int | None = None,
-        prefetch: int = 0,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        **filters: Any,
-    ) -> SyncPager[Any]:
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
-        call = self._pages("list", ids, page, page_size, limit, raw, options, filters)
-        if self._dg._respond:
-            return cast(SyncPager[Any], call(page))  # with_response: the start page's APIResponse
-        return SyncPager(
-            lambda info: NumberedPage.from_body(call(info.page or 1)),
-            start=PageInfo(page=page),
-            limit=limit,
-            prefetch=prefetch,
-            key=_item_id,
-        )
-
-    def search(
-        self,
-        q: str | None = None,
-        *,
-        page: int = 1,
-        page_size: int | None = None,
-        limit: int | None = None,
-        prefetch: int = 0,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        **filters: Any,
-    ) -> SearchPager[Any]:
-        """The v2 search (ranked, facets, at most the first 10,000 results): see `datagouv_sdk.search`."""
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
-        call = self._pages("search", (), page, page_size, limit, raw, options, {"q": q, **filters})
-        if self._dg._respond:
-            return cast(SearchPager[Any], call(page))
-        return SearchPager(
-            lambda info: SearchPage.from_search_body(call(info.page or 1)),
-            start=PageInfo(page=page),
-            limit=limit,
-            prefetch=prefetch,
-            key=_item_id,
-        )
-
-    def get(self, *ids: str, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
-        return self._call("get", ids, raw, options)
-
-    def create(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
-        return self._call("create", ids_and_payload, raw, options, body=True)
-
-    def update(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
-        """Fields absent from a mapping payload keep their value."""
-        return self._call("update", ids_and_payload, raw, options, body=True)
-
-    def delete(self, *ids: str, **options: Unpack[CallOptions]) -> Any:
-        """None; on ``dg.with_response``, the `APIResponse`."""
-        return self._call("delete", ids, False, options)
+    @staticmethod
+    def _fetcher(call: Callable[[int], Any], parse: Callable[[Any], Page[Any]]) -> Callable[[PageInfo], Any]:
+        return lambda info: parse(call(info.page or 1))
 
 
-class _AsyncCollection(_Collection):
+class _AsyncCollection(_Collection[AsyncPager[Any], AsyncSearchPager[Any], Awaitable[Any]]):
     """``dg.<collection>`` on `AsyncDataGouv`: the same names, awaited; ``list`` gives an `AsyncPager`."""
 
     _dg: AsyncDataGouv
+    _pagers = (AsyncPager, AsyncSearchPager)
 
-    def list(
-        self,
-        *ids: str,
-        page: int = 1,
-        page_size: int | None = None,
-        limit: int | None = None,
-        prefetch: int = 0,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        **filters: Any,
-    ) -> AsyncPager[Any]:
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
-        call = self._pages("list", ids, page, page_size, limit, raw, options, filters)
-        if self._dg._respond:
-            return cast(AsyncPager[Any], call(page))  # awaitable: the start page's APIResponse
-
+    @staticmethod
+    def _fetcher(call: Callable[[int], Any], parse: Callable[[Any], Page[Any]]) -> Callable[[PageInfo], Any]:
         async def fetch(info: PageInfo) -> Page[Any]:
-            return NumberedPage.from_body(await call(info.page or 1))
+            return parse(await call(info.page or 1))
 
-        return AsyncPager(fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id)
+        return fetch
 
-    def search(
-        self,
-        q: str | None = None,
-        *,
-        page: int = 1,
-        page_size: int | None = None,
-        limit: int | None = None,
-        prefetch: int = 0,
-        raw: bool = False,
-        fields: Fields | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        **filters: Any,
-    ) -> AsyncSearchPager[Any]:
-        options = {"fields": fields, "extra_query": extra_query, "extra_headers": extra_headers}
-        call = self._pages("search", (), page, page_size, limit, raw, options, {"q": q, **filters})
-        if self._dg._respond:
-            return cast(AsyncSearchPager[Any], call(page))
-
-        async def fetch(info: PageInfo) -> Page[Any]:
-            return SearchPage.from_search_body(await call(info.page or 1))
-
-        return AsyncSearchPager(
-            fetch, start=PageInfo(page=page), limit=limit, prefetch=prefetch, key=_item_id
-        )
-
-    async def get(self, *ids: str, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
-        return await self._call("get", ids, raw, options)
-
-    async def create(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
-        return await self._call("create", ids_and_payload, raw, options, body=True)
-
-    async def update(self, *ids_and_payload: Any, raw: bool = False, **options: Unpack[CallOptions]) -> Any:
-        return await self._call("update", ids_and_payload, raw, options, body=True)
-
-    async def delete(self, *ids: str, **options: Unpack[CallOptions]) -> Any:
-        return await self._call("delete", ids, False, options)
+    async def _call(
+        self, op: OpName, args: tuple[Any, ...], raw: bool, options: Mapping[str, Any], *, body: bool = False
+    ) -> Any:
+        # a coroutine function, so that every check runs when the call is awaited, as the request does
+        return await super()._call(op, args, raw, options, body=body)
 
 
 class Resources(_SyncCollection):
@@ -394,67 +321,25 @@ class Resources(_SyncCollection):
     URL: ``{"title", "url", "filetype": "remote", "type", "format"}``), ``upload`` a file."""
 
     def upload(
-        self,
-        dataset: str,
-        path: str | os.PathLike[str],
-        *,
-        resource: str | None = None,
-        filename: str | None = None,
-        chunk_size: int | None = None,
-        progress: UploadProgress | None = None,
-        resume: bool = False,
-        state_dir: str | os.PathLike[str] | None = None,
-        on_event: Callable[[UploadEvent], None] | None = None,
+        self, dataset: str, path: str | os.PathLike[str], **options: Unpack[UploadOptions]
     ) -> dict[str, Any]:
         """Upload a file as a new resource of ``dataset`` (or as the new file of ``resource``); big
         files in parts, resumable (``resume=True``), checked against the file; see
-        `datagouv_sdk.uploads.upload_resource`."""
+        `datagouv_sdk.uploads.upload_resource` (the keywords: `datagouv_sdk.uploads.UploadOptions`)."""
         from datagouv_sdk.uploads import upload_resource
 
-        return upload_resource(
-            self._dg,
-            dataset,
-            path,
-            resource=resource,
-            filename=filename,
-            chunk_size=chunk_size,
-            progress=progress,
-            resume=resume,
-            state_dir=state_dir,
-            on_event=on_event,
-        )
+        return upload_resource(self._dg, dataset, path, **options)
 
 
 class AsyncResources(_AsyncCollection):
     """The async `Resources`."""
 
     async def upload(
-        self,
-        dataset: str,
-        path: str | os.PathLike[str],
-        *,
-        resource: str | None = None,
-        filename: str | None = None,
-        chunk_size: int | None = None,
-        progress: UploadProgress | None = None,
-        resume: bool = False,
-        state_dir: str | os.PathLike[str] | None = None,
-        on_event: Callable[[UploadEvent], None] | None = None,
+        self, dataset: str, path: str | os.PathLike[str], **options: Unpack[UploadOptions]
     ) -> dict[str, Any]:
         from datagouv_sdk.uploads import aupload_resource
 
-        return await aupload_resource(
-            self._dg,
-            dataset,
-            path,
-            resource=resource,
-            filename=filename,
-            chunk_size=chunk_size,
-            progress=progress,
-            resume=resume,
-            state_dir=state_dir,
-            on_event=on_event,
-        )
+        return await aupload_resource(self._dg, dataset, path, **options)
 
 
 class Me(_SyncCollection):

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     import datagouv_metrics
     import datagouv_tabular
 
+    from datagouv_sdk.catalog_exports import CatalogExports
     from datagouv_sdk.masks import Fields
 
 __all__ = [
@@ -402,6 +403,13 @@ class DataGouv(_DataGouvBase[httpx.Client, httpx.BaseTransport, Callable[[float]
 
     def _bind(self, generated: Any, http: httpx.Client) -> Any:
         return generated.set_httpx_client(http)
+
+    @property
+    def catalog(self) -> CatalogExports:
+        """The daily catalog exports as files and a local DuckDB/Parquet store (`catalog_exports`)."""
+        from datagouv_sdk.catalog_exports import CatalogExports
+
+        return CatalogExports(self)
 
 
 class AsyncDataGouv(

@@ -218,17 +218,10 @@ class RateLimitError(APIStatusError):
 
     status_code = 429
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        response: httpx.Response,
-        body: Any = None,
-        details: Any = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, response=response, body=body, details=details)
-        self.retry_after = retry_after
+    def __init__(self, message: str, *, retry_after: float | None = None, **fields: Any) -> None:
+        """`fields`: those of `APIStatusError` (response, body, details)."""
+        super().__init__(message, **fields)
+        self.retry_after = retry_after  # seconds to wait, from Retry-After (None: not said)
 
 
 class ServerError(APIStatusError):

@@ -56,7 +56,9 @@ API_ALIASES: dict[str, ApiName] = {
     "tabular": "tabular",
 }
 _METHOD = re.compile(r'"method":\s*"(\w+)"')
-_URL = re.compile(r'"url":\s*(?:f)?"([^"]*)"')
+# upstream's template writes `"url": "/path"` (or .format); ours (codegen/templates/endpoint_module.py.jinja)
+# `"url": _parameters.request_target("/path", ...)`, the document's path, parameters styled as it says
+_URL = re.compile(r'"url":\s*(?:f|_parameters\.request_target\(\s*)?"([^"]*)"')
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -144,7 +146,9 @@ def _parameters(module_name: str) -> tuple[Parameter, ...]:
 
 def _is_header(module: types.ModuleType, name: str) -> bool:
     source = inspect.getsource(module.request_kwargs)
-    return re.search(rf'headers\["[^"]+"\]\s*=\s*(?:str\()?{re.escape(name)}\b', source) is not None
+    # `headers["X-Fields"] = x_fields` (upstream), `= _parameters.header_text(_styles, "X-Fields", x_fields)` (ours)
+    value = rf'(?:str\(|_parameters\.header_text\(_styles,\s*"[^"]*",\s*)?{re.escape(name)}\b'
+    return re.search(rf'headers\["[^"]+"\]\s*=\s*{value}', source) is not None
 
 
 def _options(annotation: Any) -> list[Any]:

@@ -38,7 +38,7 @@ from collections.abc import (
 )
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import Any, Generic, Protocol, TypedDict, TypeVar, Unpack, overload
 
 import attrs
 import httpx
@@ -49,6 +49,7 @@ from datagouv_sdk.errors import _int_or_none
 __all__ = [
     "AsyncPager",
     "LinkPage",
+    "LinkPagerOptions",
     "NumberedPage",
     "Page",
     "PageInfo",
@@ -97,13 +98,38 @@ class Page(Protocol[T_co]):
 
 
 @attrs.frozen
-class NumberedPage(Generic[T]):
-    """A Main API (udata) page: ``page``, ``page_size``, ``total``, ``next_page``."""
+class _Counted(Generic[T]):
+    """What every page holds: its items, where it stands, and the listing's total when known."""
 
     items: Sequence[T]
     page: int
     page_size: int
     total: int | None
+
+    @property
+    def last_page(self) -> int | None:
+        """The last page number implied by ``total`` (None when unknown, e.g. aggregations)."""
+        if self.total is None or self.page_size <= 0:
+            return None
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+def _counted(data: Any, get: Callable[[str], Any], item: Callable[[Any], Any]) -> dict[str, Any]:
+    """The `_Counted` fields of a page body: its items (`data`), and ``page``, ``page_size`` and
+    ``total`` read with `get`."""
+    data = _items(data)
+    return {
+        "items": [item(d) for d in data],
+        "page": _int_or_none(get("page")) or 1,
+        "page_size": _int_or_none(get("page_size")) or len(data),
+        "total": _int_or_none(get("total")),
+    }
+
+
+@attrs.frozen
+class NumberedPage(_Counted[T]):
+    """A Main API (udata) page: ``page``, ``page_size``, ``total``, ``next_page``."""
+
     next_page: str | None
 
     def next_page_info(self) -> PageInfo | None:
@@ -112,35 +138,17 @@ class NumberedPage(Generic[T]):
             return None
         return PageInfo(page=self.page + 1)
 
-    @property
-    def last_page(self) -> int | None:
-        """The last page number implied by ``total`` (None when unknown)."""
-        if self.total is None or self.page_size <= 0:
-            return None
-        return max(1, math.ceil(self.total / self.page_size))
-
     @classmethod
     def from_body(cls, body: Any, item: Callable[[Any], T] = _identity) -> NumberedPage[T]:
         """Build from a decoded udata page body (dict) or a generated ``*Page`` model."""
         get = _getter(body)
-        data = _items(get("data"))
-        return cls(
-            items=[item(d) for d in data],
-            page=_int_or_none(get("page")) or 1,
-            page_size=_int_or_none(get("page_size")) or len(data),
-            total=_int_or_none(get("total")),
-            next_page=_str_or_none(get("next_page")),
-        )
+        return cls(**_counted(get("data"), get, item), next_page=_str_or_none(get("next_page")))
 
 
 @attrs.frozen
-class LinkPage(Generic[T]):
+class LinkPage(_Counted[T]):
     """A Metrics or Tabular page: ``data``, ``links.next``, ``meta.page``/``page_size``/``total``."""
 
-    items: Sequence[T]
-    page: int
-    page_size: int
-    total: int | None
     next_url: str | None
 
     def next_page_info(self) -> PageInfo | None:
@@ -148,27 +156,13 @@ class LinkPage(Generic[T]):
             return None
         return PageInfo(url=self.next_url)
 
-    @property
-    def last_page(self) -> int | None:
-        """The last page number implied by ``meta.total`` (None when unknown, e.g. aggregations)."""
-        if self.total is None or self.page_size <= 0:
-            return None
-        return max(1, math.ceil(self.total / self.page_size))
-
     @classmethod
     def from_body(cls, body: Any, item: Callable[[Any], T] = _identity) -> LinkPage[T]:
         if not isinstance(body, Mapping):
             raise errors.DataGouvError(f"expected a paginated JSON object, got {type(body).__name__}")
         links = body.get("links") or {}
         meta = body.get("meta") or {}
-        data = _items(body.get("data"))
-        return cls(
-            items=[item(d) for d in data],
-            page=_int_or_none(meta.get("page")) or 1,
-            page_size=_int_or_none(meta.get("page_size")) or len(data),
-            total=_int_or_none(meta.get("total")),
-            next_url=_str_or_none(links.get("next")),
-        )
+        return cls(**_counted(body.get("data"), meta.get, item), next_url=_str_or_none(links.get("next")))
 
 
 class _PagerCore(Generic[T, F]):
@@ -414,25 +408,23 @@ def link_fetch(
     return fetch
 
 
+class LinkPagerOptions(TypedDict, total=False):
+    """The keywords of `link_pager`: ``start`` page (1), ``limit``, ``prefetch`` (0), ``item`` (a
+    converter of each item; default: plain dicts)."""
+
+    start: int
+    limit: int | None
+    prefetch: int
+    item: Callable[[Any], Any] | None
+
+
 @overload
 def link_pager(
-    http: httpx.Client,
-    render_url: Callable[[int], str],
-    *,
-    start: int = 1,
-    limit: int | None = None,
-    prefetch: int = 0,
-    item: Callable[[Any], Any] | None = None,
+    http: httpx.Client, render_url: Callable[[int], str], **options: Unpack[LinkPagerOptions]
 ) -> SyncPager[Any]: ...
 @overload
 def link_pager(
-    http: httpx.AsyncClient,
-    render_url: Callable[[int], str],
-    *,
-    start: int = 1,
-    limit: int | None = None,
-    prefetch: int = 0,
-    item: Callable[[Any], Any] | None = None,
+    http: httpx.AsyncClient, render_url: Callable[[int], str], **options: Unpack[LinkPagerOptions]
 ) -> AsyncPager[Any]: ...
 def link_pager(
     http: httpx.Client | httpx.AsyncClient,
@@ -446,10 +438,10 @@ def link_pager(
     """A pager over a Metrics/Tabular listing (a `SyncPager`, or an `AsyncPager` for an AsyncClient):
     ``render_url(n)`` is the path and query of page n, e.g.
     ``lambda n: f"api/site/data/?{query.query_string(page=n, page_size=50)}"``."""
-    first = PageInfo(page=start)
-    if isinstance(http, httpx.AsyncClient):
-        return AsyncPager(link_fetch(http, render_url, item), start=first, limit=limit, prefetch=prefetch)
-    return SyncPager(link_fetch(http, render_url, item), start=first, limit=limit, prefetch=prefetch)
+    pager: type[Any] = AsyncPager if isinstance(http, httpx.AsyncClient) else SyncPager
+    return pager(
+        link_fetch(http, render_url, item), start=PageInfo(page=start), limit=limit, prefetch=prefetch
+    )
 
 
 def page_number(info: PageInfo) -> int:

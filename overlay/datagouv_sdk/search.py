@@ -108,14 +108,7 @@ class SearchPage(NumberedPage[T]):
     def from_search_body(cls, body: Any) -> SearchPage[Any]:
         page: NumberedPage[Any] = NumberedPage.from_body(body)
         raw = body.get("facets") if isinstance(body, Mapping) else getattr(body, "facets", None)
-        return SearchPage(
-            items=page.items,
-            page=page.page,
-            page_size=page.page_size,
-            total=page.total,
-            next_page=page.next_page,
-            facets=_facets(raw),
-        )
+        return SearchPage(**attrs.asdict(page, recurse=False), facets=_facets(raw))
 
 
 def check_start(page: int, page_size: int | None) -> None:

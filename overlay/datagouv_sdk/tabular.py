@@ -33,21 +33,24 @@ names, awaited; ``rows()`` returns an `AsyncPager` that validates before its fir
 How the twins share one core: everything a handle reads before it can send the request the caller
 asked for (profile, aggregation policy, metrics columns, swagger: cached per client) is written once,
 as *steps*: a generator that yields the path to GET and receives the status-checked response. The
-sync classes drive steps with `_run`, the async ones with `_arun`; nothing else is written twice
-except the few lines that send.
+sync classes drive steps with `_run`, the async ones with `_arun` (`_steps.Driver`); the public
+methods (``rows``, ``iter_csv``, ``export``) are written once too, generic over what each flavour
+answers. Nothing else is written twice except the few lines that send.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypedDict, TypeVar, Unpack
 
 import attrs
 import httpx
 
 from datagouv_sdk import errors
+from datagouv_sdk._steps import Driver
 from datagouv_sdk.export.files import (
     ExportProgress,
     ExportResult,
@@ -69,6 +72,7 @@ from datagouv_sdk.server_facts import DEFAULT_MAX, ServerFacts, facts_for
 if TYPE_CHECKING:
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
     from datagouv_sdk.codegen.generate import GenerationResult
+    from datagouv_sdk.dataframe.sources import DtypeBackend, ReadKeywords, Source
 
 __all__ = [
     "PAGE_SIZE_MAX",
@@ -95,8 +99,14 @@ COUNT_PAGE_SIZE = 20
 
 T = TypeVar("T")
 Row = dict[str, Any]
+P = TypeVar("P")  # what `rows` answers: a SyncPager or an AsyncPager of rows
+It = TypeVar("It")  # what `iter_csv` answers: an iterator or an async iterator of rows
+E = TypeVar("E")  # what `export` answers: the ExportResult, or an awaitable of it
 # Reads written once for sync and async: yield a path to GET, receive the status-checked response.
 Steps: TypeAlias = Generator[str, httpx.Response, T]
+_Dest: TypeAlias = str | os.PathLike[str]
+# What a read needs before its first row: the checked query, the server's dialect, the row converter.
+_Plan: TypeAlias = tuple[Query, Dialect | None, Callable[[Mapping[str, Any]], Row]]
 
 
 class ExportKeywords(TypedDict, total=False):
@@ -138,6 +148,19 @@ class ExportOptions:
     def counting(self) -> bool:
         counted = self.count_rows if self.count_rows is not None else self.progress is not None
         return self.format == "csv" and counted
+
+    def _streaming(self, expected_rows: int | None) -> dict[str, Any]:
+        """The keywords of `stream_to_file` / `astream_to_file`."""
+        return {
+            "progress": self.progress,
+            "count_rows": self.counting,
+            "durable": self.durable,
+            "expected_rows": expected_rows,
+        }
+
+    def _falling_back(self) -> contextlib.AbstractContextManager[None]:
+        """Around a streamed export: with ``via="auto"``, the export cap lets the pages take over."""
+        return contextlib.suppress(ExportTooLargeError) if self.via == "auto" else contextlib.nullcontext()
 
 
 def _url(path: str, query: Query, dialect: Dialect | None) -> str:
@@ -226,18 +249,20 @@ def _json(response: httpx.Response) -> Any:
 # --- the core: what a data source is, written once -------------------------------------------------
 
 
-class _Source:
+class _Source(Generic[P, It, E]):
     """A Metrics model or a Tabular resource, sync and async alike: paths, page sizes, validation,
-    and the export plan. Subclasses say where their data lives and what their schema is."""
+    and the export plan. Subclasses say where their data lives and what their schema is; the
+    drivers (`_Sync`, `_Async`) what `rows` answers (`P`), `iter_csv` (`It`) and `export` (`E`)."""
 
     _api: ClassVar[LinkApi]
-    _data_path: str  # /data/, paged
-    _csv_path: str  # the CSV export
 
-    def __init__(self, dg: DataGouv | AsyncDataGouv, name: str, what: str) -> None:
+    def __init__(self, dg: DataGouv | AsyncDataGouv, name: str, what: str, base: str) -> None:
         if not name or "/" in name:
             raise errors.UsageError(f"not a {what}: {name!r}")
         self._dg = dg
+        self._base = base
+        self._data_path = f"{base}/data/"  # paged
+        self._csv_path = f"{base}/data/csv/"  # the CSV export
 
     def _base_url(self) -> str:
         return str(self._dg.http(self._api).base_url)
@@ -289,6 +314,48 @@ class _Source:
                 return schema.convert_row
         return dict
 
+    def _plan(self, query: Query | None, validate: bool, typed: bool = False) -> Steps[_Plan]:
+        """What a read needs before its first row: the checked query, the server's dialect and the
+        row converter."""
+        q = yield from self._checked(query, validate)
+        dialect = yield from self._dialect(q)
+        return q, dialect, (yield from self._converter(typed))
+
+    def _export_plan(
+        self, query: Query | None, options: ExportOptions | None, keywords: ExportKeywords
+    ) -> Steps[tuple[ExportOptions, Query, str | None]]:
+        """The export's options, its checked query, and the URL to stream from (None: pages)."""
+        o = ExportOptions.of(options, keywords)
+        stream = self._stream_path(o)  # checked before any request
+        q, dialect, _ = yield from self._plan(query, o.validate)
+        return o, q, None if stream is None else _url(stream, q, dialect)
+
+    # what each driver does its own way: I/O
+    def _rows(
+        self, query: Query | None, typed: bool, page_size: int | None, limit: int | None, validate: bool
+    ) -> P:
+        raise NotImplementedError
+
+    def _iter_csv(self, query: Query | None, typed: bool, validate: bool) -> It:
+        raise NotImplementedError
+
+    def _export(
+        self, dest: _Dest, query: Query | None, options: ExportOptions | None, keywords: ExportKeywords
+    ) -> E:
+        raise NotImplementedError
+
+    def export(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        options: ExportOptions | None = None,
+        **keywords: Unpack[ExportKeywords],
+    ) -> E:
+        """Write the matching rows to `dest` (see `ExportOptions` and the module docstring for `via`);
+        async: awaited, file writes staying blocking (they are local and short)."""
+        return self._export(dest, query, options, keywords)
+
     def _stream_path(self, options: ExportOptions) -> str | None:
         """The server export to stream from, or None to page straight away (checked before any request)."""
         raise NotImplementedError
@@ -298,15 +365,12 @@ class _Source:
         raise NotImplementedError
 
 
-class _TabularCore(_Source):
+class _TabularCore(_Source[P, It, E]):
     _api = "tabular"
 
     def __init__(self, dg: DataGouv | AsyncDataGouv, resource_id: str) -> None:
-        super().__init__(dg, resource_id, "resource id")
+        super().__init__(dg, resource_id, "resource id", f"api/resources/{resource_id}")
         self.resource_id = resource_id
-        self._base = f"api/resources/{resource_id}"
-        self._data_path = f"{self._base}/data/"
-        self._csv_path = f"{self._base}/data/csv/"
 
     def _profile(self) -> Steps[Mapping[str, Any]]:
         key = ("tabular-profile", self.resource_id)
@@ -348,15 +412,30 @@ class _TabularCore(_Source):
             return None
         return list((yield from self._schema()).columns)
 
+    def rows(
+        self,
+        query: Query | None = None,
+        *,
+        typed: bool = False,
+        page_size: int | None = None,
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> P:
+        """A pager over the rows of ``/data/`` matching `query` (``page_size``: default and most
+        `max_page_size()`); ``typed`` converts values per column type."""
+        return self._rows(query, typed, page_size, limit, validate)
 
-class _MetricsCore(_Source):
+    def iter_csv(self, query: Query | None = None, *, typed: bool = False, validate: bool = True) -> It:
+        """Rows read lazily from the CSV export (one request; subject to the export cap)."""
+        return self._iter_csv(query, typed, validate)
+
+
+class _MetricsCore(_Source[P, It, E]):
     _api = "metrics"
 
     def __init__(self, dg: DataGouv | AsyncDataGouv, model: str) -> None:
-        super().__init__(dg, model, "metrics model name")
+        super().__init__(dg, model, "metrics model name", f"api/{model}")
         self.model = model
-        self._data_path = f"api/{model}/data/"
-        self._csv_path = f"api/{model}/data/csv/"
 
     def _column_names(self) -> Steps[list[str]]:
         # The Metrics API has no profile: the columns are read from one row.
@@ -385,11 +464,24 @@ class _MetricsCore(_Source):
             return list(query.selected)
         return (yield from self._column_names()) or None
 
+    def rows(
+        self,
+        query: Query | None = None,
+        *,
+        page_size: int | None = None,
+        limit: int | None = None,
+        validate: bool = True,
+    ) -> P:
+        return self._rows(query, False, page_size, limit, validate)
+
+    def iter_csv(self, query: Query | None = None, *, validate: bool = True) -> It:
+        return self._iter_csv(query, False, validate)
+
 
 # --- the sync and async drivers: only the I/O ------------------------------------------------------
 
 
-class _Sync(_Source):
+class _Sync(_Source[SyncPager[Row], Iterator[Row], ExportResult]):
     _dg: DataGouv
 
     @property
@@ -397,22 +489,18 @@ class _Sync(_Source):
         return self._dg.http(self._api)
 
     def _run(self, steps: Steps[T]) -> T:
-        try:
-            path = next(steps)
-            while True:
-                response = self.http.get(path)
-                errors.raise_for_status(response)
-                path = steps.send(response)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        run = Driver(steps)
+        for path in run:
+            run.outcome = self.http.get(path)
+            errors.raise_for_status(run.outcome)
+        return run.result
 
     def _rows(
         self, query: Query | None, typed: bool, page_size: int | None, limit: int | None, validate: bool
     ) -> SyncPager[Row]:
         size = self._page_size(page_size)
-        q = self._run(self._checked(query, validate))
-        render = self._render(q, size, self._run(self._dialect(q)))
-        fetch = _sized(link_fetch(self.http, render, self._run(self._converter(typed))), size)
+        q, dialect, convert = self._run(self._plan(query, validate, typed))
+        fetch = _sized(link_fetch(self.http, self._render(q, size, dialect), convert), size)
         return SyncPager(fetch, start=PageInfo(page=1), limit=limit)
 
     def count(self, query: Query | None = None, *, validate: bool = True) -> int | None:
@@ -420,47 +508,25 @@ class _Sync(_Source):
         return self._rows(query, False, COUNT_PAGE_SIZE, None, validate).first_page().total
 
     def _iter_csv(self, query: Query | None, typed: bool, validate: bool) -> Iterator[Row]:
-        q = self._run(self._checked(query, validate))
-        convert = self._run(self._converter(typed))
-        for row in iter_csv_rows(self.http, _url(self._csv_path, q, self._run(self._dialect(q)))):
+        q, dialect, convert = self._run(self._plan(query, validate, typed))
+        for row in iter_csv_rows(self.http, _url(self._csv_path, q, dialect)):
             yield convert(row)
 
-    def export(
-        self,
-        dest: str | os.PathLike[str],
-        query: Query | None = None,
-        *,
-        options: ExportOptions | None = None,
-        **keywords: Unpack[ExportKeywords],
+    def _export(
+        self, dest: _Dest, query: Query | None, options: ExportOptions | None, keywords: ExportKeywords
     ) -> ExportResult:
-        """Write the matching rows to `dest` (see `ExportOptions` and the module docstring for `via`)."""
-        o = ExportOptions.of(options, keywords)
-        stream = self._stream_path(o)
-        q = self._run(self._checked(query, o.validate))
-        dialect = self._run(self._dialect(q))
+        o, q, stream = self._run(self._export_plan(query, options, keywords))
         if stream is not None:
-            try:
+            with o._falling_back():
                 # a counted CSV must hold as many rows as /data/ counts (read first)
                 expected = self.count(q, validate=False) if o.counting else None
-                return stream_to_file(
-                    self.http,
-                    _url(stream, q, dialect),
-                    dest,
-                    progress=o.progress,
-                    count_rows=o.counting,
-                    durable=o.durable,
-                    expected_rows=expected,
-                )
-            except ExportTooLargeError:
-                if o.via == "stream":
-                    raise
+                return stream_to_file(self.http, stream, dest, **o._streaming(expected))
         columns = self._run(self._page_columns(q))
-        pages = self._rows(q, False, None, None, False).iter_pages()
-        rows = _complete_rows(pages, self._base_url())
+        rows = _complete_rows(self._rows(q, False, None, None, False).iter_pages(), self._base_url())
         return write_rows(dest, rows, o.format, columns=columns, progress=o.progress, durable=o.durable)
 
 
-class _Async(_Source):
+class _Async(_Source[AsyncPager[Row], AsyncIterator[Row], Awaitable[ExportResult]]):
     _dg: AsyncDataGouv
 
     @property
@@ -468,14 +534,11 @@ class _Async(_Source):
         return self._dg.http(self._api)
 
     async def _arun(self, steps: Steps[T]) -> T:
-        try:
-            path = next(steps)
-            while True:
-                response = await self.http.get(path)
-                await errors.araise_for_status(response)
-                path = steps.send(response)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        run = Driver(steps)
+        for path in run:
+            run.outcome = await self.http.get(path)
+            await errors.araise_for_status(run.outcome)
+        return run.result
 
     def _rows(
         self, query: Query | None, typed: bool, page_size: int | None, limit: int | None, validate: bool
@@ -487,10 +550,8 @@ class _Async(_Source):
             # Validating reads the schema, asynchronously: done before the first page, not in rows().
             nonlocal fetch
             if fetch is None:
-                q = await self._arun(self._checked(query, validate))
-                render = self._render(q, size, await self._arun(self._dialect(q)))
-                convert = await self._arun(self._converter(typed))
-                fetch = _asized(link_fetch(self.http, render, convert), size)
+                q, dialect, convert = await self._arun(self._plan(query, validate, typed))
+                fetch = _asized(link_fetch(self.http, self._render(q, size, dialect), convert), size)
             return await fetch(info)
 
         return AsyncPager(checked_fetch, limit=limit)
@@ -500,43 +561,20 @@ class _Async(_Source):
         return (await self._rows(query, False, COUNT_PAGE_SIZE, None, validate).first_page()).total
 
     async def _iter_csv(self, query: Query | None, typed: bool, validate: bool) -> AsyncIterator[Row]:
-        q = await self._arun(self._checked(query, validate))
-        convert = await self._arun(self._converter(typed))
-        url = _url(self._csv_path, q, await self._arun(self._dialect(q)))
-        async for row in aiter_csv_rows(self.http, url):
+        q, dialect, convert = await self._arun(self._plan(query, validate, typed))
+        async for row in aiter_csv_rows(self.http, _url(self._csv_path, q, dialect)):
             yield convert(row)
 
-    async def export(
-        self,
-        dest: str | os.PathLike[str],
-        query: Query | None = None,
-        *,
-        options: ExportOptions | None = None,
-        **keywords: Unpack[ExportKeywords],
+    async def _export(
+        self, dest: _Dest, query: Query | None, options: ExportOptions | None, keywords: ExportKeywords
     ) -> ExportResult:
-        """The async `export` (file writes stay blocking: they are local and short)."""
-        o = ExportOptions.of(options, keywords)
-        stream = self._stream_path(o)
-        q = await self._arun(self._checked(query, o.validate))
-        dialect = await self._arun(self._dialect(q))
+        o, q, stream = await self._arun(self._export_plan(query, options, keywords))
         if stream is not None:
-            try:
+            with o._falling_back():
                 expected = await self.count(q, validate=False) if o.counting else None
-                return await astream_to_file(
-                    self.http,
-                    _url(stream, q, dialect),
-                    dest,
-                    progress=o.progress,
-                    count_rows=o.counting,
-                    durable=o.durable,
-                    expected_rows=expected,
-                )
-            except ExportTooLargeError:
-                if o.via == "stream":
-                    raise
+                return await astream_to_file(self.http, stream, dest, **o._streaming(expected))
         columns = await self._arun(self._page_columns(q))
-        pages = self._rows(q, False, None, None, False).iter_pages()
-        rows = _acomplete_rows(pages, self._base_url())
+        rows = _acomplete_rows(self._rows(q, False, None, None, False).iter_pages(), self._base_url())
         return await awrite_rows(
             dest, rows, o.format, columns=columns, progress=o.progress, durable=o.durable
         )
@@ -545,7 +583,7 @@ class _Async(_Source):
 # --- the public handles ----------------------------------------------------------------------------
 
 
-class TabularResource(_TabularCore, _Sync):
+class TabularResource(_TabularCore[SyncPager[Row], Iterator[Row], ExportResult], _Sync):
     """One resource of the Tabular API (see the module docstring)."""
 
     def __init__(self, dg: DataGouv, resource_id: str) -> None:
@@ -574,24 +612,59 @@ class TabularResource(_TabularCore, _Sync):
         """The schema as the per-resource swagger advertises it (indexed resources: indexed columns only)."""
         return self._run(self._swagger_schema())
 
-    def rows(
+    # --- DataFrames and SQL (the `dataframe` extra; see datagouv_sdk.dataframe) -----------------
+    def to_arrow(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
+        """The matching rows as a ``pyarrow.Table`` typed after the profile, from the API or from
+        hydra's Parquet copy with the same query pushed down (`dataframe.sources`: ``source``,
+        ``limit``, ``validate``)."""
+        from datagouv_sdk.dataframe.sources import to_arrow
+
+        return to_arrow(self, query, **read)
+
+    def to_pandas(
         self,
         query: Query | None = None,
         *,
-        typed: bool = False,
-        page_size: int | None = None,
-        limit: int | None = None,
-        validate: bool = True,
-    ) -> SyncPager[Row]:
-        """A pager over the rows of ``/data/`` matching `query` (``page_size``: default and most
-        `max_page_size()`); ``typed`` converts values per column type."""
-        return self._rows(query, typed, page_size, limit, validate)
+        dtype_backend: DtypeBackend = "numpy_nullable",
+        **read: Unpack[ReadKeywords],
+    ) -> Any:
+        """`to_arrow` as a pandas DataFrame (nullable dtypes, or Arrow-backed ones)."""
+        from datagouv_sdk.dataframe.sources import to_pandas
 
-    def iter_csv(
-        self, query: Query | None = None, *, typed: bool = False, validate: bool = True
-    ) -> Iterator[Row]:
-        """Rows read lazily from the CSV export (one request; subject to the export cap)."""
-        return self._iter_csv(query, typed, validate)
+        return to_pandas(self, query, dtype_backend=dtype_backend, **read)
+
+    def to_polars(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
+        """`to_arrow` as a Polars DataFrame."""
+        from datagouv_sdk.dataframe.sources import to_polars
+
+        return to_polars(self, query, **read)
+
+    def to_duckdb(
+        self,
+        con: Any = None,
+        name: str = "resource",
+        *,
+        via: Literal["auto", "httpfs", "arrow", "api"] = "auto",
+    ) -> Any:
+        """Register the resource in DuckDB as view `name` (hydra's Parquet read in place, or the
+        API's rows) and return the connection (`dataframe.duck`)."""
+        from datagouv_sdk.dataframe.duck import register
+
+        return register(self, con, name, via=via).connection
+
+    def export_parquet(
+        self,
+        dest: str | os.PathLike[str],
+        query: Query | None = None,
+        *,
+        source: Source = "auto",
+        validate: bool = True,
+    ) -> Any:
+        """The matching rows to a Parquet file, streamed, ``.part`` renamed when complete
+        (`dataframe.parquet_export`)."""
+        from datagouv_sdk.dataframe.parquet_export import export_parquet
+
+        return export_parquet(self, dest, query, source=source, validate=validate)
 
     def generate_client(
         self, output_dir: str | os.PathLike[str], *, package: str | None = None
@@ -622,7 +695,7 @@ class TabularResource(_TabularCore, _Sync):
         )
 
 
-class MetricsModel(_MetricsCore, _Sync):
+class MetricsModel(_MetricsCore[SyncPager[Row], Iterator[Row], ExportResult], _Sync):
     """One model of the Metrics API (``site``, ``datasets``, ``organizations``, ``reuses``,
     ``resources``, ``dataservices``). Its only export is CSV; json/jsonl go through pages."""
 
@@ -636,21 +709,10 @@ class MetricsModel(_MetricsCore, _Sync):
     def schema(self) -> MetricsSchema:
         return self._run(self._schema())
 
-    def rows(
-        self,
-        query: Query | None = None,
-        *,
-        page_size: int | None = None,
-        limit: int | None = None,
-        validate: bool = True,
-    ) -> SyncPager[Row]:
-        return self._rows(query, False, page_size, limit, validate)
 
-    def iter_csv(self, query: Query | None = None, *, validate: bool = True) -> Iterator[Row]:
-        return self._iter_csv(query, False, validate)
-
-
-class AsyncTabularResource(_TabularCore, _Async):
+class AsyncTabularResource(
+    _TabularCore[AsyncPager[Row], AsyncIterator[Row], Awaitable[ExportResult]], _Async
+):
     """The async twin of `TabularResource` (an `AsyncDataGouv`): the same names, awaited, except
     ``rows()`` (an `AsyncPager`) and ``iter_csv()`` (an async iterator). No `generate_client`."""
 
@@ -675,24 +737,30 @@ class AsyncTabularResource(_TabularCore, _Async):
     async def swagger_schema(self) -> ResourceSchema:
         return await self._arun(self._swagger_schema())
 
-    def rows(
+    async def to_arrow(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
+        """`TabularResource.to_arrow`, run in a worker thread (pyarrow reads synchronously)."""
+        from datagouv_sdk.dataframe.sources import ato_arrow
+
+        return await ato_arrow(self, query, **read)
+
+    async def to_pandas(
         self,
         query: Query | None = None,
         *,
-        typed: bool = False,
-        page_size: int | None = None,
-        limit: int | None = None,
-        validate: bool = True,
-    ) -> AsyncPager[Row]:
-        return self._rows(query, typed, page_size, limit, validate)
+        dtype_backend: DtypeBackend = "numpy_nullable",
+        **read: Unpack[ReadKeywords],
+    ) -> Any:
+        from datagouv_sdk.dataframe.sources import ato_pandas
 
-    def iter_csv(
-        self, query: Query | None = None, *, typed: bool = False, validate: bool = True
-    ) -> AsyncIterator[Row]:
-        return self._iter_csv(query, typed, validate)
+        return await ato_pandas(self, query, dtype_backend=dtype_backend, **read)
+
+    async def to_polars(self, query: Query | None = None, **read: Unpack[ReadKeywords]) -> Any:
+        from datagouv_sdk.dataframe.sources import ato_polars
+
+        return await ato_polars(self, query, **read)
 
 
-class AsyncMetricsModel(_MetricsCore, _Async):
+class AsyncMetricsModel(_MetricsCore[AsyncPager[Row], AsyncIterator[Row], Awaitable[ExportResult]], _Async):
     """The async twin of `MetricsModel`."""
 
     def __init__(self, dg: AsyncDataGouv, model: str) -> None:
@@ -703,16 +771,3 @@ class AsyncMetricsModel(_MetricsCore, _Async):
 
     async def schema(self) -> MetricsSchema:
         return await self._arun(self._schema())
-
-    def rows(
-        self,
-        query: Query | None = None,
-        *,
-        page_size: int | None = None,
-        limit: int | None = None,
-        validate: bool = True,
-    ) -> AsyncPager[Row]:
-        return self._rows(query, False, page_size, limit, validate)
-
-    def iter_csv(self, query: Query | None = None, *, validate: bool = True) -> AsyncIterator[Row]:
-        return self._iter_csv(query, False, validate)

@@ -79,6 +79,13 @@ def _matching(tokens: Iterable[Any], key: str) -> Any | None:
     return found[0] if found else None
 
 
+def _found_id(match: ApiTokenRead | None) -> str:
+    """The id of the token a plaintext key matched; none matched: a UsageError."""
+    if match is None:
+        raise errors.UsageError(_NO_MATCH)
+    return match.id
+
+
 def token_id(token: Any) -> str | None:
     """The id of a token given as a model or an id string; None for a plaintext key."""
     if isinstance(token, str):
@@ -120,12 +127,7 @@ class Tokens:
         return found
 
     def revoke(self, token: Any) -> None:
-        ident = token_id(token)
-        if ident is None:
-            match = self.find(token)
-            if match is None:
-                raise errors.UsageError(_NO_MATCH)
-            ident = match.id
+        ident = token_id(token) or _found_id(self.find(token))
         self._dg.call(self._dg._operation("me.revoke_api_token"), ident)
 
 
@@ -155,10 +157,5 @@ class AsyncTokens:
         return found
 
     async def revoke(self, token: Any) -> None:
-        ident = token_id(token)
-        if ident is None:
-            match = await self.find(token)
-            if match is None:
-                raise errors.UsageError(_NO_MATCH)
-            ident = match.id
+        ident = token_id(token) or _found_id(await self.find(token))
         await self._dg.call(self._dg._operation("me.revoke_api_token"), ident)

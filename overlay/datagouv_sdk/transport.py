@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -61,6 +62,9 @@ LOGGER_NAME = "datagouv_sdk"
 
 logger = logging.getLogger(LOGGER_NAME)
 
+_Inner = TypeVar("_Inner", httpx.BaseTransport, httpx.AsyncBaseTransport)
+_Sleep = TypeVar("_Sleep", Callable[[float], None], Callable[[float], Awaitable[None]])
+
 _TIMEOUT_KIND: dict[type[httpx.TimeoutException], str] = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",
@@ -69,17 +73,20 @@ _TIMEOUT_KIND: dict[type[httpx.TimeoutException], str] = {
 }
 
 
-class _TransportCore:
-    """What the sync and async transports share: everything but the I/O and the sleeping."""
+class _TransportCore(Generic[_Inner, _Sleep]):
+    """What the sync and async transports share: everything but the I/O and the sleeping. `_Inner`
+    is the wrapped transport's type, `_Sleep` the retry sleep's."""
 
     def __init__(
         self,
+        inner: _Inner | None = None,
         *,
-        retry: RetryPolicy | None,
-        api_key: str | None,
-        auth_hosts: Iterable[str],
-        user_agent: str,
-        clock: Callable[[], float] | None,
+        retry: RetryPolicy | None = None,
+        api_key: str | None = None,
+        auth_hosts: Iterable[str] = (),
+        user_agent: str = DEFAULT_USER_AGENT,
+        sleep: _Sleep | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._retry = retry if retry is not None else RetryPolicy()
         self._api_key = api_key or None
@@ -93,6 +100,35 @@ class _TransportCore:
             )
         self._user_agent = user_agent
         self._clock = clock if clock is not None else time.time
+        # after the checks: a refused configuration opens no connection pool
+        self._inner: _Inner = inner if inner is not None else self._default_inner()
+        self._sleep: _Sleep = sleep if sleep is not None else self._default_sleep()
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        inner: _Inner | None = None,
+        sleep: _Sleep | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> Self:
+        return cls(
+            inner,
+            retry=config.retry,
+            api_key=config.api_key,
+            auth_hosts=config.auth_hosts,
+            user_agent=config.user_agent,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    # what each flavour builds its own way
+    def _default_inner(self) -> _Inner:
+        raise NotImplementedError
+
+    def _default_sleep(self) -> _Sleep:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         key = "'***'" if self._api_key else "None"
@@ -199,7 +235,9 @@ def _rebuilt(
 class _GuardedStream(httpx.SyncByteStream):
     """A streamed body whose transport errors surface as our exceptions."""
 
-    def __init__(self, inner: httpx.SyncByteStream, core: _TransportCore, request: httpx.Request) -> None:
+    def __init__(
+        self, inner: httpx.SyncByteStream, core: _TransportCore[Any, Any], request: httpx.Request
+    ) -> None:
         self._inner, self._core, self._request = inner, core, request
 
     def __iter__(self) -> Iterator[bytes]:
@@ -213,7 +251,9 @@ class _GuardedStream(httpx.SyncByteStream):
 
 
 class _AsyncGuardedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, core: _TransportCore, request: httpx.Request) -> None:
+    def __init__(
+        self, inner: httpx.AsyncByteStream, core: _TransportCore[Any, Any], request: httpx.Request
+    ) -> None:
         self._inner, self._core, self._request = inner, core, request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -227,44 +267,14 @@ class _AsyncGuardedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
-class DataGouvTransport(_TransportCore, httpx.BaseTransport):
+class DataGouvTransport(_TransportCore[httpx.BaseTransport, Callable[[float], None]], httpx.BaseTransport):
     """Sync transport: retries, host-scoped API key, user agent and logging around `inner`."""
 
-    def __init__(
-        self,
-        inner: httpx.BaseTransport | None = None,
-        *,
-        retry: RetryPolicy | None = None,
-        api_key: str | None = None,
-        auth_hosts: Iterable[str] = (),
-        user_agent: str = DEFAULT_USER_AGENT,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            retry=retry, api_key=api_key, auth_hosts=auth_hosts, user_agent=user_agent, clock=clock
-        )
-        self._inner = inner if inner is not None else httpx.HTTPTransport()
-        self._sleep = sleep if sleep is not None else time.sleep
+    def _default_inner(self) -> httpx.BaseTransport:
+        return httpx.HTTPTransport()
 
-    @classmethod
-    def from_config(
-        cls,
-        config: Config,
-        *,
-        inner: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> DataGouvTransport:
-        return cls(
-            inner,
-            retry=config.retry,
-            api_key=config.api_key,
-            auth_hosts=config.auth_hosts,
-            user_agent=config.user_agent,
-            sleep=sleep,
-            clock=clock,
-        )
+    def _default_sleep(self) -> Callable[[float], None]:
+        return time.sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         policy = self._prepare(request)
@@ -299,48 +309,18 @@ class DataGouvTransport(_TransportCore, httpx.BaseTransport):
         self._inner.close()
 
 
-class AsyncDataGouvTransport(_TransportCore, httpx.AsyncBaseTransport):
+class AsyncDataGouvTransport(
+    _TransportCore[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]], httpx.AsyncBaseTransport
+):
     """Async twin of DataGouvTransport; `sleep` is awaited."""
 
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport | None = None,
-        *,
-        retry: RetryPolicy | None = None,
-        api_key: str | None = None,
-        auth_hosts: Iterable[str] = (),
-        user_agent: str = DEFAULT_USER_AGENT,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            retry=retry, api_key=api_key, auth_hosts=auth_hosts, user_agent=user_agent, clock=clock
-        )
-        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
-        if sleep is None:
-            import asyncio  # here, not at module level: `import asyncio` is ~10 ms of a sync first call
+    def _default_inner(self) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport()
 
-            sleep = asyncio.sleep
-        self._sleep = sleep
+    def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
+        import asyncio  # here, not at module level: `import asyncio` is ~10 ms of a sync first call
 
-    @classmethod
-    def from_config(
-        cls,
-        config: Config,
-        *,
-        inner: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> AsyncDataGouvTransport:
-        return cls(
-            inner,
-            retry=config.retry,
-            api_key=config.api_key,
-            auth_hosts=config.auth_hosts,
-            user_agent=config.user_agent,
-            sleep=sleep,
-            clock=clock,
-        )
+        return asyncio.sleep
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         policy = self._prepare(request)

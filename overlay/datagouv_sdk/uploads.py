@@ -77,12 +77,13 @@ import os
 import time
 import uuid as _uuid
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypedDict, Unpack
 
 import attrs
 import httpx
 
 from datagouv_sdk import errors
+from datagouv_sdk._steps import Driver
 from datagouv_sdk.retry import NEVER_SENT, RetryPolicy
 from datagouv_sdk.transport import LOGGER_NAME, RETRY_EXTENSION
 from datagouv_sdk.upload_body import READ_SIZE, PartBody, SourceChangedError
@@ -97,6 +98,7 @@ __all__ = [
     "SourceChangedError",
     "UploadEvent",
     "UploadFailedError",
+    "UploadOptions",
     "UploadProgress",
     "UploadStats",
     "UploadVerificationError",
@@ -797,34 +799,24 @@ def _request_args(command: _Send) -> dict[str, Any]:
     return args
 
 
+class UploadOptions(TypedDict, total=False):
+    """The keywords of `upload_resource`, `aupload_resource` and ``dg.resources.upload``: ``resource``
+    (replace this resource's file instead of adding one), ``filename`` (the name the server keeps;
+    default the file's), ``chunk_size`` (parts above it; default `DEFAULT_CHUNK_SIZE`),
+    ``progress(done, total)``, ``resume``, ``state_dir`` (default the user's cache folder) and
+    ``on_event(UploadEvent)``; see `upload_resource`."""
+
+    resource: str | None
+    filename: str | None
+    chunk_size: int | None
+    progress: UploadProgress | None
+    resume: bool
+    state_dir: str | os.PathLike[str] | None
+    on_event: Callable[[UploadEvent], None] | None
+
+
 def _uploader(
     dg: DataGouv | AsyncDataGouv,
-    dataset: str,
-    path: str | os.PathLike[str],
-    resource: str | None,
-    filename: str | None,
-    chunk_size: int | None,
-    progress: UploadProgress | None,
-    resume: bool,
-    state_dir: str | os.PathLike[str] | None,
-    on_event: Callable[[UploadEvent], None] | None,
-) -> _Uploader:
-    return _Uploader(
-        _plan(path, filename, chunk_size),
-        dataset=dataset,
-        resource=resource,
-        api_url=dg.config.main_api_url,
-        policy=dg.config.retry,
-        timeout=dg.config.timeout,
-        progress=progress,
-        on_event=on_event,
-        resume=resume,
-        state_dir=state_dir,
-    )
-
-
-def upload_resource(
-    dg: DataGouv,
     dataset: str,
     path: str | os.PathLike[str],
     *,
@@ -835,6 +827,26 @@ def upload_resource(
     resume: bool = False,
     state_dir: str | os.PathLike[str] | None = None,
     on_event: Callable[[UploadEvent], None] | None = None,
+) -> Driver[_Command, dict[str, Any]]:
+    """The core of one upload (its keywords: `UploadOptions`, checked here), ready to be driven."""
+    return Driver(
+        _Uploader(
+            _plan(path, filename, chunk_size),
+            dataset=dataset,
+            resource=resource,
+            api_url=dg.config.main_api_url,
+            policy=dg.config.retry,
+            timeout=dg.config.timeout,
+            progress=progress,
+            on_event=on_event,
+            resume=resume,
+            state_dir=state_dir,
+        ).run()
+    )
+
+
+def upload_resource(
+    dg: DataGouv, dataset: str, path: str | os.PathLike[str], **options: Unpack[UploadOptions]
 ) -> dict[str, Any]:
     """Upload ``path`` as a new resource of ``dataset`` (or as the new file of ``resource``).
 
@@ -842,61 +854,41 @@ def upload_resource(
     continues an interrupted chunked upload of the same file (state in ``state_dir``, default the
     user's cache folder). Returns the resource as the server describes it (a dict: ``id``,
     ``title``, ``url``, ``filesize``, ``checksum`` …), checked against the file. Needs an API key
-    with edit rights on the dataset. See the module docstring.
+    with edit rights on the dataset. The keywords: `UploadOptions`. See the module docstring.
     """
-    core = _uploader(dg, dataset, path, resource, filename, chunk_size, progress, resume, state_dir, on_event)
+    driver = _uploader(dg, dataset, path, **options)
     http = dg.http("main")
     sleep: Callable[[float], None] = getattr(dg, "_sleep", None) or time.sleep  # the client's (tests: none)
-    steps, outcome = core.run(), None
-    while True:
-        try:
-            command = steps.send(outcome)
-        except StopIteration as finished:
-            return cast("dict[str, Any]", finished.value)
+    for command in driver:
         if isinstance(command, _Sleep):
             sleep(command.seconds)
-            outcome = None
         elif isinstance(command, _Digest):
-            outcome = _digest_prefix(command)
+            driver.outcome = _digest_prefix(command)
         else:
             content = command.body.sync_chunks() if command.body is not None else None
             try:
-                outcome = http.request(content=content, **_request_args(command))
+                driver.outcome = http.request(content=content, **_request_args(command))
             except errors.DataGouvError as exc:
-                outcome = exc
+                driver.outcome = exc
+    return driver.result
 
 
 async def aupload_resource(
-    dg: AsyncDataGouv,
-    dataset: str,
-    path: str | os.PathLike[str],
-    *,
-    resource: str | None = None,
-    filename: str | None = None,
-    chunk_size: int | None = None,
-    progress: UploadProgress | None = None,
-    resume: bool = False,
-    state_dir: str | os.PathLike[str] | None = None,
-    on_event: Callable[[UploadEvent], None] | None = None,
+    dg: AsyncDataGouv, dataset: str, path: str | os.PathLike[str], **options: Unpack[UploadOptions]
 ) -> dict[str, Any]:
     """The async twin of `upload_resource` (file reads and hashing in worker threads)."""
-    core = _uploader(dg, dataset, path, resource, filename, chunk_size, progress, resume, state_dir, on_event)
+    driver = _uploader(dg, dataset, path, **options)
     http = dg.http("main")
     sleep = getattr(dg, "_sleep", None) or asyncio.sleep
-    steps, outcome = core.run(), None
-    while True:
-        try:
-            command = steps.send(outcome)
-        except StopIteration as finished:
-            return cast("dict[str, Any]", finished.value)
+    for command in driver:
         if isinstance(command, _Sleep):
             await sleep(command.seconds)
-            outcome = None
         elif isinstance(command, _Digest):
-            outcome = await asyncio.to_thread(_digest_prefix, command)
+            driver.outcome = await asyncio.to_thread(_digest_prefix, command)
         else:
             content = command.body.async_chunks() if command.body is not None else None
             try:
-                outcome = await http.request(content=content, **_request_args(command))
+                driver.outcome = await http.request(content=content, **_request_args(command))
             except errors.DataGouvError as exc:
-                outcome = exc
+                driver.outcome = exc
+    return driver.result

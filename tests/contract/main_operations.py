@@ -38,7 +38,8 @@ UNCOVERED_FILE = Path(__file__).resolve().parent / "main_uncovered.json"
 # Generated Python names of path parameters whose spec name is not a valid identifier.
 SPEC_PARAM_NAMES = {"field_format_": "_format"}
 _METHOD = re.compile(r'"method": "(\w+)"')
-_URL = re.compile(r'"url": "([^"]*)"')
+# our endpoint template writes `"url": _parameters.request_target("/path", ...)`
+_URL = re.compile(r'"url":\s*(?:_parameters\.request_target\(\s*)?"([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def discover() -> dict[str, GetOperation]:
             # Placeholders in, the URL template out (quote() encodes the braces).
             placeholders = [f"{{{name}}}" for name in path_params]
             request = module.request_kwargs(*placeholders, **dict.fromkeys(required_query, "x"))
-            url = unquote(request["url"])
+            url = unquote(request["url"].partition("?")[0])  # the query string is in the URL too
             for name in path_params:
                 url = url.replace(f"{{{name}}}", f"{{{SPEC_PARAM_NAMES.get(name, name)}}}")
             tag = info.name.split(".")[-2]

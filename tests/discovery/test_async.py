@@ -30,7 +30,10 @@ FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02,
 @pytest.fixture
 async def adisco() -> AsyncIterator[AsyncDiscovery]:
     async with AsyncDiscovery(
-        fetch_limits=FetchLimits(deadline=1.5), call_limits=CallLimits(deadline=1.5), retry=FAST_RETRY
+        fetch_limits=FetchLimits(deadline=1.5),
+        call_limits=CallLimits(deadline=1.5),
+        retry=FAST_RETRY,
+        allow_private_hosts=True,  # the loopback test servers
     ) as d:
         yield d
 
@@ -79,7 +82,7 @@ async def test_catalog_through_async_client(
 ) -> None:
     async with (
         AsyncDataGouv(base_url=udata_peer.base_url, api_key=udata_peer.api_key) as adg,
-        AsyncDiscovery(adg) as d,
+        AsyncDiscovery(adg, allow_private_hosts=True) as d,
     ):
         found = [s.id async for s in d.search(tag=TAG)]
         assert set(found) == set(services.values())

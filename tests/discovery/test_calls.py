@@ -25,7 +25,7 @@ FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02,
 
 @pytest.fixture
 def disco() -> Iterator[Discovery]:
-    with Discovery(fetch_limits=FetchLimits(deadline=5), retry=FAST_RETRY) as d:
+    with Discovery(fetch_limits=FetchLimits(deadline=5), retry=FAST_RETRY, allow_private_hosts=True) as d:
         yield d
 
 
@@ -104,7 +104,7 @@ def test_user_credentials_reach_the_api_origin_only(
 
 def test_call_limits_total_deadline_size_and_redirect_policy(api_server: RecordingServer) -> None:
     limits = CallLimits(deadline=1.5, max_bytes=1024 * 1024)
-    with Discovery(call_limits=limits, retry=RetryPolicy.none()) as disco:
+    with Discovery(call_limits=limits, retry=RetryPolicy.none(), allow_private_hosts=True) as disco:
         api = disco.api_at(api_server.url("/docs/openapi30.json"))
         started = time.monotonic()
         with pytest.raises(APITimeoutError, match=r"longer than its 1.5 s deadline"):

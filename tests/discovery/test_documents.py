@@ -28,7 +28,9 @@ DEADLINE = 2.0
 
 @pytest.fixture
 def disco() -> Iterator[Discovery]:
-    with Discovery(fetch_limits=FetchLimits(deadline=DEADLINE), retry=RetryPolicy.none()) as d:
+    with Discovery(
+        fetch_limits=FetchLimits(deadline=DEADLINE), retry=RetryPolicy.none(), allow_private_hosts=True
+    ) as d:
         yield d
 
 
@@ -156,13 +158,27 @@ def test_plain_http_to_public_host_refused_before_any_request(disco: Discovery) 
     assert isinstance(UnsafeURLError("x", url="u"), UsageError)
 
 
-def test_conditional_request_reuses_cached_document(disco: Discovery, api_server: RecordingServer) -> None:
-    url = api_server.url("/docs/etag.json")
+def test_a_kept_document_is_neither_fetched_nor_parsed_again(
+    disco: Discovery, api_server: RecordingServer
+) -> None:
+    url = api_server.url("/docs/openapi30.json")
+    before = len(api_server.requests_to("/docs/openapi30.json"))
     first = disco.document_at(url)
-    second = disco.document_at(url)
-    assert second is first  # 304: neither downloaded nor parsed again
-    sent = api_server.headers_for("/docs/etag.json")
-    assert "if-none-match" not in sent[-2] and sent[-1]["if-none-match"] == '"v1"'
+    assert disco.document_at(url) is first  # within FetchLimits.max_age: no request at all
+    assert len(api_server.requests_to("/docs/openapi30.json")) == before + 1
+    assert disco.stats["document_parses"] == 1
+
+
+def test_conditional_request_reuses_cached_document(api_server: RecordingServer) -> None:
+    limits = FetchLimits(deadline=DEADLINE, max_age=0)  # always revalidate
+    with Discovery(fetch_limits=limits, retry=RetryPolicy.none(), allow_private_hosts=True) as disco:
+        url = api_server.url("/docs/etag.json")
+        first = disco.document_at(url)
+        second = disco.document_at(url)
+        assert second is first  # 304: neither downloaded nor parsed again
+        sent = api_server.headers_for("/docs/etag.json")
+        assert "if-none-match" not in sent[-2] and sent[-1]["if-none-match"] == '"v1"'
+        assert disco.stats == {"document_requests": 2, "document_parses": 1}
 
 
 def test_yaml_guard_is_fast_and_allows_legit_anchors() -> None:

@@ -1,95 +1,14 @@
-"""Pure functions: base URL choice, URL policy, argument checks on schema shapes the e2e API lacks."""
+"""Pure functions: argument checks on schema shapes the e2e API lacks, URL building
+(the base URL choice and the URL policy: test_base_url.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
-from datagouv_sdk.discovery import UnsafeURLError, check_arguments, choose_base_url, list_operations
+from datagouv_sdk.discovery import check_arguments, list_operations
 from datagouv_sdk.discovery.calls import build_url
-from datagouv_sdk.discovery.urls import check_url, is_loopback_host, same_origin
 from datagouv_sdk.errors import UsageError
-
-DOC_URL = "https://docs.example.org/specs/v2/openapi.json"
-
-
-@pytest.mark.parametrize(
-    ("original", "expected"),
-    [
-        (
-            {"openapi": "3.0.0", "servers": [{"url": "https://api.example.org/v1"}]},
-            ("https://api.example.org/v1", "servers"),
-        ),
-        (
-            {"openapi": "3.0.0", "servers": [{"url": "../api"}]},
-            ("https://docs.example.org/specs/api", "servers"),
-        ),
-        (
-            {
-                "openapi": "3.1.0",
-                "servers": [
-                    {
-                        "url": "https://{region}.example.org/{v}",
-                        "variables": {"region": {"default": "eu"}, "v": {"default": "v3"}},
-                    }
-                ],
-            },
-            ("https://eu.example.org/v3", "servers"),
-        ),
-        ({"openapi": "3.0.0", "servers": [{"url": "/"}]}, ("https://fallback.example.org", "base_api_url")),
-        ({"openapi": "3.0.0"}, ("https://fallback.example.org", "base_api_url")),
-        (
-            {"swagger": "2.0", "host": "api.example.org", "basePath": "/v2/", "schemes": ["http", "https"]},
-            ("https://api.example.org/v2", "host"),
-        ),
-        ({"swagger": "2.0", "basePath": "/base"}, ("https://docs.example.org/base", "host")),
-        ({"swagger": "2.0"}, ("https://fallback.example.org", "base_api_url")),
-    ],
-)
-def test_base_url_choice(original: dict[str, Any], expected: tuple[str, str]) -> None:
-    chosen = choose_base_url(
-        original, original, document_url=DOC_URL, base_api_url="https://fallback.example.org"
-    )
-    assert (chosen.url, chosen.source) == expected
-
-
-def test_no_server_and_no_base_api_url_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="names no server"):
-        choose_base_url({"openapi": "3.0.0"}, {"openapi": "3.0.0"}, document_url=DOC_URL, base_api_url=None)
-
-
-@pytest.mark.parametrize(
-    ("url", "ok"),
-    [
-        ("http://127.0.0.1:8000/x", True),
-        ("http://127.9.9.9/x", True),
-        ("http://[::1]:8080/x", True),
-        ("http://localhost/x", True),
-        ("https://api.example.org/x", True),
-        ("http://api.example.org/x", False),
-        ("http://10.0.0.1/x", False),
-        ("file:///etc/passwd", False),
-        ("gopher://127.0.0.1/x", False),
-        ("https:///nohost", False),
-    ],
-)
-def test_url_policy(url: str, ok: bool) -> None:
-    if ok:
-        check_url(url)
-    else:
-        with pytest.raises(UnsafeURLError):
-            check_url(url)
-
-
-def test_url_policy_opt_in_and_origins() -> None:
-    assert check_url("http://api.example.org/x", allow_insecure_http=True).host == "api.example.org"
-    assert is_loopback_host("[::1]") and not is_loopback_host("127.example.org")
-    a = httpx.URL("http://127.0.0.1:80/a")
-    assert same_origin(a, httpx.URL("http://127.0.0.1/b"))
-    assert not same_origin(a, httpx.URL("http://127.0.0.2/a"))
-    assert not same_origin(a, httpx.URL("https://127.0.0.1/a"))
-
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",

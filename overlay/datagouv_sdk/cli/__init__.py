@@ -21,6 +21,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "datagouv_sdk.cli.auth:auth",
         "Log in with an API key, check it, log out; list, create and revoke your API tokens.",
     ),
+    "catalog": (
+        "datagouv_sdk.cli.catalog_store:catalog",
+        "The whole catalog as tables: daily exports synced into DuckDB, queried with SQL.",
+    ),
     "datasets": ("datagouv_sdk.cli.catalog:datasets", "List, show and search datasets."),
     "discussions": (
         "datagouv_sdk.cli.collections:discussions",
@@ -48,7 +52,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "tabular": (
         "datagouv_sdk.cli.tabular:tabular",
-        "Rows of CSV resources (Tabular API): profile, query, export.",
+        "Rows of CSV resources (Tabular API): profile, query, export, SQL, manifests.",
     ),
     "specs": (
         "datagouv_sdk.cli.specs:specs",

@@ -91,26 +91,11 @@ def datasets() -> None:
 @limit_option(_LIMIT_HELP)
 @click.option("--page-size", type=int, default=None, help="Items per request.")
 @handle_errors
-def datasets_list(
-    q: str | None,
-    organization: str | None,
-    tag: tuple[str, ...],
-    sort: str | None,
-    limit: int | None,
-    page_size: int | None,
-) -> None:
+def datasets_list(tag: tuple[str, ...], **options: Any) -> None:
     """List datasets."""
+    # options: q, organization, sort, limit, page_size (filters and paging of dg.datasets.list)
     with client_from_ctx() as dg:
-        pager = dg.datasets.list(
-            q=q,
-            organization=organization,
-            tag=list(tag) or None,
-            sort=sort,
-            limit=limit,
-            page_size=page_size,
-            raw=True,
-        )
-        print_items(pager, DATASET_COLUMNS)
+        print_items(dg.datasets.list(tag=list(tag) or None, raw=True, **options), DATASET_COLUMNS)
 
 
 @datasets.command("show")
@@ -181,15 +166,9 @@ def _upload_options(command: F) -> F:
     )(command)
 
 
-def _upload(
-    dataset: str,
-    path: str,
-    resource: str | None,
-    chunk_size: int | None,
-    filename: str | None,
-    resume: bool,
-    quiet: bool,
-) -> None:
+def _upload(dataset: str, path: str, resource: str | None, quiet: bool, options: dict[str, Any]) -> None:
+    """`options`: the `_upload_options` but --quiet (chunk_size, filename, resume: keywords of
+    dg.resources.upload)."""
     progress = None if quiet else progress_printer(f"uploading {click.format_filename(path)}")
     tty = sys.stderr.isatty()
 
@@ -200,14 +179,7 @@ def _upload(
 
     with client_from_ctx() as dg:
         result = dg.resources.upload(
-            dataset,
-            path,
-            resource=resource,
-            filename=filename,
-            chunk_size=chunk_size,
-            progress=progress,
-            resume=resume,
-            on_event=note,
+            dataset, path, resource=resource, progress=progress, on_event=note, **options
         )
     print_item(result, RESOURCE_COLUMNS)
 
@@ -217,12 +189,10 @@ def _upload(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @_upload_options
 @handle_errors
-def resources_upload(
-    dataset: str, file: str, chunk_size: int | None, filename: str | None, resume: bool, quiet: bool
-) -> None:
+def resources_upload(dataset: str, file: str, quiet: bool, **options: Any) -> None:
     """Upload FILE as a new resource of DATASET (needs an API key). Big files go in parts, each
     re-sent on failure; the result is checked (size, SHA-1) against FILE."""
-    _upload(dataset, file, None, chunk_size, filename, resume, quiet)
+    _upload(dataset, file, None, quiet, options)
 
 
 @resources.command("replace")
@@ -231,14 +201,6 @@ def resources_upload(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @_upload_options
 @handle_errors
-def resources_replace(
-    dataset: str,
-    resource: str,
-    file: str,
-    chunk_size: int | None,
-    filename: str | None,
-    resume: bool,
-    quiet: bool,
-) -> None:
+def resources_replace(dataset: str, resource: str, file: str, quiet: bool, **options: Any) -> None:
     """Replace the file of RESOURCE in DATASET with FILE (needs an API key)."""
-    _upload(dataset, file, resource, chunk_size, filename, resume, quiet)
+    _upload(dataset, file, resource, quiet, options)

@@ -22,6 +22,7 @@ from datagouv_sdk.cli.output import (
     handle_errors,
     json_mode,
     limit_option,
+    output_option,
     print_item,
     print_items,
 )
@@ -76,7 +77,7 @@ OPERATION_COLUMNS: list[Column] = [
 
 
 @contextmanager
-def _discovery(*, allow_http: bool = False) -> Iterator[Discovery]:
+def _discovery(*, allow_http: bool = False, allow_private: bool = False) -> Iterator[Discovery]:
     from datagouv_sdk.discovery import CallLimits, Discovery, FetchLimits
 
     with (
@@ -85,6 +86,9 @@ def _discovery(*, allow_http: bool = False) -> Iterator[Discovery]:
             dg,
             fetch_limits=FetchLimits(allow_insecure_http=allow_http),
             call_limits=CallLimits(allow_insecure_http=allow_http),
+            allow_private_hosts=True
+            if allow_private
+            else None,  # else DATAGOUV_DISCOVERY_ALLOW_PRIVATE_HOSTS
         ) as disco,
     ):
         yield disco
@@ -92,6 +96,13 @@ def _discovery(*, allow_http: bool = False) -> Iterator[Discovery]:
 
 _ALLOW_HTTP = click.option(
     "--allow-http", is_flag=True, help="Accept plain http to non-loopback hosts (documents and calls)."
+)
+_ALLOW_PRIVATE = click.option(
+    "--allow-private-hosts",
+    "allow_private",
+    is_flag=True,
+    help="Reach documents and APIs on loopback, private or placeholder hosts (refused by default: "
+    "a third party's document must not point your calls at your own machine or network).",
 )
 
 
@@ -136,15 +147,17 @@ def show_command(ident: str) -> None:
 @click.argument("ident", metavar="ID")
 @click.option("--base-api-url", "api_url", help="Call the API here instead of the document's server.")
 @_ALLOW_HTTP
+@_ALLOW_PRIVATE
 @handle_errors
-def operations_command(ident: str, api_url: str | None, allow_http: bool) -> None:
+def operations_command(ident: str, api_url: str | None, allow_http: bool, allow_private: bool) -> None:
     """The operations of a dataservice's OpenAPI document, and the base URL they are called at."""
-    with _discovery(allow_http=allow_http) as disco:
+    with _discovery(allow_http=allow_http, allow_private=allow_private) as disco:
         api = disco.api(ident, base_url=api_url)
         if not json_mode():
+            scope = f", operations under {api.scope}" if api.scope else ""
             click.echo(
                 f"{api.document.title or ident}: OpenAPI {api.document.version}, "
-                f"base URL {api.base_url.url} (from {api.base_url.source})",
+                f"base URL {api.base_url.url or '(none)'} (from {api.base_url.source}: {api.base_url.reason}){scope}",
                 err=True,
             )
         print_items([_operation_json(op) for op in api.operations], OPERATION_COLUMNS)
@@ -166,6 +179,7 @@ def operations_command(ident: str, api_url: str | None, allow_http: bool) -> Non
 @click.option("--body", help="Request body: JSON text, or @file with JSON.")
 @click.option("--base-api-url", "api_url", help="Call the API here instead of the document's server.")
 @_ALLOW_HTTP
+@_ALLOW_PRIVATE
 @handle_errors
 def call_command(
     ident: str,
@@ -175,6 +189,7 @@ def call_command(
     body: str | None,
     api_url: str | None,
     allow_http: bool,
+    allow_private: bool,
 ) -> None:
     """Call OPERATION (operationId, or "METHOD /path") of a dataservice, arguments checked first."""
     arguments: dict[str, Any] = {}
@@ -185,7 +200,7 @@ def call_command(
         else:
             arguments[name] = value
     header_map = dict(_pair(h, "--header") for h in headers)
-    with _discovery(allow_http=allow_http) as disco:
+    with _discovery(allow_http=allow_http, allow_private=allow_private) as disco:
         result = disco.call(
             ident,
             operation,
@@ -204,25 +219,39 @@ def call_command(
 
 @dataservices.command("generate")
 @click.argument("ident", metavar="ID")
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write the package into.",
-)
+@output_option("Folder to write the package into.", path=click.Path(file_okay=False, path_type=Path))
 @click.option("--package", help="Package name (default: from the dataservice's slug).")
 @_ALLOW_HTTP
+@_ALLOW_PRIVATE
 @handle_errors
-def generate_command(ident: str, output: Path, package: str | None, allow_http: bool) -> None:
-    """Generate a typed client package (openapi-python-client) for a dataservice."""
-    with _discovery(allow_http=allow_http) as disco:
-        name, folder = disco.generate(ident, output, package=package)
+def generate_command(
+    ident: str, output: Path, package: str | None, allow_http: bool, allow_private: bool
+) -> None:
+    """Generate a typed client package (openapi-python-client) for a dataservice.
+
+    Third-party documents are repaired first and the operations that still cannot be generated are
+    skipped: both are listed, with their reasons."""
+    with _discovery(allow_http=allow_http, allow_private=allow_private) as disco:
+        generated = disco.generate(ident, output, package=package)
     if json_mode():
-        click.echo(json.dumps({"package": name, "path": str(folder)}))
+        click.echo(
+            json.dumps(
+                {
+                    "package": generated.package,
+                    "path": str(generated.path),
+                    "operations": generated.operations,
+                    "skipped": [{"what": s.what, "reason": s.reason} for s in generated.skipped],
+                    "repairs": [
+                        {"family": r.family, "where": r.where, "change": r.change} for r in generated.repairs
+                    ],
+                    "notes": list(generated.notes),
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
-        click.echo(f"generated {name} in {folder} (add {output} to PYTHONPATH, then `import {name}`)")
+        click.echo(generated.summary())
+        click.echo(f"add {output} to PYTHONPATH, then `import {generated.package}`")
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:

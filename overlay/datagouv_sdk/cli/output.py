@@ -15,6 +15,7 @@ Keep this module light (click and the standard library only at import time): `dg
   status, connection, decoding) — with no traceback unless `-v`.
 - `progress_printer(label)`: a ``(done, total)`` callback drawing progress on stderr.
 - `limit_option(help)`: ``--limit N`` (default 20, 0 = all); the command receives None for all.
+- `output_option(help, path=None, required=True)`: ``-o/--output PATH`` (a file unless `path` says).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "handle_errors",
     "json_mode",
     "limit_option",
+    "output_option",
     "print_item",
     "print_items",
     "progress_printer",
@@ -197,6 +199,13 @@ def progress_printer(label: str, *, stream: Any = None) -> Callable[[int, int], 
         out.flush()
 
     return report
+
+
+def output_option(help: str, *, path: click.Path | None = None, required: bool = True) -> Callable[[F], F]:
+    """``-o/--output PATH``: where a command writes (`path`: the click.Path; default a file)."""
+    return click.option(
+        "-o", "--output", "output", required=required, type=path or click.Path(dir_okay=False), help=help
+    )
 
 
 def limit_option(help: str) -> Callable[[F], F]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from datagouv_sdk.cli.output import json_mode, print_items
+from datagouv_sdk.cli.output import json_mode, output_option, print_items
 
 if TYPE_CHECKING:  # the SDK is imported inside the commands: `dgv --help` stays fast
     from datagouv_sdk.export.files import ExportResult
@@ -32,8 +32,11 @@ def filter_options(command: F) -> F:
     return command
 
 
-def export_options(*, via_help: str, format_help: str | None = None) -> Callable[[F], F]:
-    """-o/--output, --format, --via and --quiet, as both export commands take them."""
+def export_options(
+    *, via_help: str, format_help: str | None = None, parquet: bool = False
+) -> Callable[[F], F]:
+    """-o/--output, --format, --via and --quiet, as both export commands take them. With `parquet`,
+    --format also offers parquet and defaults to None (the caller reads it from the file's suffix)."""
 
     def add(command: F) -> F:
         command = click.option("--quiet", is_flag=True, help="No progress on stderr.")(command)
@@ -47,19 +50,12 @@ def export_options(*, via_help: str, format_help: str | None = None) -> Callable
         command = click.option(
             "--format",
             "fmt",
-            type=click.Choice(["csv", "json", "jsonl"]),
-            default="csv",
-            show_default=True,
+            type=click.Choice(["csv", "json", "jsonl", *(["parquet"] if parquet else [])]),
+            default=None if parquet else "csv",
+            show_default=not parquet,
             help=format_help,
         )(command)
-        return click.option(
-            "-o",
-            "--output",
-            "output",
-            required=True,
-            type=click.Path(dir_okay=False, writable=True),
-            help="Destination file.",
-        )(command)
+        return output_option("Destination file.", path=click.Path(dir_okay=False, writable=True))(command)
 
     return add
 

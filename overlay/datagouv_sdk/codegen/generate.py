@@ -1,10 +1,12 @@
 """Drive openapi-python-client (pinned) from a prepared OAS 3 document into generated/<package>.
 
-The generator runs in a subprocess (`--meta none --fail-on-warning --overwrite`) into a temporary
-folder beside the target, with the venv's bin first on PATH so its post-hooks use the pinned ruff.
-The result is then stamped (a DO-NOT-EDIT header on every file, spec hashes in `__init__.py`), checked
-(one `sync_detailed` per operation) and swapped in with renames: a failed run leaves the previous
-package in place.
+The generator runs in a subprocess (`--meta none --fail-on-warning --overwrite`; without
+`--fail-on-warning` for third-party documents, whose warnings codegen.diagnose has already turned into
+a list of what is skipped) into a temporary folder beside the target, with the venv's bin first on
+PATH so its post-hooks use the pinned ruff. The package gets `_parameters.py` (codegen/parameters.py
+and the document's STYLES table, which our endpoint templates call). The result is then stamped (a
+DO-NOT-EDIT header on every file, spec hashes in `__init__.py`), checked (one `sync_detailed` per
+operation) and swapped in with renames: a failed run leaves the previous package in place.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from typing import Any
 import attrs
 import yaml
 
+from datagouv_sdk.codegen import parameters
 from datagouv_sdk.codegen.errors import GenerationError
 from datagouv_sdk.codegen.inventory import operations
-from datagouv_sdk.codegen.normalise import canonical_bytes, sha256_hex
+from datagouv_sdk.codegen.normalise import HTTP_METHODS, canonical_bytes, sha256_hex
+from datagouv_sdk.codegen.parameters import DEFAULT_STYLES, Style
 
 __all__ = [
     "GENERATOR",
@@ -131,9 +135,11 @@ def generate_client(
     config: dict[str, Any],
     stamp: Stamp,
     templates: Path | None = TEMPLATES_DIR,
+    strict: bool = True,
 ) -> GenerationResult:
     """Generate `package` from the prepared OAS 3 `document` into `output_dir` (replaced on success).
-    `templates`: our template overrides (default), or None for openapi-python-client's own."""
+    `templates`: our template overrides (default), or None for openapi-python-client's own.
+    `strict`: any generator warning fails the run (our own specs); off for third-party documents."""
     if templates is not None and not templates.is_dir():
         # the generator silently falls back to its own templates for a missing folder
         raise GenerationError(f"custom templates folder {templates} does not exist")
@@ -148,8 +154,12 @@ def generate_client(
         config_path = work / "config.json"
         config_path.write_text(json.dumps(config, sort_keys=True), encoding="utf-8")
         staged = work / package
-        output = _run_generator(spec_path, config_path, staged, templates=templates, package=package)
+        output = _run_generator(
+            spec_path, config_path, staged, templates=templates, package=package, strict=strict
+        )
         shutil.rmtree(staged / ".ruff_cache", ignore_errors=True)  # a config without --no-cache
+        if templates is not None:  # our endpoint templates call it
+            write_parameters_module(staged, document)
         warnings = tuple(
             line for line in output.splitlines() if line.strip() and not line.startswith("Generating ")
         )
@@ -175,7 +185,9 @@ def generate_client(
     )
 
 
-def _run_generator(spec: Path, config: Path, staged: Path, *, templates: Path | None, package: str) -> str:
+def _run_generator(
+    spec: Path, config: Path, staged: Path, *, templates: Path | None, package: str, strict: bool
+) -> str:
     bin_dir = Path(sys.executable).parent  # not resolved: a venv's bin/python is a symlink to the base
     if not (bin_dir / "ruff").exists():
         raise GenerationError(
@@ -193,7 +205,7 @@ def _run_generator(spec: Path, config: Path, staged: Path, *, templates: Path | 
         str(config),
         "--meta",
         "none",
-        "--fail-on-warning",
+        *(["--fail-on-warning"] if strict else []),
         "--overwrite",
         "--output-path",
         str(staged),
@@ -223,6 +235,69 @@ def _run_generator(spec: Path, config: Path, staged: Path, *, templates: Path | 
     if not (staged / "__init__.py").exists():
         raise GenerationError(f"{package}: {GENERATOR} exited 0 but wrote no package:\n{output.strip()}")
     return output
+
+
+def parameter_styles(document: dict[str, Any]) -> dict[tuple[str, str], dict[tuple[str, str], Style]]:
+    """(method, path) → {(location, name): (style, explode, allowReserved)} for every parameter whose
+    serialisation differs from its location's default (path-level parameters merged in)."""
+
+    def resolve(value: Any) -> Any:
+        for _hop in range(32):
+            ref = value.get("$ref") if isinstance(value, dict) else None
+            if not (isinstance(ref, str) and ref.startswith("#/")):
+                break
+            target: Any = document
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                target = target.get(part) if isinstance(target, dict) else None
+            value = target
+        return value
+
+    table: dict[tuple[str, str], dict[tuple[str, str], Style]] = {}
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            styles: dict[tuple[str, str], Style] = {}
+            for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
+                param = resolve(raw)
+                if not isinstance(param, dict) or param.get("in") not in DEFAULT_STYLES:
+                    continue
+                location, name = str(param["in"]), str(param.get("name"))
+                style = str(param.get("style") or DEFAULT_STYLES[location][0])
+                explode = param.get("explode")
+                entry = (
+                    style,
+                    style == "form" if explode is None else bool(explode),
+                    bool(param.get("allowReserved")),
+                )
+                if entry != DEFAULT_STYLES[location]:
+                    styles[(location, name)] = entry
+                else:
+                    styles.pop((location, name), None)
+            if styles:
+                table[(method, str(path))] = styles
+    return table
+
+
+def write_parameters_module(package_dir: Path, document: dict[str, Any]) -> None:
+    """`<package>/_parameters.py`: our serialiser, verbatim, with the document's STYLES table."""
+    source = Path(parameters.__file__).read_text(encoding="utf-8")
+    rows = "".join(f"    {key!r}: {value!r},\n" for key, value in parameter_styles(document).items())
+    table = "STYLES: StyleTable = {\n" + rows + "}\n" if rows else "STYLES: StyleTable = {}\n"
+    marker = "STYLES: StyleTable = {}\n"
+    if not source.endswith(marker):
+        raise GenerationError(f"{parameters.__file__} must end with {marker!r}")
+    target = package_dir / "_parameters.py"
+    target.write_text(source[: -len(marker)] + table, encoding="utf-8")
+    # formatted like the rest of the package (the generator's post-hooks ran before it was written)
+    ruff = Path(sys.executable).parent / "ruff"
+    subprocess.run(
+        [str(ruff), "format", "--isolated", "--no-cache", "--quiet", str(target)], check=True, timeout=60
+    )
 
 
 def header_line(stamp: Stamp) -> str:

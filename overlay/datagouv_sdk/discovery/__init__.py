@@ -3,13 +3,16 @@ safely, list and call their operations with checked arguments, generate typed cl
 
 Start with `Discovery` (explorer.py), or its asyncio twin `AsyncDiscovery`. The pieces are usable
 alone: `DocumentFetcher` (fetch.py), `load_document` (documents.py), `list_operations` /
-`check_arguments` (operations.py), `OperationCaller` (calls.py), `generate_package` (generation.py).
+`check_arguments` (operations.py), `choose_base_url` (base_url.py), `OperationCaller` (calls.py),
+`generate_package` (generation.py).
 """
 
+from datagouv_sdk.discovery.base_url import BaseURL, choose_base_url
 from datagouv_sdk.discovery.calls import AsyncOperationCaller, CallLimits, CallResult, OperationCaller
 from datagouv_sdk.discovery.catalog import DataserviceInfo
 from datagouv_sdk.discovery.documents import OpenAPIDocument, load_document
 from datagouv_sdk.discovery.errors import (
+    ClientGenerationError,
     DocumentDeadlineError,
     DocumentError,
     DocumentTooLargeError,
@@ -20,13 +23,12 @@ from datagouv_sdk.discovery.errors import (
 )
 from datagouv_sdk.discovery.explorer import AsyncDiscovery, DiscoveredAPI, Discovery
 from datagouv_sdk.discovery.fetch import AsyncDocumentFetcher, DocumentFetcher, FetchedDocument, FetchLimits
+from datagouv_sdk.discovery.generation import GeneratedClient, generate_package
 from datagouv_sdk.discovery.operations import (
-    BaseURL,
     Operation,
     Parameter,
     RequestBody,
     check_arguments,
-    choose_base_url,
     find_operation,
     list_operations,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "BaseURL",
     "CallLimits",
     "CallResult",
+    "ClientGenerationError",
     "DataserviceInfo",
     "DiscoveredAPI",
     "Discovery",
@@ -47,6 +50,7 @@ __all__ = [
     "DocumentTooLargeError",
     "FetchLimits",
     "FetchedDocument",
+    "GeneratedClient",
     "NotOpenAPIError",
     "OpenAPIDocument",
     "Operation",
@@ -59,6 +63,7 @@ __all__ = [
     "check_arguments",
     "choose_base_url",
     "find_operation",
+    "generate_package",
     "list_operations",
     "load_document",
 ]

@@ -8,14 +8,18 @@ DataGouvError
     ├── DocumentTooLargeError     (also a ResponseTooLargeError) the document is over its cap
     ├── DocumentDeadlineError     the whole fetch took longer than its total deadline
     ├── UnsafeYAMLError           aliases that expand past the cap, or recursive ones
-    └── NotOpenAPIError           parsed, but not an OpenAPI 3.x / Swagger 2.0 document
+    ├── NotOpenAPIError           parsed, but not an OpenAPI 3.x / Swagger 2.0 document
+    └── ClientGenerationError     no client can be generated from it (`.skipped`: what failed, why)
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from datagouv_sdk.errors import DataGouvError, UsageError
 
 __all__ = [
+    "ClientGenerationError",
     "DocumentDeadlineError",
     "DocumentError",
     "DocumentTooLargeError",
@@ -69,3 +73,12 @@ class UnsafeYAMLError(DocumentError):
 
 class NotOpenAPIError(DocumentError):
     pass
+
+
+class ClientGenerationError(DocumentError):
+    """No client package could be generated: no operation of the document can be, or the generator
+    failed. `skipped` lists each operation or schema left out, with its reason."""
+
+    def __init__(self, message: str, *, url: str | None = None, skipped: tuple[Any, ...] = ()) -> None:
+        super().__init__(message, url=url)
+        self.skipped = skipped

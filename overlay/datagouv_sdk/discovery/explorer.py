@@ -7,19 +7,31 @@
         for service in disco.search("adresse", limit=5):
             print(service.id, service.title, service.access_type)
         api = disco.api("api-adresse")                 # fetched, checked, operations listed
-        print(api.base_url.url, api.base_url.source)
+        print(api.base_url.url, api.base_url.source, api.base_url.reason)
         for op in api.operations:
             print(op.method, op.path, op.operation_id)
         result = disco.call("api-adresse", "search", {"q": "8 bd du port"}, headers={"X-Key": "mine"})
 
 The catalog is read through `dg` (the Main API client, with its key). Everything named by the
 dataservice — its document, its API — is reached through clients of our own that never hold the
-data.gouv.fr key or cookies (see fetch.py and calls.py).
+data.gouv.fr key or cookies (see fetch.py and calls.py), and only on public hosts unless the caller
+allows private ones (`allow_private_hosts=True`, or `DATAGOUV_DISCOVERY_ALLOW_PRIVATE_HOSTS=1`).
+
+A document shared by many dataservices (a "bouquet": API Entreprise's ~2 MB document serves about
+30 catalog entries) is fetched and parsed once per client: the fetcher keeps it (`FetchLimits.max_age`,
+then revalidation), and a document whose bytes did not change is not parsed again. A dataservice whose
+`base_api_url` names a path below the document's server sees only the operations under it
+(`api.operations`; all of them in `api.all_operations`).
+
+`Discovery` and `AsyncDiscovery` share one core (`_DiscoveryCore`): limits, kept documents, the
+choice of base URL, narrowing; each keeps only its own I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
@@ -28,18 +40,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import httpx
 
+from datagouv_sdk.discovery.base_url import BaseURL, choose_base_url
 from datagouv_sdk.discovery.calls import AsyncOperationCaller, CallLimits, CallResult, OperationCaller
 from datagouv_sdk.discovery.catalog import DataserviceInfo
 from datagouv_sdk.discovery.documents import OpenAPIDocument, load_document
-from datagouv_sdk.discovery.fetch import AsyncDocumentFetcher, DocumentFetcher, FetchLimits
-from datagouv_sdk.discovery.generation import generate_package, package_name_for
-from datagouv_sdk.discovery.operations import (
-    BaseURL,
-    Operation,
-    choose_base_url,
-    find_operation,
-    list_operations,
-)
+from datagouv_sdk.discovery.fetch import AsyncDocumentFetcher, DocumentFetcher, FetchedDocument, FetchLimits
+from datagouv_sdk.discovery.generation import GeneratedClient, generate_package, package_name_for
+from datagouv_sdk.discovery.operations import Operation, find_operation, list_operations
 from datagouv_sdk.errors import UsageError
 from datagouv_sdk.retry import RetryPolicy
 
@@ -48,9 +55,10 @@ if TYPE_CHECKING:
 
     from datagouv_sdk.client import AsyncDataGouv, DataGouv
 
-__all__ = ["DiscoveredAPI", "Discovery"]
+__all__ = ["ALLOW_PRIVATE_HOSTS_ENV", "AsyncDiscovery", "DiscoveredAPI", "Discovery"]
 
 DataserviceRef = str | DataserviceInfo
+ALLOW_PRIVATE_HOSTS_ENV = "DATAGOUV_DISCOVERY_ALLOW_PRIVATE_HOSTS"
 
 
 @attrs.frozen
@@ -60,10 +68,134 @@ class DiscoveredAPI:
     info: DataserviceInfo | None
     document: OpenAPIDocument
     base_url: BaseURL
-    operations: tuple[Operation, ...]
+    operations: tuple[Operation, ...]  # the dataservice's: narrowed to `scope` when there is one
+    all_operations: tuple[Operation, ...] = attrs.field(default=(), repr=False)  # the document's
+    scope: str | None = None  # path prefix (from base_api_url) the operations were narrowed to
 
     def operation(self, name: str) -> Operation:
-        return find_operation(self.operations, name)
+        """By operationId or "METHOD /path", among the dataservice's operations, then the document's."""
+        try:
+            return find_operation(self.operations, name)
+        except UsageError:
+            if len(self.all_operations) <= len(self.operations):
+                raise
+            return find_operation(self.all_operations, name)
+
+
+# -- the shared core ---------------------------------------------------------------------------------
+
+
+def _env_allows_private() -> bool:
+    return os.environ.get(ALLOW_PRIVATE_HOSTS_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+class _DiscoveryCore:
+    """What both clients decide without I/O: limits, parsed documents, base URLs, narrowing."""
+
+    def __init__(
+        self,
+        fetch_limits: FetchLimits | None,
+        call_limits: CallLimits | None,
+        allow_private_hosts: bool | None,
+    ) -> None:
+        allow = _env_allows_private() if allow_private_hosts is None else allow_private_hosts
+        fetch_limits, call_limits = fetch_limits or FetchLimits(), call_limits or CallLimits()
+        if allow:
+            fetch_limits = attrs.evolve(fetch_limits, allow_private_hosts=True)
+            call_limits = attrs.evolve(call_limits, allow_private_hosts=True)
+        self.fetch_limits, self.call_limits = fetch_limits, call_limits
+        # parsed documents by URL, with the sha256 of the bytes they were parsed from
+        self._parsed: dict[str, tuple[str, OpenAPIDocument]] = {}
+        self._parsed_lock = threading.Lock()
+        self.parses = 0  # documents parsed (a bouquet shared by 30 dataservices: 1)
+
+    def kept(self, fetched: FetchedDocument) -> tuple[str, OpenAPIDocument | None]:
+        """(digest of the fetched bytes, the document parsed from the same bytes, if any)."""
+        digest = hashlib.sha256(fetched.content).hexdigest()
+        with self._parsed_lock:
+            found = self._parsed.get(fetched.url)
+        return digest, found[1] if found is not None and found[0] == digest else None
+
+    def parsed(self, fetched: FetchedDocument, digest: str, document: OpenAPIDocument) -> OpenAPIDocument:
+        with self._parsed_lock:
+            self._parsed[fetched.url] = (digest, document)
+            self.parses += 1
+        return document
+
+    @staticmethod
+    def documentation_url(info: DataserviceInfo) -> str:
+        if not info.machine_documentation_url:
+            raise UsageError(f"dataservice {info.id} ({info.title}) has no machine_documentation_url")
+        return info.machine_documentation_url
+
+    def discovered(
+        self,
+        info: DataserviceInfo | None,
+        document: OpenAPIDocument,
+        *,
+        base_url: str | None,
+        base_api_url: str | None,
+        narrow: bool = True,
+    ) -> DiscoveredAPI:
+        chosen = choose_base_url(
+            document.original,
+            document.spec,
+            document_url=document.url,
+            base_api_url=base_api_url,
+            override=base_url,
+        )
+        if not chosen.public and chosen.url and self.call_limits.allow_private_hosts:
+            chosen = attrs.evolve(
+                chosen, reason=f"{chosen.reason.split(';')[0]}; called: private hosts are allowed"
+            )
+        everything = tuple(list_operations(document.spec))
+        operations, scope = narrowed(everything, chosen, base_api_url) if narrow else (everything, None)
+        return DiscoveredAPI(info, document, chosen, operations, everything, scope)
+
+    @staticmethod
+    def rebased(api: DiscoveredAPI, base_url: str | None) -> DiscoveredAPI:
+        """`api` called at the caller's `base_url` (when given)."""
+        if not base_url:
+            return api
+        return attrs.evolve(api, base_url=BaseURL(base_url, "override", "given by the caller (base_url=)"))
+
+    @staticmethod
+    def package(info: DataserviceInfo | None, document: OpenAPIDocument, package: str | None) -> str:
+        if package:
+            return package
+        if info is not None:
+            return package_name_for(info.slug or info.title)
+        return package_name_for(document.title or "dataservice")
+
+
+def narrowed(
+    operations: tuple[Operation, ...], base: BaseURL, base_api_url: str | None
+) -> tuple[tuple[Operation, ...], str | None]:
+    """The operations under the path `base_api_url` adds to the document's own server (a bouquet's
+    dataservice), and that path; all of them when it adds none, or when no operation is under it."""
+    if not base_api_url or base.source not in ("servers", "host") or not base.url:
+        return operations, None
+    try:
+        server, catalog = httpx.URL(base.url), httpx.URL(base_api_url)
+    except (httpx.InvalidURL, TypeError):
+        return operations, None
+    root, path = server.path.rstrip("/"), catalog.path.rstrip("/")
+    if server.host != catalog.host or not path.startswith(root + "/"):
+        return operations, None
+    prefix = path[len(root) :]
+    under = tuple(op for op in operations if _under(op.path, prefix))
+    return (under, prefix) if under else (operations, None)
+
+
+def _under(path: str, prefix: str) -> bool:
+    """`prefix`'s segments start `path`'s; a `{template}` segment on either side matches any one."""
+    parts, wanted = path.strip("/").split("/"), prefix.strip("/").split("/")
+    if len(parts) < len(wanted):
+        return False
+    return all(a == b or a.startswith("{") or b.startswith("{") for a, b in zip(parts, wanted, strict=False))
+
+
+# -- the sync client ---------------------------------------------------------------------------------
 
 
 class Discovery:
@@ -75,15 +207,18 @@ class Discovery:
         call_limits: CallLimits | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        allow_private_hosts: bool | None = None,
     ) -> None:
         """`dg` reads the catalog (not needed to work from a document URL). `transport` replaces the
-        connection pool used for third-party hosts (tests); `retry` their retry policy."""
+        connection pool used for third-party hosts (tests); `retry` their retry policy.
+        `allow_private_hosts`: documents and APIs on loopback, private or placeholder hosts may be
+        reached (default: the DATAGOUV_DISCOVERY_ALLOW_PRIVATE_HOSTS environment variable, else no)."""
         self._dg = dg
-        self._fetcher = DocumentFetcher(limits=fetch_limits, transport=transport, retry=retry)
-        self._caller = OperationCaller(limits=call_limits, transport=transport, retry=retry)
-        # parsed documents by (url, etag, last-modified): a 304 skips parsing too
-        self._parsed: dict[tuple[str, str | None, str | None], OpenAPIDocument] = {}
-        self._lock = threading.Lock()
+        self._core = _DiscoveryCore(fetch_limits, call_limits, allow_private_hosts)
+        self._fetcher = DocumentFetcher(limits=self._core.fetch_limits, transport=transport, retry=retry)
+        self._caller = OperationCaller(limits=self._core.call_limits, transport=transport, retry=retry)
+        self._url_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def close(self) -> None:
         self._fetcher.close()
@@ -94,6 +229,11 @@ class Discovery:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """How often documents were asked for over the network, and parsed."""
+        return {"document_requests": self._fetcher.requests, "document_parses": self._core.parses}
 
     # -- the catalog --------------------------------------------------------------------------------
 
@@ -127,36 +267,38 @@ class Discovery:
     # -- its document -------------------------------------------------------------------------------
 
     def document(self, dataservice: DataserviceRef) -> OpenAPIDocument:
-        info = self.get(dataservice)
-        if not info.machine_documentation_url:
-            raise UsageError(f"dataservice {info.id} ({info.title}) has no machine_documentation_url")
-        return self.document_at(info.machine_documentation_url)
+        return self.document_at(self._core.documentation_url(self.get(dataservice)))
 
     def document_at(self, url: str) -> OpenAPIDocument:
-        """Fetch (size cap, total deadline, no key), parse (guarded YAML) and check one document."""
-        fetched = self._fetcher.fetch(url)
-        key = (url, fetched.etag, fetched.last_modified)
-        with self._lock:
-            cached = self._parsed.get(key)
-        if cached is not None and fetched.from_cache:
-            return cached
-        document = load_document(fetched.content, url=fetched.final_url, content_type=fetched.content_type)
-        if fetched.etag or fetched.last_modified:
-            with self._lock:
-                self._parsed[key] = document
-        return document
+        """Fetch (size cap, total deadline, no key), parse (guarded YAML) and check one document;
+        kept per URL: many dataservices sharing it cost one fetch and one parse."""
+        with self._url_lock(url):
+            fetched = self._fetcher.fetch(url)
+            digest, document = self._core.kept(fetched)
+            if document is None:
+                parsed = load_document(
+                    fetched.content, url=fetched.final_url, content_type=fetched.content_type
+                )
+                document = self._core.parsed(fetched, digest, parsed)
+            return document
 
-    def api(self, dataservice: DataserviceRef, *, base_url: str | None = None) -> DiscoveredAPI:
-        """The dataservice's document, its operations, and the base URL to call (`base_url` overrides)."""
+    def api(
+        self, dataservice: DataserviceRef, *, base_url: str | None = None, narrow: bool = True
+    ) -> DiscoveredAPI:
+        """The dataservice's document, its operations, and the base URL to call (`base_url` overrides).
+        `narrow=False`: every operation of a shared document, not only those under base_api_url."""
         info = self.get(dataservice)
         document = self.document(info)
-        return _discovered(info, document, base_url=base_url, base_api_url=info.base_api_url)
+        return self._core.discovered(
+            info, document, base_url=base_url, base_api_url=info.base_api_url, narrow=narrow
+        )
 
     def api_at(
         self, document_url: str, *, base_url: str | None = None, base_api_url: str | None = None
     ) -> DiscoveredAPI:
         """The same from a document URL alone (no catalog)."""
-        return _discovered(None, self.document_at(document_url), base_url=base_url, base_api_url=base_api_url)
+        document = self.document_at(document_url)
+        return self._core.discovered(None, document, base_url=base_url, base_api_url=base_api_url)
 
     def operations(self, dataservice: DataserviceRef) -> tuple[Operation, ...]:
         return self.api(dataservice).operations
@@ -178,19 +320,15 @@ class Discovery:
         """Call `operation` (operationId or "METHOD /path") with `params` checked against the document.
 
         `headers` / `auth` are *your* credentials for that API; they go to its origin only.
-        Raises UsageError (bad arguments, listed), the APIStatusError subclass of a >= 400 answer,
-        APIConnectionError / APITimeoutError.
+        `base_url` calls it there instead (any host: you chose it).
+        Raises UsageError (bad arguments, listed; UnsafeURLError: a host you did not allow), the
+        APIStatusError subclass of a >= 400 answer, APIConnectionError / APITimeoutError.
         """
-        api = (
-            dataservice
-            if isinstance(dataservice, DiscoveredAPI)
-            else self.api(dataservice, base_url=base_url)
-        )
-        op = api.operation(operation)
+        api = self._api_for(dataservice, base_url)
         return self._caller.call(
             api.document.spec,
             api.base_url,
-            op,
+            api.operation(operation),
             params,
             body=body,
             headers=headers,
@@ -198,27 +336,45 @@ class Discovery:
             from_strings=from_strings,
         )
 
+    def _api_for(self, dataservice: DataserviceRef | DiscoveredAPI, base_url: str | None) -> DiscoveredAPI:
+        if isinstance(dataservice, DiscoveredAPI):
+            return self._core.rebased(dataservice, base_url)
+        return self.api(dataservice, base_url=base_url)
+
     # -- generating a client --------------------------------------------------------------------------
 
     def generate(
-        self, dataservice: DataserviceRef, output_dir: str | Path, *, package: str | None = None
-    ) -> tuple[str, Path]:
-        """A typed client package (openapi-python-client) in `output_dir/<package>`: (package, folder)."""
-        api = self.api(dataservice)
-        assert api.info is not None
-        name = package or package_name_for(api.info.slug or api.info.title)
-        return name, generate_package(api.document, Path(output_dir), package=name, base_url=api.base_url.url)
+        self,
+        dataservice: DataserviceRef | DiscoveredAPI,
+        output_dir: str | Path,
+        *,
+        package: str | None = None,
+    ) -> GeneratedClient:
+        """A typed client package (openapi-python-client) in `output_dir/<package>`, imported before it
+        is returned; the result lists the operations skipped (with why) and the repairs made."""
+        api = dataservice if isinstance(dataservice, DiscoveredAPI) else self.api(dataservice)
+        name = self._core.package(api.info, api.document, package)
+        return generate_package(
+            api.document, Path(output_dir), package=name, base_url=api.base_url.url or None
+        )
 
     def _catalog(self) -> DataGouv:
         if self._dg is None:
             raise UsageError("this Discovery has no DataGouv client: pass one to read the catalog")
         return self._dg
 
+    def _url_lock(self, url: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._url_locks.setdefault(url, threading.Lock())
+
+
+# -- the async client --------------------------------------------------------------------------------
+
 
 class AsyncDiscovery:
     """The asyncio twin of `Discovery`: same names, `await`, `async with`, `aclose()`.
 
-    `search` and `datasets` are async iterators; client generation runs in a worker thread.
+    `search` and `datasets` are async iterators; parsing and client generation run in a worker thread.
     """
 
     def __init__(
@@ -229,11 +385,13 @@ class AsyncDiscovery:
         call_limits: CallLimits | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        allow_private_hosts: bool | None = None,
     ) -> None:
         self._dg = dg
-        self._fetcher = AsyncDocumentFetcher(limits=fetch_limits, transport=transport, retry=retry)
-        self._caller = AsyncOperationCaller(limits=call_limits, transport=transport, retry=retry)
-        self._parsed: dict[tuple[str, str | None, str | None], OpenAPIDocument] = {}
+        self._core = _DiscoveryCore(fetch_limits, call_limits, allow_private_hosts)
+        self._fetcher = AsyncDocumentFetcher(limits=self._core.fetch_limits, transport=transport, retry=retry)
+        self._caller = AsyncOperationCaller(limits=self._core.call_limits, transport=transport, retry=retry)
+        self._url_locks: dict[str, asyncio.Lock] = {}
 
     async def aclose(self) -> None:
         await self._fetcher.aclose()
@@ -244,6 +402,10 @@ class AsyncDiscovery:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return {"document_requests": self._fetcher.requests, "document_parses": self._core.parses}
 
     async def search(
         self,
@@ -274,36 +436,34 @@ class AsyncDiscovery:
             yield item
 
     async def document(self, dataservice: DataserviceRef) -> OpenAPIDocument:
-        info = await self.get(dataservice)
-        if not info.machine_documentation_url:
-            raise UsageError(f"dataservice {info.id} ({info.title}) has no machine_documentation_url")
-        return await self.document_at(info.machine_documentation_url)
+        return await self.document_at(self._core.documentation_url(await self.get(dataservice)))
 
     async def document_at(self, url: str) -> OpenAPIDocument:
-        fetched = await self._fetcher.fetch(url)
-        key = (url, fetched.etag, fetched.last_modified)
-        cached = self._parsed.get(key)
-        if cached is not None and fetched.from_cache:
-            return cached
-        # Parsing a large YAML document takes seconds of CPU: off the event loop.
-        document = await asyncio.to_thread(
-            load_document, fetched.content, url=fetched.final_url, content_type=fetched.content_type
-        )
-        if fetched.etag or fetched.last_modified:
-            self._parsed[key] = document
-        return document
+        async with self._url_locks.setdefault(url, asyncio.Lock()):
+            fetched = await self._fetcher.fetch(url)
+            digest, document = self._core.kept(fetched)
+            if document is None:
+                # Parsing a large YAML document takes seconds of CPU: off the event loop.
+                parsed = await asyncio.to_thread(
+                    load_document, fetched.content, url=fetched.final_url, content_type=fetched.content_type
+                )
+                document = self._core.parsed(fetched, digest, parsed)
+            return document
 
-    async def api(self, dataservice: DataserviceRef, *, base_url: str | None = None) -> DiscoveredAPI:
+    async def api(
+        self, dataservice: DataserviceRef, *, base_url: str | None = None, narrow: bool = True
+    ) -> DiscoveredAPI:
         info = await self.get(dataservice)
         document = await self.document(info)
-        return _discovered(info, document, base_url=base_url, base_api_url=info.base_api_url)
+        return self._core.discovered(
+            info, document, base_url=base_url, base_api_url=info.base_api_url, narrow=narrow
+        )
 
     async def api_at(
         self, document_url: str, *, base_url: str | None = None, base_api_url: str | None = None
     ) -> DiscoveredAPI:
-        return _discovered(
-            None, await self.document_at(document_url), base_url=base_url, base_api_url=base_api_url
-        )
+        document = await self.document_at(document_url)
+        return self._core.discovered(None, document, base_url=base_url, base_api_url=base_api_url)
 
     async def operations(self, dataservice: DataserviceRef) -> tuple[Operation, ...]:
         return (await self.api(dataservice)).operations
@@ -320,16 +480,14 @@ class AsyncDiscovery:
         base_url: str | None = None,
         from_strings: bool = False,
     ) -> CallResult:
-        api = (
-            dataservice
-            if isinstance(dataservice, DiscoveredAPI)
-            else await self.api(dataservice, base_url=base_url)
-        )
-        op = api.operation(operation)
+        if isinstance(dataservice, DiscoveredAPI):
+            api = self._core.rebased(dataservice, base_url)
+        else:
+            api = await self.api(dataservice, base_url=base_url)
         return await self._caller.call(
             api.document.spec,
             api.base_url,
-            op,
+            api.operation(operation),
             params,
             body=body,
             headers=headers,
@@ -338,29 +496,19 @@ class AsyncDiscovery:
         )
 
     async def generate(
-        self, dataservice: DataserviceRef, output_dir: str | Path, *, package: str | None = None
-    ) -> tuple[str, Path]:
-        api = await self.api(dataservice)
-        assert api.info is not None
-        name = package or package_name_for(api.info.slug or api.info.title)
-        folder = await asyncio.to_thread(
-            generate_package, api.document, Path(output_dir), package=name, base_url=api.base_url.url
+        self,
+        dataservice: DataserviceRef | DiscoveredAPI,
+        output_dir: str | Path,
+        *,
+        package: str | None = None,
+    ) -> GeneratedClient:
+        api = dataservice if isinstance(dataservice, DiscoveredAPI) else await self.api(dataservice)
+        name = self._core.package(api.info, api.document, package)
+        return await asyncio.to_thread(
+            generate_package, api.document, Path(output_dir), package=name, base_url=api.base_url.url or None
         )
-        return name, folder
 
     def _catalog(self) -> AsyncDataGouv:
         if self._dg is None:
             raise UsageError("this AsyncDiscovery has no AsyncDataGouv client: pass one to read the catalog")
         return self._dg
-
-
-def _discovered(
-    info: DataserviceInfo | None, document: OpenAPIDocument, *, base_url: str | None, base_api_url: str | None
-) -> DiscoveredAPI:
-    if base_url:
-        chosen = BaseURL(base_url, "override")
-    else:
-        chosen = choose_base_url(
-            document.original, document.spec, document_url=document.url, base_api_url=base_api_url
-        )
-    return DiscoveredAPI(info, document, chosen, tuple(list_operations(document.spec)))

@@ -1,34 +1,47 @@
 """Fetch a document named by a third party, safely.
 
 - Only URLs `check_url` accepts, at every redirect hop (followed here, not by httpx, so each hop is
-  checked); at most `max_redirects` hops.
+  checked); at most `max_redirects` hops. Documents on loopback, private or placeholder hosts are
+  refused unless `allow_private_hosts`.
 - Nothing identifying the user is sent: the client has no API key, no cookie jar carried between
   requests, and credential headers are stripped from every request as a last line of defence.
 - A size cap enforced while streaming (Content-Length is checked first, then decoded bytes are
   counted, which also stops compression bombs).
 - A total deadline for the whole fetch, redirects included (see deadline.py).
-- Conditional requests: a document fetched with an ETag or Last-Modified is kept, and fetching it
-  again sends If-None-Match / If-Modified-Since; a 304 returns the kept copy.
+- Kept documents: one fetched less than `max_age` seconds ago is returned without a request (a
+  document shared by many dataservices — API Entreprise's, ~30 of them — is fetched once); an older
+  one with an ETag or Last-Modified is revalidated (If-None-Match / If-Modified-Since; a 304 returns
+  the kept copy).
+
+The sync and async fetchers share one core (`_Fetch`, one fetch's decisions, no I/O; `_Kept`, the
+kept documents; `CappedBody`, the size cap): their own code is the loop that does the I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import threading
 import time
-from collections.abc import Iterator
 from typing import Self
 
 import attrs
 import httpx
 
 from datagouv_sdk.config import DEFAULT_USER_AGENT
+from datagouv_sdk.discovery.bodies import (
+    CappedBody,
+    acapped_error_response,
+    achunks,
+    aread_capped,
+    capped_error_response,
+    chunks,
+    read_capped,
+)
 from datagouv_sdk.discovery.deadline import DeadlineTransport, deadline_passed, deadline_sleep, total_deadline
 from datagouv_sdk.discovery.errors import (
     DocumentDeadlineError,
     DocumentError,
-    DocumentTooLargeError,
-    ResponseTooLargeError,
     UnsafeURLError,
 )
 from datagouv_sdk.discovery.urls import check_url
@@ -66,7 +79,9 @@ class FetchLimits:
     max_bytes: int = 10 * 1024 * 1024
     deadline: float = 30.0  # seconds for the whole fetch, redirects included
     max_redirects: int = 5
-    allow_insecure_http: bool = False  # plain http to non-loopback hosts
+    allow_insecure_http: bool = False  # plain http to hosts other than allowed loopback ones
+    allow_private_hosts: bool = False  # documents on loopback, private, placeholder hosts
+    max_age: float = 60.0  # seconds a fetched document is reused without a request
 
 
 @attrs.frozen
@@ -78,11 +93,142 @@ class FetchedDocument:
     etag: str | None = None
     last_modified: str | None = None
     redirects: tuple[str, ...] = ()
-    from_cache: bool = False
+    from_cache: bool = False  # the kept copy (fresh, or confirmed by a 304)
+    fetched_at: float = attrs.field(default=0.0, repr=False, eq=False)  # time.monotonic()
+
+
+# -- the shared core ---------------------------------------------------------------------------------
+
+
+class _Step(enum.Enum):
+    REDIRECT = "redirect"  # follow `attempt.current`
+    CACHED = "cached"  # 304: the kept copy
+    ERROR = "error"  # >= 400: read a capped body, then raise_for_status
+    BODY = "body"  # 200: read the body, capped
+
+
+class _Fetch:
+    """One fetch's decisions, without I/O: the request of each hop, what a response means."""
+
+    def __init__(self, url: str, limits: FetchLimits, kept: FetchedDocument | None) -> None:
+        self.url = url
+        self.limits = limits
+        self.kept = kept
+        self.current = _checked(url, limits)
+        self.redirects: list[str] = []
+        self.started = time.monotonic()
+
+    def request(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        if len(self.redirects) > self.limits.max_redirects:
+            raise DocumentError(f"more than {self.limits.max_redirects} redirects", url=self.url)
+        headers: dict[str, str] = {}
+        if self.kept is not None and self.kept.etag:
+            headers["If-None-Match"] = self.kept.etag
+        if self.kept is not None and self.kept.last_modified:
+            headers["If-Modified-Since"] = self.kept.last_modified
+        client.cookies.clear()  # nothing set by one host is replayed to the next
+        request = client.build_request("GET", self.current, headers=headers)
+        for name in CREDENTIAL_HEADERS:
+            request.headers.pop(name, None)
+        request.extensions[STREAM_EXTENSION] = True  # we read it ourselves, capped
+        return request
+
+    def step(self, response: httpx.Response) -> _Step:
+        location = response.headers.get("location")
+        if response.is_redirect and location:
+            target = self.current.join(location)
+            try:
+                self.current = _checked(target, self.limits)
+            except UnsafeURLError as exc:
+                raise UnsafeURLError(
+                    f"{self.url} redirected to a URL that is refused ({exc})", url=str(target)
+                ) from exc
+            self.redirects.append(str(self.current))
+            return _Step.REDIRECT
+        if response.status_code == 304 and self.kept is not None:
+            return _Step.CACHED
+        if response.status_code >= 400:
+            return _Step.ERROR
+        if response.status_code != 200:
+            raise DocumentError(f"unexpected HTTP {response.status_code} for the document", url=self.url)
+        return _Step.BODY
+
+    def cached(self) -> FetchedDocument:
+        assert self.kept is not None
+        return attrs.evolve(
+            self.kept, from_cache=True, redirects=tuple(self.redirects), fetched_at=time.monotonic()
+        )
+
+    def body(self) -> CappedBody:
+        return CappedBody(
+            self.limits.max_bytes, url=self.url, what="document", deadline=self.started + self.limits.deadline
+        )
+
+    def fetched(self, response: httpx.Response, content: bytes) -> FetchedDocument:
+        return FetchedDocument(
+            url=self.url,
+            final_url=str(self.current),
+            content=content,
+            content_type=response.headers.get("content-type"),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            redirects=tuple(self.redirects),
+            fetched_at=time.monotonic(),
+        )
+
+    def error(self, exc: Exception, timed_out: bool) -> DataGouvError:
+        if timed_out or time.monotonic() - self.started >= self.limits.deadline:
+            return DocumentDeadlineError(
+                f"fetching the document took longer than its {self.limits.deadline:g} s deadline",
+                url=self.url,
+                deadline=self.limits.deadline,
+            )
+        if isinstance(exc, DataGouvError):
+            return exc
+        request = _request_of(exc) if isinstance(exc, httpx.HTTPError) else None
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"timed out fetching {self.url}: {exc}", request=request)
+        return APIConnectionError(f"could not fetch {self.url}: {exc}", request=request)
+
+
+class _Kept:
+    """The fetcher's kept documents, by URL (what `max_age` and revalidation work from)."""
+
+    def __init__(self, limits: FetchLimits) -> None:
+        self.limits = limits
+        self._documents: dict[str, FetchedDocument] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> tuple[FetchedDocument | None, FetchedDocument | None]:
+        """(a fresh copy to return as is, or a copy to revalidate)."""
+        with self._lock:
+            kept = self._documents.get(url)
+        if kept is None:
+            return None, None
+        if time.monotonic() - kept.fetched_at < self.limits.max_age:
+            return attrs.evolve(kept, from_cache=True), None
+        return None, kept if (kept.etag or kept.last_modified) else None
+
+    def keep(self, document: FetchedDocument) -> FetchedDocument:
+        with self._lock:
+            self._documents[document.url] = document
+        return document
+
+
+def _checked(url: str | httpx.URL, limits: FetchLimits) -> httpx.URL:
+    return check_url(
+        url, allow_insecure_http=limits.allow_insecure_http, allow_private=limits.allow_private_hosts
+    )
+
+
+_FETCH_ERRORS = (httpx.HTTPError, APIConnectionError, ResponseDecodeError)
+
+
+# -- the two fetchers: their I/O loops ---------------------------------------------------------------
 
 
 class DocumentFetcher:
-    """One client for third-party documents, with its own cache. Thread-safe."""
+    """One client for third-party documents, with its kept documents. Thread-safe."""
 
     def __init__(
         self,
@@ -109,8 +255,8 @@ class DocumentFetcher:
             headers={"Accept": _ACCEPT},
             trust_env=False,
         )
-        self._cache: dict[str, FetchedDocument] = {}
-        self._lock = threading.Lock()
+        self._kept = _Kept(self.limits)
+        self.requests = 0  # documents asked for over the network (a fresh kept copy asks nothing)
 
     def close(self) -> None:
         self._client.close()
@@ -122,46 +268,31 @@ class DocumentFetcher:
         self.close()
 
     def fetch(self, url: str) -> FetchedDocument:
-        limits = self.limits
-        with self._lock:
-            cached = self._cache.get(url)
-        started = time.monotonic()
-        with total_deadline(limits.deadline):
+        fresh, stale = self._kept.get(url)
+        if fresh is not None:
+            return fresh
+        attempt = _Fetch(url, self.limits, stale)
+        self.requests += 1
+        with total_deadline(self.limits.deadline):
             try:
-                document = self._fetch(url, cached, started)
-            except (httpx.HTTPError, APIConnectionError, ResponseDecodeError) as exc:
-                timed_out = deadline_passed() or time.monotonic() - started >= limits.deadline
-                raise _fetch_error(exc, url, limits, timed_out) from exc
-        if not document.from_cache and (document.etag or document.last_modified):
-            with self._lock:
-                self._cache[url] = document
-        return document
+                return self._kept.keep(self._hops(attempt))
+            except _FETCH_ERRORS as exc:
+                raise attempt.error(exc, deadline_passed()) from exc
 
-    def _fetch(self, url: str, cached: FetchedDocument | None, started: float) -> FetchedDocument:
-        limits = self.limits
-        current = check_url(url, allow_insecure_http=limits.allow_insecure_http)
-        redirects: list[str] = []
-        for _hop in range(limits.max_redirects + 1):
-            request = _document_request(self._client, current, cached)
-            response = self._client.send(request, stream=True)
+    def _hops(self, attempt: _Fetch) -> FetchedDocument:
+        while True:
+            response = self._client.send(attempt.request(self._client), stream=True)
             try:
-                target = _redirect_target(response, current, url, limits)
-                if target is not None:
-                    current = target
-                    redirects.append(str(current))
+                step = attempt.step(response)
+                if step is _Step.REDIRECT:
                     continue
-                if response.status_code == 304 and cached is not None:
-                    return attrs.evolve(cached, from_cache=True, redirects=tuple(redirects))
-                if response.status_code >= 400:
+                if step is _Step.CACHED:
+                    return attempt.cached()
+                if step is _Step.ERROR:
                     raise_for_status(capped_error_response(response, _ERROR_BODY_CAP))
-                _check_ok(response, url)
-                content = read_capped(
-                    response, limits.max_bytes, url=url, deadline=started + limits.deadline, what="document"
-                )
+                return attempt.fetched(response, attempt.body().read(chunks(response)))
             finally:
                 response.close()
-            return _fetched(url, current, response, content, redirects)
-        raise DocumentError(f"more than {limits.max_redirects} redirects", url=url)
 
 
 class AsyncDocumentFetcher:
@@ -190,7 +321,8 @@ class AsyncDocumentFetcher:
             headers={"Accept": _ACCEPT},
             trust_env=False,
         )
-        self._cache: dict[str, FetchedDocument] = {}
+        self._kept = _Kept(self.limits)
+        self.requests = 0
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -202,184 +334,33 @@ class AsyncDocumentFetcher:
         await self.aclose()
 
     async def fetch(self, url: str) -> FetchedDocument:
-        limits = self.limits
-        cached = self._cache.get(url)
+        fresh, stale = self._kept.get(url)
+        if fresh is not None:
+            return fresh
+        attempt = _Fetch(url, self.limits, stale)
+        self.requests += 1
         try:
-            async with asyncio.timeout(limits.deadline):
-                document = await self._fetch(url, cached)
+            async with asyncio.timeout(self.limits.deadline):
+                return self._kept.keep(await self._hops(attempt))
         except TimeoutError as exc:
-            raise _fetch_error(exc, url, limits, True) from exc
-        except (httpx.HTTPError, APIConnectionError, ResponseDecodeError) as exc:
-            raise _fetch_error(exc, url, limits, False) from exc
-        if not document.from_cache and (document.etag or document.last_modified):
-            self._cache[url] = document
-        return document
+            raise attempt.error(exc, True) from exc
+        except _FETCH_ERRORS as exc:
+            raise attempt.error(exc, False) from exc
 
-    async def _fetch(self, url: str, cached: FetchedDocument | None) -> FetchedDocument:
-        limits = self.limits
-        current = check_url(url, allow_insecure_http=limits.allow_insecure_http)
-        redirects: list[str] = []
-        for _hop in range(limits.max_redirects + 1):
-            request = _document_request(self._client, current, cached)
-            response = await self._client.send(request, stream=True)
+    async def _hops(self, attempt: _Fetch) -> FetchedDocument:
+        while True:
+            response = await self._client.send(attempt.request(self._client), stream=True)
             try:
-                target = _redirect_target(response, current, url, limits)
-                if target is not None:
-                    current = target
-                    redirects.append(str(current))
+                step = attempt.step(response)
+                if step is _Step.REDIRECT:
                     continue
-                if response.status_code == 304 and cached is not None:
-                    return attrs.evolve(cached, from_cache=True, redirects=tuple(redirects))
-                if response.status_code >= 400:
+                if step is _Step.CACHED:
+                    return attempt.cached()
+                if step is _Step.ERROR:
                     raise_for_status(await acapped_error_response(response, _ERROR_BODY_CAP))
-                _check_ok(response, url)
-                content = await aread_capped(response, limits.max_bytes, url=url, what="document")
+                return attempt.fetched(response, await attempt.body().aread(achunks(response)))
             finally:
                 await response.aclose()
-            return _fetched(url, current, response, content, redirects)
-        raise DocumentError(f"more than {limits.max_redirects} redirects", url=url)
-
-
-# -- one hop, shared by both fetchers ----------------------------------------------------------------
-
-
-def _document_request(
-    client: httpx.Client | httpx.AsyncClient, url: httpx.URL, cached: FetchedDocument | None
-) -> httpx.Request:
-    headers: dict[str, str] = {}
-    if cached is not None and cached.etag:
-        headers["If-None-Match"] = cached.etag
-    if cached is not None and cached.last_modified:
-        headers["If-Modified-Since"] = cached.last_modified
-    client.cookies.clear()  # nothing set by one host is replayed to the next
-    request = client.build_request("GET", url, headers=headers)
-    for name in CREDENTIAL_HEADERS:
-        request.headers.pop(name, None)
-    request.extensions[STREAM_EXTENSION] = True  # we read it ourselves, capped
-    return request
-
-
-def _redirect_target(
-    response: httpx.Response, current: httpx.URL, url: str, limits: FetchLimits
-) -> httpx.URL | None:
-    location = response.headers.get("location")
-    if not (response.is_redirect and location):
-        return None
-    target = current.join(location)
-    try:
-        return check_url(target, allow_insecure_http=limits.allow_insecure_http)
-    except UnsafeURLError as exc:
-        raise UnsafeURLError(f"{url} redirected to a URL that is refused ({exc})", url=str(target)) from exc
-
-
-def _check_ok(response: httpx.Response, url: str) -> None:
-    if response.status_code != 200:
-        raise DocumentError(f"unexpected HTTP {response.status_code} for the document", url=url)
-
-
-def _fetched(
-    url: str, current: httpx.URL, response: httpx.Response, content: bytes, redirects: list[str]
-) -> FetchedDocument:
-    return FetchedDocument(
-        url=url,
-        final_url=str(current),
-        content=content,
-        content_type=response.headers.get("content-type"),
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
-        redirects=tuple(redirects),
-    )
-
-
-def _fetch_error(exc: Exception, url: str, limits: FetchLimits, timed_out: bool) -> DataGouvError:
-    if timed_out:
-        return DocumentDeadlineError(
-            f"fetching the document took longer than its {limits.deadline:g} s deadline",
-            url=url,
-            deadline=limits.deadline,
-        )
-    if isinstance(exc, DataGouvError):
-        return exc
-    request = _request_of(exc) if isinstance(exc, httpx.HTTPError) else None
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"timed out fetching {url}: {exc}", request=request)
-    return APIConnectionError(f"could not fetch {url}: {exc}", request=request)
-
-
-def read_capped(
-    response: httpx.Response, limit: int, *, url: str, deadline: float | None = None, what: str = "response"
-) -> bytes:
-    """The body of a streamed response, refusing it as soon as it passes `limit` bytes.
-
-    Content-Length is trusted only to refuse early; the decoded bytes are what is counted.
-    `deadline` (monotonic) is also checked between chunks, for transports that are not DeadlineTransport.
-    """
-    too_large = DocumentTooLargeError if what == "document" else ResponseTooLargeError
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large(
-            f"the {what} is {int(declared):,} bytes, more than the {limit:,}-byte cap", url=url, limit=limit
-        )
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in _chunks(response):
-        size += len(chunk)
-        if size > limit:
-            raise too_large(f"the {what} is larger than the {limit:,}-byte cap", url=url, limit=limit)
-        if deadline is not None and time.monotonic() > deadline:
-            raise httpx.ReadTimeout("total deadline passed", request=response.request)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def aread_capped(response: httpx.Response, limit: int, *, url: str, what: str = "response") -> bytes:
-    """`read_capped` for async responses (the deadline is the caller's `asyncio.timeout`)."""
-    too_large = DocumentTooLargeError if what == "document" else ResponseTooLargeError
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large(
-            f"the {what} is {int(declared):,} bytes, more than the {limit:,}-byte cap", url=url, limit=limit
-        )
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes(chunk_size=64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise too_large(f"the {what} is larger than the {limit:,}-byte cap", url=url, limit=limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def acapped_error_response(response: httpx.Response, limit: int) -> httpx.Response:
-    body = bytearray()
-    async for chunk in response.aiter_bytes(chunk_size=64 * 1024):
-        body += chunk[: limit - len(body)]
-        if len(body) >= limit:
-            break
-    return _error_copy(response, bytes(body))
-
-
-def _chunks(response: httpx.Response) -> Iterator[bytes]:
-    yield from response.iter_bytes(chunk_size=64 * 1024)
-
-
-def capped_error_response(response: httpx.Response, limit: int) -> httpx.Response:
-    """A fully read copy of an error response, its body cut at `limit` bytes (for error messages)."""
-    body = bytearray()
-    for chunk in _chunks(response):
-        body += chunk[: limit - len(body)]
-        if len(body) >= limit:
-            break
-    return _error_copy(response, bytes(body))
-
-
-def _error_copy(response: httpx.Response, body: bytes) -> httpx.Response:
-    headers = [
-        (k, v)
-        for k, v in response.headers.multi_items()
-        if k.lower() not in ("content-encoding", "content-length")
-    ]
-    return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 
 def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:

@@ -1,33 +1,34 @@
-"""The operations an OpenAPI 3 document describes, the base URL to call them at, and the checks run
-on a call's arguments before anything is sent."""
+"""The operations an OpenAPI 3 document describes, and the checks run on a call's arguments before
+anything is sent (the base URL they are called at: base_url.py)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote
 
 import attrs
-import httpx
 
 from datagouv_sdk.codegen.normalise import HTTP_METHODS
+from datagouv_sdk.codegen.parameters import DEFAULT_STYLES
 from datagouv_sdk.errors import UsageError
 
 __all__ = [
     "HTTP_METHODS",
-    "BaseURL",
     "Operation",
     "Parameter",
     "RequestBody",
     "check_arguments",
-    "choose_base_url",
     "find_operation",
     "list_operations",
     "resolve_ref",
 ]
 
 _LOCATIONS = ("path", "query", "header", "cookie")
+# OAS: header parameters with these names "SHALL be ignored" (Accept and Content-Type come from the
+# media types, Authorization from the security schemes; the caller passes credentials in headers=).
+_IGNORED_HEADERS = ("accept", "content-type", "authorization")
 _MAX_REF_HOPS = 32
 
 
@@ -38,6 +39,17 @@ class Parameter:
     required: bool
     schema: dict[str, Any] = attrs.field(factory=dict, repr=False)
     description: str | None = attrs.field(default=None, repr=False)
+    # how the value is written (OAS `style`, `explode`, `allowReserved`; the location's defaults when absent)
+    style: str | None = attrs.field(default=None, repr=False)
+    explode: bool | None = attrs.field(default=None, repr=False)
+    allow_reserved: bool = attrs.field(default=False, repr=False)
+
+    @property
+    def serialisation(self) -> tuple[str, bool, bool]:
+        """(style, explode, allowReserved), defaults filled in."""
+        style = self.style or DEFAULT_STYLES[self.location][0]
+        explode = (style == "form") if self.explode is None else self.explode
+        return style, explode, self.allow_reserved
 
     @property
     def type(self) -> str | None:
@@ -79,14 +91,6 @@ class Operation:
 
     def describe(self) -> str:
         return f"{self.name} ({self.method} {self.path})" if self.operation_id else self.name
-
-
-@attrs.frozen
-class BaseURL:
-    url: str
-    # servers: the document's `servers` (OpenAPI 3) or host/basePath/schemes (Swagger 2.0);
-    # base_api_url: the catalog's value, used when the document names no server; override: the caller's.
-    source: Literal["servers", "host", "base_api_url", "override"]
 
 
 def list_operations(spec: Mapping[str, Any]) -> list[Operation]:
@@ -135,36 +139,6 @@ def find_operation(operations: Iterable[Operation], name: str) -> Operation:
     known = ", ".join(op.name for op in ops[:40]) or "none"
     more = f" (and {len(ops) - 40} more)" if len(ops) > 40 else ""
     raise UsageError(f"no operation {name!r} in this API; operations: {known}{more}")
-
-
-def choose_base_url(
-    original: Mapping[str, Any],
-    spec: Mapping[str, Any],
-    *,
-    document_url: str | None,
-    base_api_url: str | None,
-) -> BaseURL:
-    """The URL operations are called at, and where it came from.
-
-    The document's own server wins (a relative one is resolved against the document's URL, as the
-    OpenAPI specification says); with none, the catalog's `base_api_url`.
-    """
-    if original.get("swagger") is not None:
-        if original.get("host") or original.get("basePath"):
-            url = _swagger2_base(original, document_url)
-            if url is not None:
-                return BaseURL(url, "host")
-    else:
-        servers = spec.get("servers")
-        if isinstance(servers, list) and servers and isinstance(servers[0], Mapping):
-            url = _server_url(servers[0])
-            if url and url != "/":
-                return BaseURL(_absolute(url, document_url), "servers")
-    if base_api_url:
-        return BaseURL(base_api_url, "base_api_url")
-    raise UsageError(
-        "the document names no server and the dataservice has no base_api_url: pass base_url= explicitly"
-    )
 
 
 def resolve_ref(spec: Mapping[str, Any], value: Any) -> Any:
@@ -357,6 +331,8 @@ def _parameters(spec: Mapping[str, Any], raw: Any) -> list[Parameter]:
         name, location = param.get("name"), param.get("in")
         if not isinstance(name, str) or location not in _LOCATIONS:
             continue
+        if location == "header" and name.lower() in _IGNORED_HEADERS:
+            continue
         schema = resolve_ref(spec, param.get("schema"))
         if not isinstance(schema, Mapping):
             content = param.get("content")  # the `content` form: take its first media type's schema
@@ -369,6 +345,9 @@ def _parameters(spec: Mapping[str, Any], raw: Any) -> list[Parameter]:
                 required=bool(param.get("required", False)) or location == "path",
                 schema=dict(schema) if isinstance(schema, Mapping) else {},
                 description=_str_or_none(param.get("description")),
+                style=_str_or_none(param.get("style")),
+                explode=param["explode"] if isinstance(param.get("explode"), bool) else None,
+                allow_reserved=param.get("allowReserved") is True,
             )
         )
     return params
@@ -403,40 +382,6 @@ def _type_label(schema: Mapping[str, Any]) -> str | None:
     if "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
     return None
-
-
-def _server_url(server: Mapping[str, Any]) -> str | None:
-    url = server.get("url")
-    if not isinstance(url, str):
-        return None
-    variables = server.get("variables")
-    if isinstance(variables, Mapping):
-        for name, var in variables.items():
-            if isinstance(var, Mapping) and "default" in var:
-                url = url.replace("{" + str(name) + "}", str(var["default"]))
-    return url
-
-
-def _swagger2_base(doc: Mapping[str, Any], document_url: str | None) -> str | None:
-    base_path = str(doc.get("basePath") or "")
-    if base_path and not base_path.startswith("/"):
-        base_path = "/" + base_path
-    host = doc.get("host")
-    if host:
-        schemes = [s for s in doc.get("schemes") or () if s in ("https", "http")]
-        if not schemes and document_url:
-            schemes = [httpx.URL(document_url).scheme]
-        scheme = "https" if "https" in schemes or not schemes else schemes[0]
-        return f"{scheme}://{host}{base_path.rstrip('/')}"
-    if document_url:  # basePath only: same host as the document
-        return _absolute(base_path or "/", document_url)
-    return None
-
-
-def _absolute(url: str, document_url: str | None) -> str:
-    if document_url and not httpx.URL(url).is_absolute_url:
-        return str(httpx.URL(document_url).join(url))
-    return url
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -60,27 +60,40 @@ def _narrows(direction: Direction) -> Severity:
     return B if direction is REQ else NB
 
 
+# A Change with only a place: what `_Where` fills in.
+_BLANK = Change("", NB, "")
+
+
 @attrs.frozen
 class _Where:
-    """Where a schema comparison stands: the fields a Change copies, plus the kind prefix."""
+    """Where a comparison stands: the place (`at`: a Change whose kind, severity and message are still
+    blank), and the first word of the kinds of the changes found there ("request", "response" or
+    "parameter")."""
 
-    direction: Direction
-    prefix: str  # "request", "response" or "parameter": the first word of the change kinds
-    path: str | None = None
-    method: str | None = None
-    parameter: str | None = None
-    parameter_in: str | None = None
-    status: str | None = None
-    media_type: str | None = None
-    schema: str | None = None
-    property: str | None = None
+    prefix: str
+    at: Change
+
+    @classmethod
+    def of(cls, prefix: str, direction: Direction, **place: Any) -> _Where:
+        return cls(prefix, attrs.evolve(_BLANK, direction=direction, **place))
+
+    @property
+    def direction(self) -> Direction:
+        assert self.at.direction is not None  # every place is in a request or a response
+        return self.at.direction
+
+    def moved(self, **place: Any) -> _Where:
+        return attrs.evolve(self, at=attrs.evolve(self.at, **place))
 
     def child(self, segment: str) -> _Where:
-        prop = f"{self.property}.{segment}" if self.property else segment
-        return attrs.evolve(self, property=prop)
+        return self.moved(property=f"{self.at.property}.{segment}" if self.at.property else segment)
 
     def suffixed(self, suffix: str) -> _Where:
-        return attrs.evolve(self, property=(self.property or "") + suffix)
+        return self.moved(property=(self.at.property or "") + suffix)
+
+    def change(self, kind: str, severity: Severity, message: str, old: Any, new: Any) -> Change:
+        """The Change found here."""
+        return attrs.evolve(self.at, kind=kind, severity=severity, message=message, old=old, new=new)
 
 
 # A component comparison: (direction, old component name, new component name).
@@ -202,156 +215,76 @@ class _Differ:
         new_by = {(p.get("name"), p.get("in")): self._deref(self.new, p) for p in new}
         gone = {k: v for k, v in old_by.items() if k not in new_by}
         came = {k: v for k, v in new_by.items() if k not in old_by}
+
         # Same name, other location (query -> header...): one change, not a removal plus an addition.
+        def at(name: str | None, location: str | None) -> _Where:
+            return _Where.of(
+                "parameter", REQ, path=path, method=method, parameter=name, parameter_in=location
+            )
+
         for name, old_in in list(gone):
             moved = [k for k in came if k[0] == name]
             if len(moved) == 1:
                 new_in = moved[0][1]
-                self._emit(
-                    Change(
-                        "parameter-location-changed",
-                        B,
-                        f"{method} {path}: parameter {name!r} moved from {old_in} to {new_in}",
-                        REQ,
-                        path,
-                        method,
-                        name,
-                        new_in,
-                        old=old_in,
-                        new=new_in,
-                    )
-                )
+                what = f"parameter {name!r} moved from {old_in} to {new_in}"
+                self._on_operation("parameter-location-changed", B, what, at(name, new_in), old_in, new_in)
                 del gone[(name, old_in)], came[moved[0]]
         for (name, where), param in sorted(came.items(), key=_param_sort):
             required = bool(param.get("required"))
-            self._emit(
-                Change(
-                    "parameter-added",
-                    B if required else NB,
-                    f"{method} {path}: new {'required' if required else 'optional'} {where} parameter {name!r}",
-                    REQ,
-                    path,
-                    method,
-                    name,
-                    where,
-                    new={"required": required},
-                )
-            )
+            what = f"new {'required' if required else 'optional'} {where} parameter {name!r}"
+            sev = B if required else NB
+            self._on_operation("parameter-added", sev, what, at(name, where), new={"required": required})
         for (name, where), _ in sorted(gone.items(), key=_param_sort):
-            self._emit(
-                Change(
-                    "parameter-removed",
-                    B,
-                    f"{method} {path}: {where} parameter {name!r} removed",
-                    REQ,
-                    path,
-                    method,
-                    name,
-                    where,
-                )
-            )
+            self._on_operation("parameter-removed", B, f"{where} parameter {name!r} removed", at(name, where))
         for key in sorted(old_by.keys() & new_by.keys(), key=lambda k: (str(k[0]), str(k[1]))):
             name, where = key
             old_p, new_p = old_by[key], new_by[key]
             old_req, new_req = bool(old_p.get("required")), bool(new_p.get("required"))
             if old_req != new_req:
                 kind = "parameter-became-required" if new_req else "parameter-became-optional"
-                self._emit(
-                    Change(
-                        kind,
-                        B if new_req else NB,
-                        f"{method} {path}: {where} parameter {name!r} "
-                        f"{'is now required' if new_req else 'is now optional'}",
-                        REQ,
-                        path,
-                        method,
-                        name,
-                        where,
-                        old=old_req,
-                        new=new_req,
-                    )
-                )
-            here = _Where(REQ, "parameter", path, method, parameter=name, parameter_in=where)
-            self._schema(_param_schema(old_p), _param_schema(new_p), here)
+                what = f"{where} parameter {name!r} {'is now required' if new_req else 'is now optional'}"
+                self._on_operation(kind, B if new_req else NB, what, at(name, where), old_req, new_req)
+            self._schema(_param_schema(old_p), _param_schema(new_p), at(name, where))
 
     def _request_body(self, path: str, method: str, old: Any, new: Any) -> None:
         old = self._deref(self.old, old) if old else None
         new = self._deref(self.new, new) if new else None
+        where = _Where.of("request", REQ, path=path, method=method)
         if old is None and new is None:
             return
         if old is None:
             required = bool(new.get("required"))
-            self._emit(
-                Change(
-                    "request-body-added",
-                    B if required else NB,
-                    f"{method} {path}: new {'required' if required else 'optional'} request body",
-                    REQ,
-                    path,
-                    method,
-                )
-            )
+            what = f"new {'required' if required else 'optional'} request body"
+            self._on_operation("request-body-added", B if required else NB, what, where)
             return
         if new is None:
-            self._emit(
-                Change("request-body-removed", B, f"{method} {path}: request body removed", REQ, path, method)
-            )
+            self._on_operation("request-body-removed", B, "request body removed", where)
             return
         old_req, new_req = bool(old.get("required")), bool(new.get("required"))
         if old_req != new_req:
-            self._emit(
-                Change(
-                    "request-body-became-required" if new_req else "request-body-became-optional",
-                    B if new_req else NB,
-                    f"{method} {path}: request body is now {'required' if new_req else 'optional'}",
-                    REQ,
-                    path,
-                    method,
-                    old=old_req,
-                    new=new_req,
-                )
-            )
-        self._content(
-            old.get("content") or {}, new.get("content") or {}, _Where(REQ, "request", path, method)
-        )
+            kind = "request-body-became-required" if new_req else "request-body-became-optional"
+            what = f"request body is now {'required' if new_req else 'optional'}"
+            self._on_operation(kind, B if new_req else NB, what, where, old_req, new_req)
+        self._content(old.get("content") or {}, new.get("content") or {}, where)
 
     def _responses(self, path: str, method: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         old = {str(k): v for k, v in old.items()}
         new = {str(k): v for k, v in new.items()}
+
+        def at(status: str) -> _Where:
+            return _Where.of("response", RESP, path=path, method=method, status=status)
+
         for status in sorted(new.keys() - old.keys()):
-            self._emit(
-                Change(
-                    "response-status-added",
-                    NB,
-                    f"{method} {path}: new response status {status}",
-                    RESP,
-                    path,
-                    method,
-                    status=status,
-                )
-            )
+            self._on_operation("response-status-added", NB, f"new response status {status}", at(status))
         for status in sorted(old.keys() - new.keys()):
             # A documented success disappearing changes what the client gets back; an error code
             # leaving the documentation does not.
             severity = B if status.startswith("2") else NB
-            self._emit(
-                Change(
-                    "response-status-removed",
-                    severity,
-                    f"{method} {path}: response status {status} removed",
-                    RESP,
-                    path,
-                    method,
-                    status=status,
-                )
-            )
+            what = f"response status {status} removed"
+            self._on_operation("response-status-removed", severity, what, at(status))
         for status in sorted(old.keys() & new.keys()):
             old_r, new_r = self._deref(self.old, old[status]), self._deref(self.new, new[status])
-            self._content(
-                old_r.get("content") or {},
-                new_r.get("content") or {},
-                _Where(RESP, "response", path, method, status=status),
-            )
+            self._content(old_r.get("content") or {}, new_r.get("content") or {}, at(status))
 
     def _content(self, old: dict[str, Any], new: dict[str, Any], where: _Where) -> None:
         d = where.direction
@@ -361,7 +294,7 @@ class _Differ:
                     f"{where.prefix}-media-type-added",
                     NB,
                     f"new media type {media}",
-                    attrs.evolve(where, media_type=media),
+                    where.moved(media_type=media),
                 )
             )
         for media in sorted(old.keys() - new.keys()):
@@ -370,12 +303,12 @@ class _Differ:
                     f"{where.prefix}-media-type-removed",
                     B,
                     f"media type {media} removed",
-                    attrs.evolve(where, media_type=media),
+                    where.moved(media_type=media),
                 )
             )
         for media in sorted(old.keys() & new.keys()):
             old_s, new_s = (old[media] or {}).get("schema"), (new[media] or {}).get("schema")
-            here = attrs.evolve(where, media_type=media)
+            here = where.moved(media_type=media)
             if old_s is None and new_s is None:
                 continue
             if old_s is None or new_s is None:
@@ -416,7 +349,7 @@ class _Differ:
                 self.old_names.get(old_name, old_name),
                 self.new_names.get(new_name, new_name),
             )
-            here = _Where(where.direction, where.direction.value, schema=shown_new)
+            here = _Where.of(where.direction.value, where.direction, schema=shown_new)
             if shown_old != shown_new:
                 self._emit(
                     self._change(
@@ -497,7 +430,7 @@ class _Differ:
             kind = "enum-added" if old is None else "enum-removed"
             self._emit(self._change(f"{p}-{kind}", sev, kind.replace("-", " "), where, old=old, new=new))
             return
-        old_v, new_v = [_hashable(v) for v in old], [_hashable(v) for v in new]
+        old_v, new_v = [_canonical(v) for v in old], [_canonical(v) for v in new]
         added = [v for v, h in zip(new, new_v, strict=False) if h not in old_v]
         removed = [v for v, h in zip(old, old_v, strict=False) if h not in new_v]
         if added:
@@ -583,22 +516,12 @@ class _Differ:
 
     def _alternatives(self, combiner: str, old: list[Any], new: list[Any], where: _Where) -> None:
         d, p = where.direction, where.prefix
-        if len(new) > len(old):
+        if len(new) != len(old):
+            wider = len(new) > len(old)
             self._emit(
                 self._change(
-                    f"{p}-{combiner}-widened",
-                    _widens(d),
-                    f"{combiner} has {len(new)} alternatives instead of {len(old)}",
-                    where,
-                    old=len(old),
-                    new=len(new),
-                )
-            )
-        elif len(new) < len(old):
-            self._emit(
-                self._change(
-                    f"{p}-{combiner}-narrowed",
-                    _narrows(d),
+                    f"{p}-{combiner}-{'widened' if wider else 'narrowed'}",
+                    _widens(d) if wider else _narrows(d),
                     f"{combiner} has {len(new)} alternatives instead of {len(old)}",
                     where,
                     old=len(old),
@@ -614,22 +537,14 @@ class _Differ:
     def _change(
         kind: str, severity: Severity, what: str, where: _Where, old: Any = None, new: Any = None
     ) -> Change:
-        return Change(
-            kind,
-            severity,
-            f"{_describe(where)}: {what}",
-            where.direction,
-            where.path,
-            where.method,
-            where.parameter,
-            where.parameter_in,
-            where.status,
-            where.media_type,
-            where.schema,
-            where.property,
-            old=old,
-            new=new,
-        )
+        """A change inside a schema or a body: `what` follows a description of `where`."""
+        return where.change(kind, severity, f"{_describe(where)}: {what}", old, new)
+
+    def _on_operation(
+        self, kind: str, severity: Severity, what: str, where: _Where, old: Any = None, new: Any = None
+    ) -> None:
+        """Emit a change of an operation's own parameters, body or statuses ("METHOD /path: what")."""
+        self._emit(where.change(kind, severity, f"{where.at.method} {where.at.path}: {what}", old, new))
 
     @staticmethod
     def _deref(doc: Mapping[str, Any], obj: Any) -> Any:
@@ -759,10 +674,6 @@ def _nullable(schema: dict[str, Any]) -> bool:
     return bool(schema.get("nullable") or schema.get("x-nullable") or (isinstance(t, list) and "null" in t))
 
 
-def _hashable(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -773,21 +684,22 @@ def _info_version(doc: Mapping[str, Any]) -> str | None:
 
 
 def _describe(where: _Where) -> str:
+    at = where.at
     parts: list[str] = []
-    if where.schema:
+    if at.schema:
         parts.append(where.direction.value)
-        parts.append(where.schema + (f".{where.property}" if where.property else ""))
+        parts.append(at.schema + (f".{at.property}" if at.property else ""))
     else:
-        if where.method and where.path:
-            parts.append(f"{where.method} {where.path}")
-        if where.parameter:
-            parts.append(f"{where.parameter_in} parameter {where.parameter!r}")
-        elif where.status:
-            parts.append(f"response {where.status}")
-        elif where.direction is REQ:
+        if at.method and at.path:
+            parts.append(f"{at.method} {at.path}")
+        if at.parameter:
+            parts.append(f"{at.parameter_in} parameter {at.parameter!r}")
+        elif at.status:
+            parts.append(f"response {at.status}")
+        elif at.direction is REQ:
             parts.append("request body")
-        if where.property:
-            parts.append(where.property)
+        if at.property:
+            parts.append(at.property)
     return " ".join(parts)
 
 

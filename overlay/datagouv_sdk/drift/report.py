@@ -77,12 +77,7 @@ class Side:
     counts: Counts | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "origin": self.origin,
-            "version": self.version,
-            "sha256": self.sha256,
-            "counts": attrs.asdict(self.counts) if self.counts else None,
-        }
+        return attrs.asdict(self)  # origin, version, sha256, counts (an object, or None)
 
     def label(self) -> str:
         sha = f"sha256:{self.sha256[:12]}" if self.sha256 else "no hash"
@@ -101,39 +96,29 @@ class ApiReport:
     note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        d = self.diff
-        return {
-            "api": self.api,
-            "status": self.status.value,
-            "note": self.note,
+        head = {"api": self.api, "status": self.status.value, "note": self.note}
+        sides = {
             "old": self.old.to_json() if self.old else None,
             "new": self.new.to_json() if self.new else None,
-            "summary": None
-            if d is None
-            else {
-                "breaking": len(d.breaking),
-                "non_breaking": len(d.non_breaking),
-                "operations_added": len(d.operations_added),
-                "operations_removed": len(d.operations_removed),
-                "schemas_added": len(d.schemas_added),
-                "schemas_removed": len(d.schemas_removed),
-                "schemas_changed": len(d.schemas_changed),
-            },
-            "operations": None
-            if d is None
-            else {
-                "added": list(d.operations_added),
-                "removed": list(d.operations_removed),
-            },
-            "schemas": None
-            if d is None
-            else {
-                "added": list(d.schemas_added),
-                "removed": list(d.schemas_removed),
-                "changed": list(d.schemas_changed),
-            },
-            "changes": [] if d is None else [c.to_json() for c in d.changes],
         }
+        return head | sides | _diff_json(self.diff)
+
+
+def _diff_json(d: ApiDiff | None) -> dict[str, Any]:
+    if d is None:
+        return {"summary": None, "operations": None, "schemas": None, "changes": []}
+    summary = {"breaking": len(d.breaking), "non_breaking": len(d.non_breaking)}
+    lists = ("operations_added", "operations_removed", "schemas_added", "schemas_removed", "schemas_changed")
+    return {
+        "summary": summary | {name: len(getattr(d, name)) for name in lists},
+        "operations": {"added": list(d.operations_added), "removed": list(d.operations_removed)},
+        "schemas": {
+            "added": list(d.schemas_added),
+            "removed": list(d.schemas_removed),
+            "changed": list(d.schemas_changed),
+        },
+        "changes": [c.to_json() for c in d.changes],
+    }
 
 
 def to_json(reports: Iterable[ApiReport]) -> dict[str, Any]:

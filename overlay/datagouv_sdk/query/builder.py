@@ -127,8 +127,8 @@ class Filter(_Combinable):
 
 
 @attrs.frozen
-class AnyOf(_Combinable):
-    """OR of conditions (api_tabular's ``or=(…)`` / ``or(…)``)."""
+class _Group(_Combinable):
+    """Conditions combined (`AnyOf`, `AllOf`)."""
 
     conditions: tuple[Condition, ...]
 
@@ -139,14 +139,13 @@ class AnyOf(_Combinable):
 
 
 @attrs.frozen
-class AllOf(_Combinable):
+class AnyOf(_Group):
+    """OR of conditions (api_tabular's ``or=(…)`` / ``or(…)``)."""
+
+
+@attrs.frozen
+class AllOf(_Group):
     """AND of conditions (api_tabular's ``and(…)`` inside an OR; top-level filters are AND-ed)."""
-
-    conditions: tuple[Condition, ...]
-
-    def walk(self) -> Iterator[Filter]:
-        for condition in self.conditions:
-            yield from condition.walk()
 
 
 Condition = Filter | AnyOf | AllOf

@@ -645,9 +645,9 @@ async def serve(dsn: str, listens: list[tuple[str, int, str]], ready_file: str |
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None and getattr(server, "sockets", None)
-        bound[schema] = server.sockets[0].getsockname()[1]
+        sockets = getattr(site._server, "sockets", None)  # an asyncio.Server, typed as AbstractServer
+        assert sockets
+        bound[schema] = sockets[0].getsockname()[1]
         runners.append(runner)
     if ready_file:
         _write_atomically(ready_file, json.dumps(bound))

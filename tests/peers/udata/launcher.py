@@ -74,6 +74,28 @@ def _stop_on_stdin_eof() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+# udata jobs a test may run, as production's scheduler (celery beat) would; nothing else is exposed.
+PEER_JOBS = ("export-csv",)
+
+
+def _add_job_hook(app: object) -> None:
+    """``POST /_peer/jobs/<name>``: run one of udata's own jobs now, inline (the peer's Celery is
+    eager), and answer ``{"job": name, "status": "SUCCESS"|...}``. Production runs ``export-csv``
+    daily; tests run it after changing the catalog, to get fresh ``/site/*.csv`` exports."""
+    from flask import abort, jsonify
+
+    def run_job(name: str) -> object:
+        if name not in PEER_JOBS:
+            abort(404)
+        from udata.core.dataset.tasks import export_csv
+
+        result = export_csv.apply()
+        error = None if result.successful() else repr(result.result)
+        return jsonify({"job": name, "status": result.status, "error": error})
+
+    app.add_url_rule("/_peer/jobs/<name>", "peer_run_job", run_job, methods=["POST"])  # type: ignore[attr-defined]
+
+
 def main() -> int:
     args = _parse_args()
     started = time.monotonic()
@@ -115,6 +137,8 @@ def main() -> int:
         indexed = index_all()
         indexing = time.monotonic() - indexing
         index_in_background()
+
+    _add_job_hook(app)
 
     from werkzeug.serving import make_server
 

@@ -281,8 +281,10 @@ def _seed_extras(
         task="purge-datasets",
         crontab=PeriodicTask.Crontab(minute="0", hour="3"),
     ).save()
+    tabular = _seed_tabular_resources(org)
     csv_exports = _seed_csv_exports(org)
     return {
+        **tabular,
         "csv_exports_dataset": str(csv_exports.id),
         "follows": _ids(follows),
         "harvest_sources": _ids([source]),
@@ -293,6 +295,50 @@ def _seed_extras(
         "visualizations": _ids([chart]),
         "jobs": _ids([periodic_task]),
     }
+
+
+# The api_tabular peer's resource ids (tests/peers/tabular/seed.py RESOURCES; a test checks they agree).
+TABULAR_RESOURCES = {
+    "typed": "aaaaaaaa-1111-4bbb-8222-cccccccccccc",
+    "paged": "aaaaaaaa-2222-4bbb-8222-cccccccccccc",
+    "big": "aaaaaaaa-3333-4bbb-8222-cccccccccccc",
+    "aggregatable": "aaaaaaaa-4444-4bbb-8222-cccccccccccc",
+    "indexed": "aaaaaaaa-5555-4bbb-8222-cccccccccccc",
+    "odd": "aaaaaaaa-8888-4bbb-8222-cccccccccccc",
+    "large": "aaaaaaaa-9999-4bbb-8222-cccccccccccc",
+}
+
+
+def _seed_tabular_resources(org: Any) -> dict[str, Any]:
+    """The Tabular peer's resources as Main API resources (same ids), in a private dataset.
+
+    udata's API assigns new ids to created resources, so the ids can only be set here. Private so
+    the seeded public counts do not move; the analysis fixture (tests/peers/analysis_fixtures.py)
+    points their urls at its file server, publishes hydra's extras the way hydra does, then
+    publishes the dataset.
+    """
+    import uuid
+
+    resources = [
+        ResourceFactory.build(
+            id=uuid.UUID(rid),
+            title=f"{name}.csv",
+            url=f"http://127.0.0.1/tabular/{name}.csv",
+            filetype="remote",
+            type="main",
+            format="csv",
+            mime="text/csv",
+        )
+        for name, rid in TABULAR_RESOURCES.items()
+    ]
+    dataset = DatasetFactory(
+        title="Tabular peer resources",
+        organization=org,
+        private=True,
+        resources=resources,
+        tags=["tabular-peer"],
+    )
+    return {"tabular_dataset": str(dataset.id), "tabular_resources": dict(TABULAR_RESOURCES)}
 
 
 def _seed_csv_exports(org: Any) -> Any:
