@@ -56,10 +56,10 @@ async def test_the_async_client_too(server: str) -> None:
 def test_https_pools_share_one_context_per_process() -> None:
     tls_context.cache_clear()
     first, second, third = Connections(), Connections(), AsyncConnections()
-    pools = [first._pool(tls=True), second._pool(tls=True), third._pool(tls=True)]
+    pools = [first._transport_for(tls=True), second._transport_for(tls=True), third._transport_for(tls=True)]
     assert tls_context.cache_info().misses == 1 and tls_context.cache_info().hits == 2
-    assert first._pool(tls=True) is pools[0]  # one pool per client and scheme
-    assert first._pool(tls=False) is not pools[0]
+    assert first._transport_for(tls=True) is pools[0]  # one pool per client and scheme
+    assert first._transport_for(tls=False) is not pools[0]
     first.close()
     second.close()
     assert first._pools == {} and second._pools == {}
@@ -69,8 +69,8 @@ def test_requests_go_to_the_pool_of_their_scheme() -> None:
     seen: list[tuple[str, bool]] = []
 
     class Recording(Connections):
-        def _pool(self, tls: bool) -> httpx.HTTPTransport:
-            pool = super()._pool(tls)
+        def _transport_for(self, tls: bool) -> httpx.HTTPTransport:
+            pool = super()._transport_for(tls)
             seen.append(("https" if tls else "http", tls))
             return pool
 

@@ -40,7 +40,7 @@ class Connections(httpx.BaseTransport):
         self._lock = threading.Lock()
         self._pools: dict[bool, httpx.HTTPTransport] = {}
 
-    def _pool(self, tls: bool) -> httpx.HTTPTransport:
+    def _transport_for(self, tls: bool) -> httpx.HTTPTransport:
         pool = self._pools.get(tls)
         if pool is None:
             with self._lock:
@@ -50,7 +50,7 @@ class Connections(httpx.BaseTransport):
         return pool
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._pool(request.url.scheme == "https").handle_request(request)
+        return self._transport_for(request.url.scheme == "https").handle_request(request)
 
     def close(self) -> None:
         with self._lock:
@@ -65,14 +65,14 @@ class AsyncConnections(httpx.AsyncBaseTransport):
     def __init__(self) -> None:
         self._pools: dict[bool, httpx.AsyncHTTPTransport] = {}
 
-    def _pool(self, tls: bool) -> httpx.AsyncHTTPTransport:
+    def _transport_for(self, tls: bool) -> httpx.AsyncHTTPTransport:
         pool = self._pools.get(tls)
         if pool is None:
             pool = self._pools[tls] = httpx.AsyncHTTPTransport(verify=tls_context() if tls else _no_tls())
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._pool(request.url.scheme == "https").handle_async_request(request)
+        return await self._transport_for(request.url.scheme == "https").handle_async_request(request)
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), {}

@@ -37,6 +37,7 @@ from typing import Any, Literal
 import attrs
 
 from datagouv_sdk import errors
+from datagouv_sdk.generated_types import is_unset_type
 
 __all__ = ["API_ALIASES", "Operation", "Parameter", "catalogue", "find"]
 
@@ -156,7 +157,7 @@ def _options(annotation: Any) -> list[Any]:
         members = list(typing.get_args(annotation))
     else:
         members = [annotation]
-    return [m for m in members if m is not type(None) and getattr(m, "__name__", "") != "Unset"]
+    return [m for m in members if m is not type(None) and not is_unset_type(m)]
 
 
 def convert(name: str, annotation: Any, values: list[str]) -> Any:

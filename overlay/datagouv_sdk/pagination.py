@@ -23,7 +23,6 @@ accept); the links are followed again once past the total (the listing grew).
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections import deque
 from collections.abc import (
@@ -37,7 +36,6 @@ from collections.abc import (
     Sequence,
 )
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache
 from typing import Any, Generic, Protocol, TypedDict, TypeVar, Unpack, overload
 
 import attrs
@@ -45,6 +43,7 @@ import httpx
 
 from datagouv_sdk import errors
 from datagouv_sdk.errors import _int_or_none
+from datagouv_sdk.generated_types import unset_type
 
 __all__ = [
     "AsyncPager",
@@ -470,7 +469,7 @@ def _items(data: Any) -> list[Any]:
 def _getter(body: Any) -> Callable[[str], Any]:
     if isinstance(body, Mapping):
         return body.get
-    unset = _unset_type(type(body).__module__.partition(".")[0])
+    unset = unset_type(type(body).__module__.partition(".")[0])
 
     def get(name: str) -> Any:
         value = getattr(body, name, None)
@@ -478,17 +477,6 @@ def _getter(body: Any) -> Callable[[str], Any]:
         return None if unset is not None and isinstance(value, unset) else value
 
     return get
-
-
-@cache
-def _unset_type(package: str) -> type | None:
-    """The ``types.Unset`` of a generated package (each has its own), registered on first use; None
-    for a package that has none."""
-    try:
-        unset = importlib.import_module(f"{package}.types").Unset
-    except (ImportError, AttributeError):
-        return None
-    return unset if isinstance(unset, type) else None
 
 
 def _str_or_none(value: Any) -> str | None:
