@@ -214,35 +214,30 @@ def _ignored_header_parameters(spec: dict[str, Any]) -> list[Repair]:
     return repairs
 
 
-# `type` values seen in real documents, with the JSON Schema they evidently mean.
+# `type` values seen in real documents, grouped by the JSON Schema (type, format) they evidently mean;
+# (None, None): any JSON value.
+_MEANINGS: dict[tuple[str | None, str | None], tuple[str, ...]] = {
+    ("string", "date"): ("date",),
+    ("string", "date-time"): ("datetime", "date-time", "timestamp"),
+    ("string", "time"): ("time",),
+    ("string", "uuid"): ("uuid",),
+    ("string", "email"): ("email",),
+    ("string", "uri"): ("uri", "url"),
+    ("string", None): ("str", "text", "char"),
+    ("string", "binary"): ("file", "binary"),
+    ("integer", None): ("int",),
+    ("integer", "int32"): ("int32",),
+    ("integer", "int64"): ("int64", "long"),
+    ("number", "float"): ("float",),
+    ("number", "double"): ("double",),
+    ("number", None): ("decimal",),
+    ("boolean", None): ("bool",),
+    ("array", None): ("list",),
+    ("object", None): ("dict", "map"),
+    (None, None): ("json", "any"),
+}
 INVALID_TYPES: dict[str, tuple[str | None, str | None]] = {
-    "date": ("string", "date"),
-    "datetime": ("string", "date-time"),
-    "date-time": ("string", "date-time"),
-    "timestamp": ("string", "date-time"),
-    "time": ("string", "time"),
-    "uuid": ("string", "uuid"),
-    "email": ("string", "email"),
-    "uri": ("string", "uri"),
-    "url": ("string", "uri"),
-    "str": ("string", None),
-    "text": ("string", None),
-    "char": ("string", None),
-    "file": ("string", "binary"),
-    "binary": ("string", "binary"),
-    "int": ("integer", None),
-    "int32": ("integer", "int32"),
-    "int64": ("integer", "int64"),
-    "long": ("integer", "int64"),
-    "float": ("number", "float"),
-    "double": ("number", "double"),
-    "decimal": ("number", None),
-    "bool": ("boolean", None),
-    "list": ("array", None),
-    "dict": ("object", None),
-    "map": ("object", None),
-    "json": (None, None),  # any JSON value
-    "any": (None, None),
+    name: meaning for meaning, names in _MEANINGS.items() for name in names
 }
 
 

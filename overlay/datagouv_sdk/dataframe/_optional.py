@@ -13,17 +13,20 @@ from datagouv_sdk.errors import UsageError
 
 __all__ = ["require"]
 
-# module -> (distribution, extra that brings it)
+# module -> (distribution, extra that brings it): every optional module of the dataframe extra.
 _PACKAGES = {
-    "pyarrow": ("pyarrow", "dataframe"),
-    "pyarrow.parquet": ("pyarrow", "dataframe"),
-    "pyarrow.dataset": ("pyarrow", "dataframe"),
-    "pyarrow.compute": ("pyarrow", "dataframe"),
-    "pyarrow.csv": ("pyarrow", "dataframe"),
-    "pyarrow.fs": ("pyarrow", "dataframe"),
-    "pandas": ("pandas", "dataframe"),
-    "polars": ("polars", "dataframe"),
-    "duckdb": ("duckdb", "dataframe"),
+    module: (module.partition(".")[0], "dataframe")
+    for module in (
+        "pyarrow",
+        "pyarrow.parquet",
+        "pyarrow.dataset",
+        "pyarrow.compute",
+        "pyarrow.csv",
+        "pyarrow.fs",
+        "pandas",
+        "polars",
+        "duckdb",
+    )
 }
 
 
