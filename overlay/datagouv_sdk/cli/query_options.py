@@ -3,6 +3,7 @@ and exports are printed, and the export progress line."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 import time
@@ -22,6 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 FILTER_HELP = "column__operator=value (repeatable, AND-ed); e.g. count__greater=3, name__isnull."
 SORT_HELP = "Sort on one column: col, col:asc, col:desc or -col."
+COLUMNS_HELP = 'a,b (one CSV record: quote a name that holds a comma, a,"lat,lon")'
 
 
 def filter_options(command: F) -> F:
@@ -75,7 +77,9 @@ def build_query(
     if sort:
         q = q.sort(sort)
     if columns:
-        q = q.columns(*(c.strip() for c in columns.split(",") if c.strip()))
+        # One CSV record, so a real column name holding a comma can be quoted ("lat,lon").
+        names = next(csv.reader([columns], skipinitialspace=True), [])
+        q = q.columns(*(name.strip() for name in names if name.strip()))
     if groupby:
         q = q.groupby(*groupby)
     for spec in aggregates:

@@ -32,7 +32,13 @@ from datagouv_sdk.cli.output import (
     print_item,
     print_items,
 )
-from datagouv_sdk.cli.query_options import build_query, export_options, filter_options, print_rows, run_export
+from datagouv_sdk.cli.query_options import (
+    build_query,
+    export_options,
+    filter_options,
+    print_rows,
+    run_export,
+)
 
 # The profile table abbreviates (cells are cut at 60 characters); --json lists the API names.
 _SHORT = {"less": "<=", "greater": ">=", "strictly_less": "<", "strictly_greater": ">"}
@@ -98,7 +104,11 @@ def tabular_profile(rid: str) -> None:
 @tabular.command("query")
 @click.argument("rid")
 @filter_options
-@click.option("--columns", default=None, help="Columns to return: a,b.")
+@click.option(
+    "--columns",
+    default=None,
+    help='Columns to return: a,b (CSV quoting for a name with a comma: a,"lat,lon").',
+)
 @click.option(
     "--groupby", multiple=True, help="Group by this column (repeatable; aggregation resources only)."
 )
@@ -154,7 +164,11 @@ def tabular_query(
     help="Parquet exports: where rows come from (auto: hydra's Parquet copy when published, else the API).",
 )
 @filter_options
-@click.option("--columns", default=None, help="Columns to export: a,b.")
+@click.option(
+    "--columns",
+    default=None,
+    help='Columns to export: a,b (CSV quoting for a name with a comma: a,"lat,lon").',
+)
 @handle_errors
 def tabular_export(
     rid: str,
