@@ -20,6 +20,14 @@ import pytest
 from datagouv_main.api.datasets import get_dataset, list_datasets
 from datagouv_sdk import AsyncDataGouv, Config, DataGouv, RetryPolicy, errors
 
+
+@pytest.fixture(autouse=True)
+def users_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about what users get by default: the suite's DATAGOUV_STRICT=1 (tests/conftest.py)
+    is lifted here."""
+    monkeypatch.delenv("DATAGOUV_STRICT", raising=False)
+
+
 DATASET: dict[str, Any] = {
     "id": "d1",
     "slug": "a-dataset",
