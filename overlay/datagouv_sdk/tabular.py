@@ -116,7 +116,7 @@ class ExportKeywords(TypedDict, total=False):
     via: ExportVia
     progress: ExportProgress | None
     validate: bool
-    count_rows: bool | None
+    count_rows: bool
     durable: bool
 
 
@@ -124,16 +124,17 @@ class ExportKeywords(TypedDict, total=False):
 class ExportOptions:
     """How `export` writes. ``format``: csv, json, or jsonl (only through pages); ``via``: see the
     module docstring; ``progress(bytes, rows)``; ``validate`` the query first; ``count_rows``: count
-    streamed CSV rows (`result.rows`) and check them against the count /data/ gives just before
-    (one small request), so a short export fails instead of looking finished: on by default, since
-    production has served incomplete CSV exports; ``count_rows=False`` gives that check up for the
-    ~15 % of throughput counting costs on large exports. ``durable``: fsync before the rename."""
+    streamed rows (CSV records or JSON objects; `result.rows`) and check them against the count
+    /data/ gives just before (one small request), so a short export fails instead of looking
+    finished: on by default, since production has served incomplete CSV exports; ``count_rows=False``
+    gives that check up for the ~15 % of throughput counting costs on large exports. ``durable``:
+    fsync before the rename."""
 
     format: ExportFormat = "csv"
     via: ExportVia = "stream"
     progress: ExportProgress | None = None
     validate: bool = True
-    count_rows: bool | None = None
+    count_rows: bool = True
     durable: bool = False
 
     def __attrs_post_init__(self) -> None:
@@ -146,15 +147,11 @@ class ExportOptions:
     def of(cls, options: ExportOptions | None, keywords: ExportKeywords) -> ExportOptions:
         return attrs.evolve(options or cls(), **keywords)
 
-    @property
-    def counting(self) -> bool:
-        return self.format == "csv" and self.count_rows is not False
-
     def _streaming(self, expected_rows: int | None) -> dict[str, Any]:
         """The keywords of `stream_to_file` / `astream_to_file`."""
         return {
             "progress": self.progress,
-            "count_rows": self.counting,
+            "count_rows": self.count_rows,
             "durable": self.durable,
             "expected_rows": expected_rows,
         }
@@ -520,7 +517,7 @@ class _Sync(_Source[SyncPager[Row], Iterator[Row], ExportResult]):
         if stream is not None:
             with o._falling_back():
                 # a counted CSV must hold as many rows as /data/ counts (read first)
-                expected = self.count(q, validate=False) if o.counting else None
+                expected = self.count(q, validate=False) if o.count_rows else None
                 return stream_to_file(self.http, stream, dest, **o._streaming(expected))
         columns = self._run(self._page_columns(q))
         rows = _complete_rows(self._rows(q, False, None, None, False).iter_pages(), self._base_url())
@@ -572,7 +569,7 @@ class _Async(_Source[AsyncPager[Row], AsyncIterator[Row], Awaitable[ExportResult
         o, q, stream = await self._arun(self._export_plan(query, options, keywords))
         if stream is not None:
             with o._falling_back():
-                expected = await self.count(q, validate=False) if o.counting else None
+                expected = await self.count(q, validate=False) if o.count_rows else None
                 return await astream_to_file(self.http, stream, dest, **o._streaming(expected))
         columns = await self._arun(self._page_columns(q))
         rows = _acomplete_rows(self._rows(q, False, None, None, False).iter_pages(), self._base_url())

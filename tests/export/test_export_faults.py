@@ -23,6 +23,7 @@ RID = "aaaaaaaa-1111-4bbb-8222-cccccccccccc"
 CSV_PATH = f"/api/resources/{RID}/data/csv/"
 CSV_BODY = b"__id,name\n" + b"".join(b"%d,row %d\n" % (i, i) for i in range(1, 2001))
 DATA_PATH = f"/api/resources/{RID}/data/"
+JSON_PATH = f"/api/resources/{RID}/data/json/"
 
 
 def page_body(
@@ -116,6 +117,21 @@ def test_a_short_stream_fails_by_default(server: FaultServer, tmp_path: Path) ->
     with DataGouv(tabular_url=server.url) as dg, pytest.raises(IncompleteExportError):
         TabularResource(dg, RID).export(dest, validate=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_short_json_stream_fails_by_default(server: FaultServer, tmp_path: Path) -> None:
+    # Well-formed JSON, one row short of the server's count: only counting the objects sees it.
+    server.script(DATA_PATH, Reply.json(200, page_body([], 3)))
+    body = b'[{"__id":1,"name":"a }"}, \n {"__id":2,"name":"[b"}]\n'
+    server.script(JSON_PATH, Reply(200, body, content_type="application/json"))
+    dest = tmp_path / "out.json"
+    with DataGouv(tabular_url=server.url) as dg:
+        with pytest.raises(IncompleteExportError, match="has 2 rows where the server counts 3"):
+            TabularResource(dg, RID).export(dest, format="json", validate=False)
+        assert list(tmp_path.iterdir()) == []
+        server.script(DATA_PATH, Reply.json(200, page_body([], 2)))
+        assert TabularResource(dg, RID).export(dest, format="json", validate=False).rows == 2
+    assert dest.read_bytes() == body
 
 
 def test_error_status_creates_no_file(server: FaultServer, tmp_path: Path) -> None:

@@ -62,7 +62,18 @@ def test_streamed_json(dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path) 
     )
     data = json.loads(dest.read_text(encoding="utf-8"))
     assert data == [{"Code INSEE": r["Code INSEE"]} for r in rows_of(PAGED) if "751" in r["Code INSEE"]]
-    assert result.rows is None and result.bytes == dest.stat().st_size
+    assert result.rows == len(data) and result.bytes == dest.stat().st_size
+
+
+@pytest.mark.parametrize("name", ["odd", "typed"])
+def test_streamed_json_counts_rows_with_odd_values(
+    dg: DataGouv, tabular_peer: TabularPeer, tmp_path: Path, name: str
+) -> None:
+    # Quotes, backslashes, parentheses, nulls, accents in values and names, as the server renders them.
+    dest = tmp_path / f"{name}.json"
+    result = TabularResource(dg, tabular_peer.resources[name]).export(dest, format="json")
+    table = next(t for t in seed.TABLES if t.name == name)
+    assert result.rows == len(json.loads(dest.read_bytes())) == len(table.rows)
 
 
 def test_csv_export_cap_is_explained_and_leaves_nothing(

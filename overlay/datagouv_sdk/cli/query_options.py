@@ -155,6 +155,5 @@ def run_export(
         format=cast(Any, fmt),
         via=cast(Any, via),
         progress=None if quiet else export_progress(f"exporting {label}"),
-        count_rows=True,  # the summary line reports rows
     )
     print_export(result)

@@ -3,10 +3,11 @@
 - `stream_to_file`: GET `url` (relative to the client's base URL) with the transport's streaming
   extension (the body is never buffered), write it chunk by chunk to ``dest.part``, rename to
   `dest`. Any failure (HTTP error, broken body, Ctrl-C) removes the ``.part``: an interrupted export
-  never leaves a file that looks finished. ``count_rows`` counts CSV records as bytes pass (quoted
-  newlines counted right) to report rows; ``durable`` fsyncs before the rename (survives a power
-  cut, not only an interruption). Both are off by default: at hundreds of MB each costs ~15-20 % of
-  throughput (benchmarks/, row 3).
+  never leaves a file that looks finished. ``count_rows`` counts rows as bytes pass (CSV records,
+  quoted newlines counted right; or the objects of a JSON array) and, with ``expected_rows``, fails
+  a short export; ``durable`` fsyncs before the rename (survives a power cut, not only an
+  interruption). Each costs ~15-20 % of throughput at hundreds of MB (benchmarks/, row 3): off by
+  default here, while `TabularResource.export` counts unless told not to.
 - `iter_csv_rows`: a lazy iterator of dicts over a CSV export (csv module over an incremental UTF-8
   decoder; memory bounded by one row).
 - `write_rows`: a CSV / JSON / JSON Lines file built from row dicts (the paging fallback), with the
@@ -177,6 +178,43 @@ class _RecordCounter:
 _QUOTE_OR_NEWLINE = re.compile(rb'["\n]')
 
 
+class _JsonRowCounter:
+    """Items of a streamed JSON array (api_tabular's JSON export is PostgREST's ``[{...},\n {...}]``),
+    counted as bytes pass: an object opened one level inside the top array is a row. Strings match
+    whole, escapes included, so a brace or bracket inside a value does not count; a string the
+    chunk cuts is carried into the next chunk (memory: one cell at most)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.depth = 0
+        self.carry = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk if self.carry else chunk
+        self.carry = b""
+        for match in _JSON_STRING_OR_BRACKET.finditer(data):
+            token = match.group()
+            if len(token) > 1:  # a whole string
+                continue
+            if token == b'"':  # a string the chunk cut: read it again with the next chunk
+                self.carry = data[match.start() :]
+                return
+            if token in (b"{", b"["):
+                if token == b"{" and self.depth == 1:
+                    self.rows += 1
+                self.depth += 1
+            else:
+                self.depth -= 1
+
+    def data_rows(self) -> int:
+        return self.rows
+
+
+# A whole string (unrolled: C speed over its body), else a lone quote (a string not ended in this
+# chunk), else a bracket.
+_JSON_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|"|[\[\]{}]', re.DOTALL)
+
+
 class IncompleteExportError(errors.ResponseDecodeError):
     """An export wrote fewer (or more) rows than the server said match: no file was written (an older
     file at the destination is kept)."""
@@ -205,7 +243,10 @@ class _StreamSink:
         self.out = _PartFile(dest, durable)
         self.response = response
         self.progress = progress
-        self.counter = _RecordCounter() if count_rows else None
+        self.json = "json" in response.headers.get("content-type", "")
+        self.counter: _RecordCounter | _JsonRowCounter | None = None
+        if count_rows:
+            self.counter = _JsonRowCounter() if self.json else _RecordCounter()
         self.written = 0
         self.tail = b""
 
@@ -223,9 +264,8 @@ class _StreamSink:
     def finish(self, expected_rows: int | None = None) -> ExportResult:
         # A body without Content-Length that the connection cut looks complete to HTTP. api_tabular
         # ends every CSV and JSON export with a newline (JSON: after the closing bracket).
-        kind = self.response.headers.get("content-type", "")
         if self.written and (
-            not self.tail.endswith(b"\n") or ("json" in kind and not self.tail.rstrip().endswith(b"]"))
+            not self.tail.endswith(b"\n") or (self.json and not self.tail.rstrip().endswith(b"]"))
         ):
             raise errors.ResponseDecodeError(
                 f"the export from {self.response.request.url} ended mid-record after {self.written} bytes "
